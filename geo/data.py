@@ -1,0 +1,191 @@
+"""The embedded Quảng Trị data: where it lives, how it loads, and that it is whole.
+
+Everything here reads files under ``data/`` (made by ``data/build.py`` from the public
+sources listed in ``data/PROVENANCE.md``). All vector layers come back in EPSG:4326.
+Set ``LOMSONG_DATA_DIR`` to point the loaders at another copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+
+__all__ = [
+    "DATA_DIR",
+    "DataError",
+    "data_dir",
+    "verify_data",
+    "load_communes",
+    "load_province",
+    "load_seats",
+    "load_coastline",
+    "load_land",
+    "load_roads",
+    "load_places",
+    "worldpop_path",
+    "relief_dem_path",
+    "default_stations_path",
+]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+COMMUNES_GPKG = "communes.gpkg"
+COAST_GPKG = "coastline.gpkg"
+ROADS_GPKG = "roads.gpkg"
+PLACES_GPKG = "places.gpkg"
+WORLDPOP_TIF = "worldpop_2020_1km.tif"
+RELIEF_TIF = "relief_5arcmin.tif"
+DEFAULT_STATIONS_GPKG = "stations_modelled.gpkg"
+
+
+class DataError(RuntimeError):
+    """An embedded data file is missing or not the one that was shipped."""
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("LOMSONG_DATA_DIR", DATA_DIR))
+
+
+def _path(name: str) -> Path:
+    p = data_dir() / name
+    if not p.exists():
+        msg = (
+            f"Embedded data file {p} is missing. Restore it with `git checkout -- data/` "
+            "or rebuild it with `python data/build.py` (needs ../shared/data)."
+        )
+        raise DataError(msg)
+    return p
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_data(folder: Path | None = None) -> dict[str, str]:
+    """Check every file listed in ``data/SHA256SUMS``; raise :class:`DataError` on any mismatch.
+
+    Returns ``{file: sha256}`` for the files checked.
+    """
+    folder = Path(folder) if folder else data_dir()
+    sums = folder / "SHA256SUMS"
+    if not sums.exists():
+        msg = f"{sums} is missing: cannot check the embedded data. Run `python data/build.py`."
+        raise DataError(msg)
+    problems, checked = [], {}
+    for line in sums.read_text().splitlines():
+        if not line.strip():
+            continue
+        digest, name = line.split(maxsplit=1)
+        name = name.lstrip("*")
+        p = folder / name
+        if not p.exists():
+            problems.append(f"{name}: missing")
+            continue
+        actual = _sha256(p)
+        if actual != digest:
+            problems.append(f"{name}: checksum {actual[:12]}… expected {digest[:12]}…")
+        checked[name] = actual
+    if problems:
+        msg = (
+            "Embedded data is not as shipped (" + "; ".join(problems) + "). "
+            "Restore it with `git checkout -- data/` or rebuild with `python data/build.py`."
+        )
+        raise DataError(msg)
+    return checked
+
+
+def _read(name: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    path = _path(name)
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types for a corrupt file
+        msg = f"Cannot read {path} (layer {layer!r}): {exc}. Check it with `lomsong info --verify`."
+        raise DataError(msg) from exc
+    if gdf.crs is None or gdf.crs.to_epsg() != 4326:
+        gdf = gdf.set_crs("EPSG:4326", allow_override=True) if gdf.crs is None else gdf.to_crs(
+            "EPSG:4326"
+        )
+    return gdf
+
+
+@lru_cache(maxsize=1)
+def _communes_cached(folder: str) -> gpd.GeoDataFrame:
+    gdf = _read(COMMUNES_GPKG, "communes")
+    gdf["code"] = gdf["code"].astype(str).str.zfill(5)
+    gdf["predecessors"] = [json.loads(v) if v else [] for v in gdf["predecessors_json"]]
+    gdf["flags"] = [json.loads(v) if v else [] for v in gdf["flags_json"]]
+    return gdf.drop(columns=["predecessors_json", "flags_json"])
+
+
+def load_communes() -> gpd.GeoDataFrame:
+    """The 78 commune-level units (EPSG:4326), sorted by national code.
+
+    Columns: ``code`` (5-digit str), ``name`` (NFC, new-style tone marks), ``name_portal``
+    (as the merger portal spells it), ``name_en``, ``full_name``, ``kind`` (xã / phường /
+    đặc khu), ``area_km2_legal``, ``population_legal``, ``area_km2_drawn`` (geodesic area
+    of the polygon), ``predecessors`` (list of former units), ``admin_centre`` (text),
+    ``gis_id``, ``geometry_repaired`` (bool), ``flags`` (list of data-quality notes).
+    """
+    return _communes_cached(str(data_dir())).copy()
+
+
+def load_province() -> gpd.GeoDataFrame:
+    """The province outline, one row (EPSG:4326)."""
+    return _read(COMMUNES_GPKG, "province")
+
+
+def load_seats() -> gpd.GeoDataFrame:
+    """One point per commune: the People's Committee seat (EPSG:4326).
+
+    ``seat_source`` says where the point comes from: ``osm-2017`` or ``geonames`` (a
+    settlement point whose name matches the seat text), or ``modelled`` (the
+    population-weighted centre of the commune).
+    """
+    gdf = _read(COMMUNES_GPKG, "seats")
+    gdf["code"] = gdf["code"].astype(str).str.zfill(5)
+    return gdf
+
+
+def load_coastline() -> gpd.GeoDataFrame:
+    """GSHHG 2.3.7 full-resolution shoreline lines (EPSG:4326)."""
+    return _read(COAST_GPKG, "coastline")
+
+
+def load_land() -> gpd.GeoDataFrame:
+    """GSHHG land polygons (mainland + islands, EPSG:4326)."""
+    return _read(COAST_GPKG, "land")
+
+
+def load_roads() -> gpd.GeoDataFrame:
+    """National roads and the railway (coarse; not a full road network)."""
+    return _read(ROADS_GPKG, "roads")
+
+
+def load_places(source: str = "osm") -> gpd.GeoDataFrame:
+    """Settlement points: ``source='osm'`` (OSM 2017) or ``'geonames'``."""
+    layer = {"osm": "osm_places_2017", "geonames": "geonames"}[source]
+    return _read(PLACES_GPKG, layer)
+
+
+def worldpop_path() -> Path:
+    """WorldPop 2020 1 km UN-adjusted counts, province + 5 km margin, EPSG:4326."""
+    return _path(WORLDPOP_TIF)
+
+
+def relief_dem_path() -> Path:
+    """The embedded 5 arc-minute (~9 km) relief grid, province + 30 km margin, EPSG:4326."""
+    return _path(RELIEF_TIF)
+
+
+def default_stations_path() -> Path:
+    """The *modelled* default station set (no public station list exists)."""
+    return _path(DEFAULT_STATIONS_GPKG)

@@ -1,0 +1,5 @@
+"""`lomsong run` sub-command(s). (Placeholder: registers nothing yet.)"""
+
+
+def register(subparsers) -> None:  # noqa: ARG001 - filled in by the run work
+    return None
