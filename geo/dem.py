@@ -142,8 +142,8 @@ class Dem:
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in the DEM's CRS."""
         rows, cols = self.shape
-        left, top = self.transform * (0, 0)
-        right, bottom = self.transform * (cols, rows)
+        left, top = self.transform @ (0, 0)
+        right, bottom = self.transform @ (cols, rows)
         return (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
 
     @property
@@ -256,7 +256,7 @@ def nominal_resolution_m(shape: tuple[int, int], transform: Affine, crs: CRS) ->
     px, py = abs(transform.a), abs(transform.e)
     if crs.is_geographic:
         rows, cols = shape
-        lon_c, lat_c = transform * (cols / 2, rows / 2)
+        lon_c, lat_c = transform @ (cols / 2, rows / 2)
         lat_c = float(np.clip(lat_c, -89.9, 89.9))
         _, _, dx = _GEOD.inv(lon_c - px / 2, lat_c, lon_c + px / 2, lat_c)
         _, _, dy = _GEOD.inv(lon_c, lat_c - py / 2, lon_c, lat_c + py / 2)
@@ -330,7 +330,7 @@ def _valid_at(dem: Dem, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     t = Transformer.from_crs("EPSG:4326", dem.crs, always_xy=True)
     x, y = t.transform(lon, lat)
     inv = ~dem.transform
-    col, row = inv * (np.asarray(x), np.asarray(y))
+    col, row = inv @ (np.asarray(x), np.asarray(y))
     col = np.floor(col).astype(np.int64)
     row = np.floor(row).astype(np.int64)
     rows, cols = dem.shape
