@@ -44,6 +44,7 @@ __all__ = [
     "MIN_COVER_SHARE",
     "EMBEDDED_SOURCE",
     "SRTM_VOID",
+    "SOURCE_TAG",
     "Dem",
     "DemError",
     "load_dem",
@@ -60,6 +61,7 @@ MIN_COVER_SHARE = 0.99
 """Share of the analysis area a DEM must cover with data (voids up to 1 % are tolerated)."""
 
 EMBEDDED_SOURCE = "embedded 5′ relief"
+SOURCE_TAG = "LOMSONG_DEM_SOURCE"  # GeoTIFF tag naming the DEM product (written by downloads)
 SRTM_VOID = -32768
 SRTM1_SIZE = 3601  # 1 arc-second tiles: 3601 × 3601 samples
 SRTM3_SIZE = 1201  # 3 arc-second tiles: 1201 × 1201 samples
@@ -453,7 +455,8 @@ def _load_items(items: Iterable, crs, bounds_lonlat, source: str | None) -> Dem:
                 "(or .hgt.zip), ESRI ASCII .asc, or a .zip of those."
             )
             raise DemError(msg)
-        label = source or _infer_source(names)
+        tagged = datasets[0].tags().get(SOURCE_TAG) if len(datasets) == 1 else None
+        label = source or tagged or _infer_source(names)
         first_path = str(items[0]) if isinstance(items, list) and isinstance(
             items[0], str | Path) else names[0]
         arr, transform, rcrs = _mosaic(datasets, bounds_lonlat, stack)
