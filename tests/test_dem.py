@@ -327,3 +327,42 @@ def test_projected_resolution_property(step, factor):
     t = Affine(step, 0, 0, 0, -step * factor, 0)
     res = nominal_resolution_m((10, 10), t, CRS.from_string(UTM48))
     assert res == pytest.approx(step * math.sqrt(factor))
+
+
+# ----------------------------------------------------------------------- CLI
+def test_cli_dem_info(tmp_path, capsys):
+    from lomsong.cli import main
+
+    p = tmp_path / "dem.asc"
+    p.write_text(ASC.format(x=600000, y=1900000, c=50))
+    assert main(["dem", "info", str(p), "--dem-crs", UTM48, "--json"]) == 0
+    import json
+
+    info = json.loads(capsys.readouterr().out)
+    assert info["crs"] == "EPSG:32648" and info["resolution_m"] == 50.0
+    assert info["coarse"] is False and info["shape"] == [3, 4]
+    assert main(["dem", "info", str(tmp_path / "nope.tif")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_dem_from_args_checks_coverage():
+    import argparse
+
+    from lomsong.commands.dem import add_dem_arguments, dem_from_args
+
+    parser = argparse.ArgumentParser()
+    add_dem_arguments(parser)
+    args = parser.parse_args([])
+    assert args.dem is None
+    grid = Grid.from_bounds((0, 0, 1, 1), 100)
+    x0, y0 = grid.from_lonlat(116.0, 30.0)  # far from the embedded relief
+    far = Grid(x0, y0, x0 + 5000, y0 + 5000, resolution_m=100)
+    try:
+        with pytest.raises(DemError, match="covers only 0.0%"):
+            dem_from_args(args, grid=far)
+    except Exception as exc:  # embedded data missing
+        from geo.data import DataError
+
+        if isinstance(exc, DataError):
+            pytest.skip("embedded data/ not built yet")
+        raise

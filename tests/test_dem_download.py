@@ -255,3 +255,36 @@ def test_offline_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(DemError, match=r"cannot reach .*\(offline\?\).*pass --dem"):
         download_copernicus("glo-30", bounds_lonlat=(106.1, 16.1, 106.9, 16.9),
                             base_url=url, progress=False, timeout_s=5)
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_download_and_info(served, tmp_path, capsys):
+    from lomsong.cli import main
+
+    out = tmp_path / "cli"
+    # the CLI downloads over the province; shrink that to a 1-tile area for the test
+    import geo._dem_download as dl
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dl, "province_bounds_lonlat", lambda margin_km=30.0: (106.1, 16.1, 106.9, 16.9))
+        rc = main(["dem", "download", "--url", served.url, "--out", str(out), "--quiet"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "Copernicus GLO-30: 1 tile(s) (1 downloaded, 0 from cache)" in text
+    assert "Use it with: --dem " in text
+    tif = next(out.glob("copernicus_glo-30_*.tif"))
+    assert main(["dem", "info", str(tif)]) == 0
+    info = capsys.readouterr().out
+    assert "Copernicus GLO-30 (" in info and "EPSG:4326" in info
+
+
+def test_cli_download_offline_exit_2(tmp_path, monkeypatch, capsys):
+    from lomsong.cli import main
+
+    monkeypatch.setenv(ENV_CACHE, str(tmp_path / "cache"))
+    import geo._dem_download as dl
+
+    monkeypatch.setattr(dl, "province_bounds_lonlat", lambda margin_km=30.0: (106.1, 16.1, 106.9, 16.9))
+    rc = main(["dem", "download", "--url", f"http://127.0.0.1:{free_port()}/", "--quiet"])
+    assert rc == 2
+    assert "(offline?)" in capsys.readouterr().err
