@@ -518,6 +518,11 @@ def validate_table(
         {"lon": cols["lon"], "lat": cols["lat"], "technology": cols["radio"]}
         if opencellid else _choose_columns(table.columns)
     )
+    if not opencellid:
+        site_cols = [i for i, c in enumerate(table.columns)
+                     if squash_header(c) == "siteid" and i != mapping.get("station_id")]
+        if site_cols and "station_id" in mapping:
+            mapping["site_id"] = site_cols[0]
     used = set(mapping.values())
     if opencellid:
         used |= {cols[c] for c in ("mcc", "net", "area", "cell")}
@@ -620,6 +625,9 @@ def validate_table(
                 r.add("no_id", cid or "station_id", "", fixed=f"row{rn}")
             else:
                 r.rec["station_id"] = _text(vid, 200)
+        if "site_id" in mapping:
+            vs, _ = cell("site_id")
+            r.rec["site_id"] = None if _blank(vs) else _text(vs, 200)
         if "commune" in mapping:
             vc, _ = cell("commune")
             r.rec["commune"] = None if _blank(vc) else _text(vc, 200)
@@ -781,7 +789,7 @@ def validate_table(
                     sid = f"{sid}-S{s_i + 1}"
                 st = {
                     "station_id": sid,
-                    "site_id": r.rec["station_id"],
+                    "site_id": r.rec.get("site_id") or r.rec["station_id"],
                     "operator": r.rec["operator"],
                     "technology": tech,
                     "band_mhz": float(band),
@@ -797,7 +805,7 @@ def validate_table(
                 }
                 for k, v in r.rec.items():
                     if k not in st and k not in ("band_given", "height_m", "eirp_dbm", "tilt_deg",
-                                                 "station_id", "operator"):
+                                                 "station_id", "operator", "site_id"):
                         st[k] = v
                 r.stations.append(st)
 
