@@ -52,6 +52,7 @@ def data_dir() -> Path:
 
 
 def _path(name: str) -> Path:
+    """Path of an embedded file, checked against ``SHA256SUMS`` on first use."""
     p = data_dir() / name
     if not p.exists():
         msg = (
@@ -59,7 +60,29 @@ def _path(name: str) -> Path:
             "or rebuild it with `python data/build.py` (needs ../shared/data)."
         )
         raise DataError(msg)
+    st = p.stat()
+    _check_once(str(p), st.st_mtime_ns, st.st_size)
     return p
+
+
+@lru_cache(maxsize=64)
+def _check_once(path: str, mtime_ns: int, size: int) -> None:
+    p = Path(path)
+    sums = p.parent / "SHA256SUMS"
+    if not sums.exists():
+        return
+    for line in sums.read_text().splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2 and parts[1].lstrip("*") == p.name:
+            actual = _sha256(p)
+            if actual != parts[0]:
+                msg = (
+                    f"Embedded data file {p} is corrupted (checksum {actual[:12]}… expected "
+                    f"{parts[0][:12]}…). Restore it with `git checkout -- data/` or rebuild it "
+                    "with `python data/build.py`."
+                )
+                raise DataError(msg)
+            return
 
 
 def _sha256(path: Path) -> str:

@@ -37,6 +37,19 @@ def test_corrupted_file_is_reported_by_name(tmp_path):
         gdata.verify_data(tmp_path)
 
 
+def test_loader_refuses_a_corrupted_file(tmp_path, monkeypatch):
+    for p in gdata.data_dir().iterdir():
+        if p.is_file():
+            shutil.copy(p, tmp_path / p.name)
+    with open(tmp_path / "worldpop_2020_1km.tif", "r+b") as f:
+        f.seek(500)
+        f.write(b"\xff\xfe")
+    monkeypatch.setenv("LOMSONG_DATA_DIR", str(tmp_path))
+    with pytest.raises(gdata.DataError, match="corrupted.*git checkout"):
+        gdata.worldpop_path()
+    assert gdata.relief_dem_path().exists()  # the other files are fine
+
+
 def test_missing_file_error_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("LOMSONG_DATA_DIR", str(tmp_path))
     with pytest.raises(gdata.DataError, match="git checkout -- data/"):
