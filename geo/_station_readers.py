@@ -63,7 +63,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("kinhdo", "lon", "long", "longitude", "lng", "x", "toadox", "kinhdox", "easting"),
     "lat": ("vido", "lat", "latitude", "y", "toadoy", "vidoy", "northing"),
     "station_id": (
-        "matram", "tentram", "site", "siteid", "name", "stationid", "station", "tram",
+        "matram", "stationid", "siteid", "site", "tentram", "name", "station", "tram",
         "sitename", "ten", "ma", "id", "cellname", "macell", "cellid",
     ),
     "operator": ("nhamang", "operator", "mnc", "mang", "network", "carrier", "doanhnghiep", "net"),
