@@ -1,0 +1,282 @@
+"""One documented configuration for gaps, ranking, site proposals and costs.
+
+Every number here is an **assumption** a planner may change; each carries its unit and the
+reasoning behind its default. The pipeline, the CLI and the app take an :class:`AnalysisConfig`
+(or its parts) as an argument; nothing reads this module's values behind the caller's back.
+
+Money is in Vietnamese đồng (VND). Cost figures are order-of-magnitude planning figures for a
+rural macro site in central Viet Nam (2024–2025 prices), not quotations: they make proposals
+comparable with each other, they do not make a budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+__all__ = [
+    "TECHS",
+    "TERRAIN_CLASSES",
+    "BACKHAUL_CLASSES",
+    "GapConfig",
+    "RankingWeights",
+    "SiteSpec",
+    "CostConfig",
+    "SitingConfig",
+    "AnalysisConfig",
+    "ConfigError",
+    "normalize_tech",
+    "parse_focus",
+]
+
+#: Technologies a gap analysis can be run for (``any`` = any technology reaches the cell).
+TECHS = ("5G", "4G", "any")
+#: Terrain classes of a commune (from ``geo.landform.terrain_classes``).
+TERRAIN_CLASSES = ("mountain", "coastal", "island", "plain")
+#: How a gap or a proposed site is connected to the core network.
+BACKHAUL_CLASSES = ("fiber", "microwave", "satellite")
+
+M_PER_KM = 1000.0
+
+
+class ConfigError(ValueError):
+    """A configuration value is outside what the analysis accepts."""
+
+
+def normalize_tech(tech: str) -> str:
+    """``'5g'``/``'5G'``/``'nr'`` → ``'5G'``; ``'4g'``/``'lte'`` → ``'4G'``; ``'any'`` → ``'any'``."""
+    t = str(tech).strip().lower()
+    table = {"5g": "5G", "nr": "5G", "4g": "4G", "lte": "4G", "any": "any", "all": "any"}
+    if t not in table:
+        msg = f"Unknown technology {tech!r}; expected one of 5g, 4g, any."
+        raise ConfigError(msg)
+    return table[t]
+
+
+def parse_focus(focus: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """``'mountain,coastal'`` → ``('mountain', 'coastal')``; None/empty → None (no restriction)."""
+    if focus is None:
+        return None
+    items = focus.split(",") if isinstance(focus, str) else list(focus)
+    out = tuple(sorted({str(i).strip().lower() for i in items if str(i).strip()}))
+    if not out:
+        return None
+    bad = [i for i in out if i not in TERRAIN_CLASSES]
+    if bad:
+        msg = f"Unknown terrain class(es) {bad} in focus; expected any of {', '.join(TERRAIN_CLASSES)}."
+        raise ConfigError(msg)
+    return out
+
+
+@dataclass(frozen=True)
+class GapConfig:
+    """What counts as a gap and how gap cells are grouped.
+
+    Attributes
+    ----------
+    min_density_per_km2 : float
+        A cell is *populated* when it holds at least ``min_density_per_km2 × cell area`` people
+        (10 people/km² ≈ 0.1 person per 100 m cell). Written as a density so that the rule does not
+        change with the grid resolution. WorldPop spreads people thinly over forest, so a floor is
+        needed to keep empty mountainside out of the gaps.
+    min_people_per_cell : float or None
+        If set, overrides the density rule with a fixed number of people per cell.
+    eps_km : float
+        DBSCAN neighbourhood radius: gap cells closer than this belong together (1 km ≈ the spread
+        of one hamlet — thôn/bản — and of the area one small-cell site would serve).
+    min_people : float
+        DBSCAN core weight: a cell is a core cell when its ``eps_km`` neighbourhood holds at least
+        this many uncovered people (50 ≈ a dozen households). Smaller groups are "scattered"
+        (counted as uncovered, not a gap).
+    method : str
+        ``"dbscan"`` (default, with population as sample weight) or ``"hdbscan"`` (scikit-learn's
+        HDBSCAN on the same points, clusters under ``min_people`` dropped).
+    pool_fraction : float
+        Before clustering, gap cells are pooled into blocks of ``eps_km × pool_fraction`` (when that
+        is larger than a cell) to bound the neighbour lists on fine grids; 0 disables pooling.
+    smooth_fraction : float
+        Polygons are opened/closed by ``smooth_fraction × cell size`` ("lightly smoothed").
+    lom_song_min_people : float
+        Commune flag rule (see :func:`analysis.gaps.commune_table`): a commune is "lõm sóng" when
+        a gap inside it leaves at least this many people uncovered ...
+    lom_song_min_share : float
+        ... or when at least this share of its people is uncovered.
+    """
+
+    min_density_per_km2: float = 10.0
+    min_people_per_cell: float | None = None
+    eps_km: float = 1.0
+    min_people: float = 50.0
+    method: str = "dbscan"
+    pool_fraction: float = 0.25
+    smooth_fraction: float = 0.5
+    lom_song_min_people: float = 100.0
+    lom_song_min_share: float = 0.10
+
+    def __post_init__(self) -> None:
+        if self.method not in ("dbscan", "hdbscan"):
+            msg = f"GapConfig.method must be 'dbscan' or 'hdbscan', got {self.method!r}."
+            raise ConfigError(msg)
+        if self.eps_km <= 0:
+            msg = f"GapConfig.eps_km must be > 0 km, got {self.eps_km}."
+            raise ConfigError(msg)
+        if self.min_people <= 0:
+            msg = f"GapConfig.min_people must be > 0 persons, got {self.min_people}."
+            raise ConfigError(msg)
+
+    def cell_threshold(self, cell_area_m2: float) -> float:
+        """People a cell must hold to count as populated."""
+        if self.min_people_per_cell is not None:
+            return float(self.min_people_per_cell)
+        return float(self.min_density_per_km2) * cell_area_m2 / 1e6
+
+
+@dataclass(frozen=True)
+class RankingWeights:
+    """Weights of the gap priority score (see :func:`analysis.ranking.score_gaps`).
+
+    ``score = people_uncovered × terrain_weight[terrain] × (ref_cost_vnd / est_cost_vnd) ** cost_weight``
+
+    The default is **neutral** (all terrain weights 1, ``cost_weight`` 0): the score is the number
+    of people left out, i.e. "most people first". :meth:`province_priority` is the preset that
+    follows the province's order to clear gaps in mountain and coastal communes first.
+    """
+
+    terrain_weight: dict[str, float] = field(
+        default_factory=lambda: {"mountain": 1.0, "coastal": 1.0, "island": 1.0, "plain": 1.0}
+    )
+    cost_weight: float = 0.0
+    ref_cost_vnd: float = 1.5e9
+
+    @classmethod
+    def province_priority(cls) -> RankingWeights:
+        """Mountain ×1.5, coastal ×1.5, island ×2, plain ×1; cheaper fixes up by cost^-0.5.
+
+        Assumption: the 1.5/2 factors express "priority", not a measured value; with
+        ``cost_weight = 0.5`` a gap twice as expensive to fix needs √2 ≈ 1.41× the people to rank
+        equal.
+        """
+        return cls(
+            terrain_weight={"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0},
+            cost_weight=0.5,
+        )
+
+    def weight_for(self, terrain: str) -> float:
+        return float(self.terrain_weight.get(str(terrain), 1.0))
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """The standard rural macro site proposed in a gap (configurable).
+
+    Default: a 40 m lattice tower (taller than the 30 m urban default because rural sites are
+    sited for range), omni-directional (three sectors seen as one omni pattern), at the band and
+    EIRP of :func:`geo.radio_defaults.defaults_for` for the technology (5G n78 3.5 GHz, 4G 1800 MHz).
+    For ``tech='any'`` the site is a 4G 1800 MHz site: the cheapest way to bring *a* signal.
+    """
+
+    height_m: float = 40.0
+    band_mhz: float | None = None
+    eirp_dbm: float | None = None
+    operator: str = "proposed"
+
+    def station_for(self, tech: str, lon: float, lat: float, site_id: str) -> dict:
+        """A station mapping (the agreed station columns) for a site at ``lon, lat``."""
+        from geo.radio_defaults import defaults_for
+
+        t = "4G" if tech == "any" else tech
+        d = defaults_for(t, self.band_mhz)
+        return {
+            "station_id": site_id,
+            "site_id": site_id,
+            "operator": self.operator,
+            "technology": t,
+            "band_mhz": float(d.band_mhz),
+            "height_m": float(self.height_m),
+            "eirp_dbm": float(self.eirp_dbm if self.eirp_dbm is not None else d.eirp_dbm),
+            "azimuth_deg": float("nan"),
+            "tilt_deg": 0.0,
+            "lon": float(lon),
+            "lat": float(lat),
+            "modelled": True,
+            "assumed": "",
+        }
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    """Unit costs in VND — planning assumptions, not prices.
+
+    Attributes
+    ----------
+    site_capex_vnd : dict
+        New macro site, tower + power + radio. 4G: ~1.2 billion VND (a 40 m self-supporting tower
+        ~600–800 M, power system and shelter ~200 M, one 4G RAN ~300 M, as reported for rural
+        "xóa lõm sóng" BTS in Viet Nam of ~1–1.5 billion per site). 5G: ~2.5 billion VND (the same
+        civil works plus a 64T64R massive-MIMO AAU and baseband).
+    fiber_per_km_vnd : float
+        Fiber extension, aerial on existing poles / along roads in rural terrain: ~80 M VND/km
+        (cable, hardware, labour; 50–150 M/km depending on terrain).
+    fiber_max_km : float
+        Beyond this the extension is not planned (cost and time); another backhaul is taken.
+    microwave_hop_vnd : float
+        A point-to-point microwave link (two radios and dishes, installation): ~300 M VND.
+    microwave_max_km : float
+        Longest hop considered (15 km, a typical 7–8 GHz rural hop with line of sight).
+    satellite_vnd : float
+        A VSAT backhaul terminal with five years of service: ~500 M VND.
+    """
+
+    site_capex_vnd: dict[str, float] = field(
+        default_factory=lambda: {"4G": 1.2e9, "5G": 2.5e9, "any": 1.2e9}
+    )
+    fiber_per_km_vnd: float = 80e6
+    fiber_max_km: float = 10.0
+    microwave_hop_vnd: float = 300e6
+    microwave_max_km: float = 15.0
+    satellite_vnd: float = 500e6
+
+    def capex_for(self, tech: str) -> float:
+        return float(self.site_capex_vnd.get(tech, self.site_capex_vnd.get("4G", 1.2e9)))
+
+
+@dataclass(frozen=True)
+class SitingConfig:
+    """How candidate sites are generated and chosen.
+
+    Attributes
+    ----------
+    search_km : float
+        Candidates on high ground are sought inside each gap and within this distance around it.
+    maxima_window_km : float
+        A cell is a local DEM maximum when it is the highest within this window.
+    max_candidates_per_gap : int
+        Highest local maxima kept per gap (plus its centroid).
+    max_candidates : int
+        Cap on the whole pool (largest gaps first), bounding the coverage computations.
+    exact_max_candidates, exact_max_demands : int
+        The exact MCLP check (PySAL spopt on PuLP/CBC) runs only below these sizes.
+    """
+
+    site: SiteSpec = field(default_factory=SiteSpec)
+    search_km: float = 3.0
+    maxima_window_km: float = 2.0
+    max_candidates_per_gap: int = 3
+    max_candidates: int = 300
+    exact_max_candidates: int = 60
+    exact_max_demands: int = 3000
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """All of the above, in one object."""
+
+    gaps: GapConfig = field(default_factory=GapConfig)
+    ranking: RankingWeights = field(default_factory=RankingWeights)
+    costs: CostConfig = field(default_factory=CostConfig)
+    siting: SitingConfig = field(default_factory=SitingConfig)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def replace(self, **changes) -> AnalysisConfig:
+        return replace(self, **changes)

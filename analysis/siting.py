@@ -1,0 +1,626 @@
+"""Site proposals: where a new macro site would cover the most uncovered people for the money.
+
+1. **Candidates** (:func:`generate_candidates`): high ground (local DEM maxima) inside and
+   around each gap, each gap's centre cell, and any user-given points (e.g. other operators'
+   masts for sharing).
+2. **Coverage of each candidate** (:func:`build_pool`): the coverage engine's
+   ``geo.coverage.station_rsrp_window`` for a standard rural macro site (:class:`SiteSpec`),
+   thresholded like the existing network, intersected with the *targets* (populated cells not
+   covered today, optionally only in the focus communes). Computed once per pool and cached by
+   the caller; a budget change only re-runs the selection.
+3. **Selection** (:func:`greedy_select`): lazy greedy maximum coverage (Minoux 1978). Coverage
+   of people is monotone submodular, so greedy with ``K`` sites reaches at least
+   :math:`(1 - 1/e)` of the optimum (Nemhauser, Wolsey & Fisher 1978). With a budget in VND the
+   greedy step maximises new people per VND among affordable sites and the result is compared
+   with the best single affordable site (Khuller, Moss & Naor 1999).
+4. **Exact check** (:func:`exact_mclp`): the maximal covering location problem (Church &
+   ReVelle 1974) solved with PySAL ``spopt``'s ``MCLP`` on PuLP/CBC, for small instances.
+5. **Cost** (:func:`backhaul_options`): capex + the cheapest feasible backhaul — fiber
+   extension (distance × cost/km, up to a maximum length), one microwave hop when a fibered
+   site is within line of sight and range, else satellite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from analysis.config import CostConfig, SiteSpec, SitingConfig
+
+__all__ = [
+    "EARTH_RADIUS_M",
+    "K_FACTOR",
+    "FiberReach",
+    "CandidatePool",
+    "Selection",
+    "coverage_threshold_dbm",
+    "los_clear",
+    "backhaul_options",
+    "generate_candidates",
+    "build_pool",
+    "greedy_select",
+    "exact_mclp",
+    "proposals_table",
+]
+
+EARTH_RADIUS_M = 6_371_000.0
+K_FACTOR = 4.0 / 3.0
+M_PER_KM = 1000.0
+FIBER_NODE_HEIGHT_M = 30.0  # mast at a fibered commune-centre site (a standard macro mast)
+
+RsrpWindowFn = Callable[..., tuple[tuple[slice, slice], np.ndarray]]
+
+
+@dataclass
+class FiberReach:
+    """Where fiber is: distance raster and fibered nodes, on one grid.
+
+    Attributes
+    ----------
+    distance_km : float array on the grid, or None
+        Distance (km, along roads or straight × detour) from each cell to the nearest fiber.
+    nodes_xy : (n, 2) array
+        Fibered sites (commune centres, user nodes) in the grid CRS, for microwave hops.
+    node_height_m : float
+        Mast height assumed at a fibered node for the line-of-sight test.
+    source : str
+        Human label of where the fiber data came from.
+    """
+
+    distance_km: np.ndarray | None
+    nodes_xy: np.ndarray
+    node_height_m: float = FIBER_NODE_HEIGHT_M
+    source: str = ""
+
+
+def coverage_threshold_dbm(coverage_config, tech: str) -> float:
+    """The level a cell needs to count as covered: threshold + indoor margin (dBm)."""
+    from geo.radio_defaults import THRESHOLD_DBM
+
+    t = "4G" if tech == "any" else tech
+    thresholds = getattr(coverage_config, "thresholds_dbm", None) or THRESHOLD_DBM
+    margin = float(getattr(coverage_config, "indoor_margin_db", 0.0) or 0.0)
+    return float(thresholds.get(t, THRESHOLD_DBM[t])) + margin
+
+
+# --------------------------------------------------------------------------- backhaul
+def _sample(dem: np.ndarray, grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    rows, cols = grid.rowcol(x, y)
+    rows = np.clip(rows, 0, grid.height - 1)
+    cols = np.clip(cols, 0, grid.width - 1)
+    z = dem[rows, cols].astype(np.float64)
+    return np.nan_to_num(z, nan=0.0)
+
+
+def los_clear(
+    dem_on_grid: np.ndarray | None, grid, x0: float, y0: float, h0_m: float,
+    x1: float, y1: float, h1_m: float, k_factor: float = K_FACTOR,
+) -> bool:
+    """Whether the straight ray between two masts clears the terrain.
+
+    Notes
+    -----
+    Heights above the ground at each end; the terrain along the path is raised by the Earth
+    bulge :math:`b(s) = s (d - s) / (2 k R)` (effective Earth radius, :math:`k = 4/3`,
+    ITU-R P.453/P.530 standard atmosphere). The path is clear when every interior sample lies
+    below the ray. No DEM → flat ground: clear unless the bulge alone blocks the ray.
+    """
+    d = float(np.hypot(x1 - x0, y1 - y0))
+    if d <= grid.resolution_m:
+        return True
+    n = int(np.ceil(d / (grid.resolution_m * 0.5))) + 1
+    t = np.linspace(0.0, 1.0, n)[1:-1]
+    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+    if dem_on_grid is None:
+        z = np.zeros(t.size)
+        z0 = z1 = 0.0
+    else:
+        z = _sample(dem_on_grid, grid, xs, ys)
+        z0, z1 = _sample(dem_on_grid, grid, np.array([x0, x1]), np.array([y0, y1]))
+    s = t * d
+    bulge = s * (d - s) / (2.0 * k_factor * EARTH_RADIUS_M)
+    ray = (z0 + h0_m) + t * ((z1 + h1_m) - (z0 + h0_m))
+    return bool(np.all(z + bulge < ray))
+
+
+def backhaul_options(
+    x: np.ndarray, y: np.ndarray, grid, dem_on_grid: np.ndarray | None,
+    fiber: FiberReach | None, costs: CostConfig | None = None, mast_height_m: float = 40.0,
+    none_label: str = "satellite",
+) -> pd.DataFrame:
+    """Cheapest feasible backhaul for sites at ``x, y`` (grid CRS).
+
+    Options: fiber extension (``dist_fiber_km × fiber_per_km_vnd`` when ``dist_fiber_km ≤
+    fiber_max_km``); one microwave hop (``microwave_hop_vnd``) when a fibered node within
+    ``microwave_max_km`` is in line of sight (:func:`los_clear`, masts at both ends); satellite
+    (``satellite_vnd``) always. The cheapest wins (ties: fiber, microwave, satellite).
+
+    Returns
+    -------
+    DataFrame with ``dist_fiber_km, backhaul, backhaul_km, backhaul_cost_vnd``; ``backhaul`` is
+    ``fiber``/``microwave``/``none_label`` and ``backhaul_km`` the fiber length or hop length.
+    """
+    costs = costs or CostConfig()
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    n = x.size
+    if fiber is not None and fiber.distance_km is not None:
+        rows, cols = grid.rowcol(x, y)
+        inside = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
+        dist = np.full(n, np.inf)
+        dist[inside] = fiber.distance_km[rows[inside], cols[inside]]
+        dist = np.where(np.isfinite(dist), dist, np.inf)
+    else:
+        dist = np.full(n, np.inf)
+    nodes = np.zeros((0, 2)) if fiber is None else np.asarray(fiber.nodes_xy, dtype=np.float64)
+    if fiber is not None and fiber.distance_km is None and len(nodes):
+        dist = cKDTree(nodes).query(np.column_stack([x, y]))[0] / M_PER_KM
+    tree = cKDTree(nodes) if len(nodes) else None
+    node_h = fiber.node_height_m if fiber is not None else FIBER_NODE_HEIGHT_M
+    kind, length, cost = [], np.zeros(n), np.zeros(n)
+    for i in range(n):
+        options = []
+        if dist[i] <= costs.fiber_max_km:
+            options.append((dist[i] * costs.fiber_per_km_vnd, 0, "fiber", dist[i]))
+        if tree is not None and costs.microwave_hop_vnd < min([o[0] for o in options] + [np.inf]):
+            near = tree.query_ball_point([x[i], y[i]], costs.microwave_max_km * M_PER_KM)
+            near = sorted(near, key=lambda j: (np.hypot(*(nodes[j] - (x[i], y[i]))), j))
+            for j in near:
+                if los_clear(dem_on_grid, grid, x[i], y[i], mast_height_m, nodes[j][0], nodes[j][1], node_h):
+                    hop = float(np.hypot(*(nodes[j] - (x[i], y[i])))) / M_PER_KM
+                    options.append((costs.microwave_hop_vnd, 1, "microwave", hop))
+                    break
+        options.append((costs.satellite_vnd, 2, none_label, 0.0))
+        best = min(options, key=lambda o: (o[0], o[1]))
+        cost[i], kind_i, length[i] = best[0], best[2], best[3]
+        kind.append(kind_i)
+    return pd.DataFrame(
+        {
+            "dist_fiber_km": np.where(np.isfinite(dist), dist, np.nan),
+            "backhaul": pd.array(kind, dtype=object),
+            "backhaul_km": length,
+            "backhaul_cost_vnd": cost,
+        }
+    )
+
+
+# ------------------------------------------------------------------------- candidates
+def generate_candidates(
+    grid,
+    labels: np.ndarray,
+    gaps: pd.DataFrame,
+    commune_id: np.ndarray,
+    dem_on_grid: np.ndarray | None = None,
+    config: SitingConfig | None = None,
+    user_points: pd.DataFrame | gpd.GeoDataFrame | None = None,
+    allowed: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Candidate site cells: local DEM maxima in/around gaps, gap centres, user points.
+
+    Parameters
+    ----------
+    grid : geo.grid.Grid
+    labels : int array
+        Gap label raster (0..n-1 = row of ``gaps``; -1 none) from :func:`analysis.gaps.find_gaps`.
+    gaps : DataFrame
+        The gap table (``gap_id``, ``people_uncovered``, ``x``, ``y``), row ``i`` = label ``i``.
+    commune_id : int array
+        Candidates must stand inside a commune (on land, in the province).
+    dem_on_grid : float array, optional
+    config : SitingConfig
+    user_points : DataFrame, optional
+        ``lon, lat`` columns (or a point GeoDataFrame), optional ``name``.
+    allowed : bool array, optional
+        Extra restriction of where a candidate may stand (e.g. focus communes).
+
+    Returns
+    -------
+    DataFrame ``cand_id, row, col, x, y, source (maximum|centre|user), gap_id, name``, largest
+    gaps first, deduplicated by cell, at most ``config.max_candidates`` rows (user points are
+    always kept).
+    """
+    config = config or SitingConfig()
+    ok = np.asarray(commune_id) >= 0
+    if allowed is not None:
+        ok &= allowed
+    res = grid.resolution_m
+    rows_out: list[tuple] = []
+    n = len(gaps)
+    if n:
+        gap_cells = labels >= 0
+        dist, (ir, ic) = ndimage.distance_transform_edt(~gap_cells, return_indices=True)
+        zone = dist * res <= config.search_km * M_PER_KM
+        nearest_gap = labels[ir, ic]
+        maxima = np.zeros(labels.shape, dtype=bool)
+        if dem_on_grid is not None:
+            z = np.where(np.isfinite(dem_on_grid), dem_on_grid, -np.inf).astype(np.float64)
+            w = max(3, int(round(config.maxima_window_km * M_PER_KM / res)) | 1)
+            zmax = ndimage.maximum_filter(z, size=w, mode="nearest")
+            maxima = (z == zmax) & np.isfinite(z) & zone & ok
+            # a flat plateau is not high ground: require some relief in the window
+            zmin = ndimage.minimum_filter(z, size=w, mode="nearest")
+            maxima &= (zmax - zmin) > 1.0
+        mflat = np.flatnonzero(maxima)
+        mgap = nearest_gap.ravel()[mflat]
+        melev = dem_on_grid.ravel()[mflat] if dem_on_grid is not None else np.zeros(0)
+        order_m = np.lexsort((mflat, -melev, mgap))
+        by_gap: dict[int, list[int]] = {}
+        for k in order_m:
+            by_gap.setdefault(int(mgap[k]), []).append(int(mflat[k]))
+        spacing = config.maxima_window_km * M_PER_KM
+        gap_order = np.lexsort((gaps["gap_id"].to_numpy(), -gaps["people_uncovered"].to_numpy()))
+        for gi in gap_order:
+            gid = int(gaps["gap_id"].iloc[gi])
+            r, c = grid.rowcol(np.array([gaps["x"].iloc[gi]]), np.array([gaps["y"].iloc[gi]]))
+            if ok[r[0], c[0]]:
+                rows_out.append((int(r[0]), int(c[0]), "centre", gid, ""))
+            kept: list[tuple[float, float]] = []
+            for f in by_gap.get(int(gi), []):
+                rr, cc = divmod(f, grid.width)
+                xx, yy = grid.xmin + res * (cc + 0.5), grid.ymax - res * (rr + 0.5)
+                if all(np.hypot(xx - a, yy - b) >= spacing for a, b in kept):
+                    kept.append((xx, yy))
+                    rows_out.append((rr, cc, "maximum", gid, ""))
+                if len(kept) >= config.max_candidates_per_gap:
+                    break
+    seen: set[tuple[int, int]] = set()
+    out: list[tuple] = []
+    user_rows: list[tuple] = []
+    if user_points is not None and len(user_points):
+        if isinstance(user_points, gpd.GeoDataFrame) and user_points.geometry is not None:
+            pts = user_points.to_crs("EPSG:4326")
+            lon, lat = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+        else:
+            lon = user_points["lon"].to_numpy(dtype=float)
+            lat = user_points["lat"].to_numpy(dtype=float)
+        names = (user_points["name"].astype(str).to_numpy() if "name" in user_points
+                 else np.array([f"user {i + 1}" for i in range(len(lon))]))
+        ux, uy = grid.from_lonlat(lon, lat)
+        ur, uc = grid.rowcol(np.asarray(ux), np.asarray(uy))
+        for r, c, nm in zip(ur, uc, names, strict=True):
+            if 0 <= r < grid.height and 0 <= c < grid.width:
+                user_rows.append((int(r), int(c), "user", 0, str(nm)))
+    for r, c, src, gid, nm in user_rows + rows_out:
+        if (r, c) in seen:
+            continue
+        if src != "user" and len(out) - len(user_rows) >= config.max_candidates:
+            break
+        seen.add((r, c))
+        out.append((r, c, src, gid, nm))
+    df = pd.DataFrame(out, columns=["row", "col", "source", "gap_id", "name"])
+    df["row"] = df["row"].astype(np.int64)
+    df["col"] = df["col"].astype(np.int64)
+    df["gap_id"] = df["gap_id"].astype(np.int64)
+    df["x"] = grid.xmin + res * (df["col"].to_numpy() + 0.5)
+    df["y"] = grid.ymax - res * (df["row"].to_numpy() + 0.5)
+    df.insert(0, "cand_id", np.arange(len(df), dtype=np.int64))
+    df["source"] = df["source"].astype(object)
+    df["name"] = df["name"].astype(object)
+    return df
+
+
+# ------------------------------------------------------------------------------- pool
+@dataclass
+class CandidatePool:
+    """Candidates with the targets each one covers: the input of every selection.
+
+    Attributes
+    ----------
+    candidates : DataFrame
+        :func:`generate_candidates` columns + ``lon, lat, commune, commune_code, terrain,
+        elev_m, capex_vnd, dist_fiber_km, backhaul, backhaul_km, backhaul_cost_vnd, cost_vnd,
+        people_reach`` (people it would cover alone).
+    cover : list of int32 arrays
+        Sorted target indices each candidate covers.
+    target_people : float64 array
+        People in each target cell.
+    target_flat : int64 array
+        Flat grid index of each target cell.
+    people_total, people_covered_before : float
+        Over the whole analysed area (for ``share_covered_after``).
+    tech : str
+    key : str
+        Hash of what the pool was built from.
+    """
+
+    candidates: pd.DataFrame
+    cover: list[np.ndarray]
+    target_people: np.ndarray
+    target_flat: np.ndarray
+    people_total: float
+    people_covered_before: float
+    tech: str
+    key: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+def _commune_lookup(communes: pd.DataFrame, cid: np.ndarray, column: str, default: str) -> list[str]:
+    vals = communes[column].astype(str).to_numpy() if column in communes else None
+    return [default if (vals is None or c < 0) else str(vals[c]) for c in cid]
+
+
+def build_pool(
+    grid,
+    candidates: pd.DataFrame,
+    population: np.ndarray,
+    covered: np.ndarray,
+    commune_id: np.ndarray,
+    communes: pd.DataFrame,
+    tech: str,
+    coverage_config=None,
+    dem_on_grid: np.ndarray | None = None,
+    fiber: FiberReach | None = None,
+    config: SitingConfig | None = None,
+    costs: CostConfig | None = None,
+    target_mask: np.ndarray | None = None,
+    rsrp_window: RsrpWindowFn | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CandidatePool:
+    """Compute what each candidate would cover, and what it would cost.
+
+    Targets are populated cells inside a commune that are not covered now (``covered``),
+    restricted to ``target_mask`` when given (e.g. focus communes). A candidate covers a target
+    when its RSRP there (from ``rsrp_window``, default ``geo.coverage.station_rsrp_window``) is at
+    least :func:`coverage_threshold_dbm`.
+    """
+    config = config or SitingConfig()
+    costs = costs or CostConfig()
+    site: SiteSpec = config.site
+    if rsrp_window is None:
+        from geo.coverage import station_rsrp_window as rsrp_window
+    pop = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0)
+    cid_r = np.asarray(commune_id)
+    inside = cid_r >= 0
+    tmask = inside & (pop > 0) & ~np.asarray(covered, dtype=bool)
+    if target_mask is not None:
+        tmask &= target_mask
+    target_flat = np.flatnonzero(tmask)
+    target_people = pop.ravel()[target_flat]
+    tid = np.full(grid.shape, -1, dtype=np.int64)
+    tid.ravel()[target_flat] = np.arange(target_flat.size)
+    thr = coverage_threshold_dbm(coverage_config, tech)
+
+    cands = candidates.copy()
+    lon, lat = grid.to_lonlat(cands["x"].to_numpy(), cands["y"].to_numpy())
+    cands["lon"] = np.asarray(lon, dtype=np.float64)
+    cands["lat"] = np.asarray(lat, dtype=np.float64)
+    ccid = cid_r[cands["row"].to_numpy(), cands["col"].to_numpy()] if len(cands) else np.zeros(0, int)
+    cands["commune"] = pd.array(_commune_lookup(communes, ccid, "name", ""), dtype=object)
+    cands["commune_code"] = pd.array(_commune_lookup(communes, ccid, "code", ""), dtype=object)
+    cands["terrain"] = pd.array(_commune_lookup(communes, ccid, "terrain", "plain"), dtype=object)
+    cands["elev_m"] = (
+        dem_on_grid[cands["row"].to_numpy(), cands["col"].to_numpy()].astype(np.float64)
+        if dem_on_grid is not None and len(cands) else np.full(len(cands), np.nan)
+    )
+    cands["capex_vnd"] = costs.capex_for(tech)
+    bh = backhaul_options(cands["x"].to_numpy(), cands["y"].to_numpy(), grid, dem_on_grid, fiber,
+                          costs, site.height_m)
+    for col in bh.columns:
+        cands[col] = bh[col].to_numpy() if col != "backhaul" else bh[col].astype(object).to_numpy()
+    cands["cost_vnd"] = cands["capex_vnd"] + cands["backhaul_cost_vnd"]
+
+    cover: list[np.ndarray] = []
+    total = len(cands)
+    for i in range(total):
+        row = cands.iloc[i]
+        station = site.station_for(tech, row["lon"], row["lat"], f"C{int(row['cand_id'])}")
+        station.update({"x": float(row["x"]), "y": float(row["y"])})
+        (rs, cs), rsrp = rsrp_window(station, grid, dem_on_grid, coverage_config)
+        ids = tid[rs, cs][np.asarray(rsrp >= thr) & np.isfinite(rsrp)]
+        cover.append(np.unique(ids[ids >= 0]).astype(np.int32))
+        if progress is not None:
+            progress(i + 1, total)
+    cands["people_reach"] = np.array([target_people[c].sum() for c in cover], dtype=np.float64)
+    key_src = "|".join([
+        grid.key(), tech, repr(site), repr(costs), f"{thr:.3f}",
+        hashlib.sha256(cands[["row", "col", "source"]].to_csv(index=False).encode()).hexdigest(),
+        hashlib.sha256(target_flat.tobytes()).hexdigest(),
+    ])
+    return CandidatePool(
+        candidates=cands, cover=cover, target_people=target_people, target_flat=target_flat,
+        people_total=float(pop[inside].sum()),
+        people_covered_before=float(pop[inside & np.asarray(covered, dtype=bool)].sum()),
+        tech=tech, key=hashlib.sha256(key_src.encode()).hexdigest()[:16],
+    )
+
+
+# -------------------------------------------------------------------------- selection
+@dataclass
+class Selection:
+    """Chosen candidates in order, with what each added."""
+
+    order: list[int]
+    gains: list[float]
+    costs_vnd: list[float]
+
+    @property
+    def people_new(self) -> float:
+        return float(sum(self.gains))
+
+
+def _gain(pool: CandidatePool, i: int, done: np.ndarray) -> float:
+    c = pool.cover[i]
+    return float(pool.target_people[c[~done[c]]].sum()) if c.size else 0.0
+
+
+def greedy_select(
+    pool: CandidatePool, budget_sites: int | None = None, budget_vnd: float | None = None,
+) -> Selection:
+    """Lazy greedy maximum coverage under a budget in sites and/or VND.
+
+    Notes
+    -----
+    Lazy evaluation (Minoux 1978): a candidate's last computed gain is an upper bound of its
+    gain now (submodularity), so only the top of a max-heap needs re-evaluating. Without a VND
+    budget the key is the gain (people); with one it is people per VND among candidates still
+    affordable, and the final answer is the better of that and the best single affordable
+    candidate (Khuller et al. 1999). Ties go to the lower candidate index. Stops when the budget
+    is spent or no candidate adds anyone.
+    """
+    n = len(pool.cover)
+    if budget_sites is None and budget_vnd is None:
+        msg = "Give a budget in sites (budget_sites) or in VND (budget_vnd)."
+        raise ValueError(msg)
+    max_sites = n if budget_sites is None else max(0, int(budget_sites))
+    cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64) if n else np.zeros(0)
+    by_money = budget_vnd is not None
+    left = float(budget_vnd) if by_money else np.inf
+    done = np.zeros(pool.target_people.size, dtype=bool)
+
+    def key(g: float, i: int) -> float:
+        return g / cost[i] if by_money else g
+
+    heap = [(-key(_gain(pool, i, done), i), i) for i in range(n)]
+    heapq.heapify(heap)
+    sel = Selection([], [], [])
+    while heap and len(sel.order) < max_sites:
+        _, i = heapq.heappop(heap)
+        if cost[i] > left:
+            continue
+        g = _gain(pool, i, done)
+        k = key(g, i)
+        if heap and (-k, i) > heap[0]:  # no longer the best: re-queue with its true gain
+            heapq.heappush(heap, (-k, i))
+            continue
+        if g <= 0:
+            break
+        sel.order.append(i)
+        sel.gains.append(g)
+        sel.costs_vnd.append(float(cost[i]))
+        done[pool.cover[i]] = True
+        left -= cost[i]
+    if by_money and n and max_sites >= 1:
+        reach = pool.candidates["people_reach"].to_numpy(dtype=np.float64)
+        afford = np.flatnonzero(cost <= float(budget_vnd))
+        if afford.size:
+            best = int(afford[np.lexsort((afford, -reach[afford]))[0]])
+            if reach[best] > sel.people_new:
+                sel = Selection([best], [float(reach[best])], [float(cost[best])])
+    return sel
+
+
+def exact_mclp(
+    pool: CandidatePool, p_sites: int, time_limit_s: float = 60.0,
+) -> tuple[float, list[int]]:
+    """Optimal people covered by ``p_sites`` candidates (PySAL spopt MCLP on PuLP/CBC).
+
+    Targets covered by exactly the same candidates are merged into one demand (their people
+    summed), which leaves the optimum unchanged and keeps the ILP small. Coverage enters spopt
+    as a 0/1 "cost" matrix with service radius 0.5.
+
+    Returns
+    -------
+    (people covered, chosen candidate indices sorted)
+    """
+    import warnings
+
+    import pulp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from spopt.locate import MCLP
+
+    n = len(pool.cover)
+    if n == 0 or p_sites <= 0:
+        return 0.0, []
+    p_sites = min(p_sites, n)
+    ti = np.concatenate([c for c in pool.cover] + [np.zeros(0, np.int32)]).astype(np.int64)
+    ci = np.concatenate([np.full(c.size, j) for j, c in enumerate(pool.cover)] + [np.zeros(0, int)])
+    if ti.size == 0:
+        return 0.0, []
+    from scipy import sparse
+
+    a = sparse.csr_matrix((np.ones(ti.size, dtype=np.int8), (ti, ci)),
+                          shape=(pool.target_people.size, n))
+    touched = np.flatnonzero(np.diff(a.indptr) > 0)
+    sig: dict[bytes, int] = {}
+    demand_of = np.empty(touched.size, dtype=np.int64)
+    rows_sig = []
+    for k, t in enumerate(touched):
+        cols = a.indices[a.indptr[t]:a.indptr[t + 1]]
+        b = np.sort(cols).tobytes()
+        if b not in sig:
+            sig[b] = len(sig)
+            rows_sig.append(np.sort(cols))
+        demand_of[k] = sig[b]
+    weights = np.bincount(demand_of, weights=pool.target_people[touched], minlength=len(sig))
+    cost = np.ones((len(sig), n), dtype=np.float64)
+    for d, cols in enumerate(rows_sig):
+        cost[d, cols] = 0.0
+    with warnings.catch_warnings():  # PuLP 3.x deprecation notices about its 4.0 API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = MCLP.from_cost_matrix(cost, weights, service_radius=0.5, p_facilities=p_sites)
+        model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s), results=False)
+    chosen = sorted(j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5)
+    done = np.zeros(pool.target_people.size, dtype=bool)
+    for j in chosen:
+        done[pool.cover[j]] = True
+    return float(pool.target_people[done].sum()), chosen
+
+
+# ---------------------------------------------------------------------------- outputs
+def proposals_table(pool: CandidatePool, selection: Selection, grid) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Ranked proposals (EPSG:4326 points) and the coverage curve.
+
+    Returns
+    -------
+    proposals : GeoDataFrame
+        ``site_id, rank, lon, lat, commune, commune_code, terrain, people_new, people_cum,
+        share_covered_after, backhaul, backhaul_km, capex_vnd, backhaul_cost_vnd, cost_vnd,
+        cost_per_person_vnd, cost_cum_vnd, source, gap_id, elev_m``.
+    curve : DataFrame
+        ``sites`` (0..K), ``people_covered``, ``people_new_cum``, ``share_covered``, ``cost_vnd``.
+    """
+    c = pool.candidates.iloc[selection.order].reset_index(drop=True)
+    k = len(c)
+    gains = np.asarray(selection.gains, dtype=np.float64)
+    cum = np.cumsum(gains)
+    total = pool.people_total if pool.people_total > 0 else 1.0
+    cost = c["cost_vnd"].to_numpy(dtype=np.float64) if k else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cpp = np.where(gains > 0, cost / np.where(gains > 0, gains, 1.0), np.nan)
+    props = pd.DataFrame(
+        {
+            "site_id": pd.array([f"P{r + 1:03d}" for r in range(k)], dtype=object),
+            "rank": np.arange(1, k + 1, dtype=np.int64),
+            "lon": c["lon"].to_numpy(dtype=np.float64) if k else np.zeros(0),
+            "lat": c["lat"].to_numpy(dtype=np.float64) if k else np.zeros(0),
+            "commune": pd.array(list(c["commune"]) if k else [], dtype=object),
+            "commune_code": pd.array(list(c["commune_code"]) if k else [], dtype=object),
+            "terrain": pd.array(list(c["terrain"]) if k else [], dtype=object),
+            "people_new": gains,
+            "people_cum": cum,
+            "share_covered_after": (pool.people_covered_before + cum) / total,
+            "backhaul": pd.array(list(c["backhaul"]) if k else [], dtype=object),
+            "backhaul_km": c["backhaul_km"].to_numpy(dtype=np.float64) if k else np.zeros(0),
+            "capex_vnd": c["capex_vnd"].to_numpy(dtype=np.float64) if k else np.zeros(0),
+            "backhaul_cost_vnd": c["backhaul_cost_vnd"].to_numpy(dtype=np.float64) if k else np.zeros(0),
+            "cost_vnd": cost,
+            "cost_per_person_vnd": cpp,
+            "cost_cum_vnd": np.cumsum(cost),
+            "source": pd.array(list(c["source"]) if k else [], dtype=object),
+            "gap_id": c["gap_id"].to_numpy(dtype=np.int64) if k else np.zeros(0, np.int64),
+            "elev_m": c["elev_m"].to_numpy(dtype=np.float64) if k else np.zeros(0),
+        }
+    )
+    gdf = gpd.GeoDataFrame(props, geometry=gpd.points_from_xy(props["lon"], props["lat"]),
+                           crs="EPSG:4326")
+    curve = pd.DataFrame(
+        {
+            "sites": np.arange(0, k + 1, dtype=np.int64),
+            "people_new_cum": np.concatenate([[0.0], cum]),
+            "people_covered": pool.people_covered_before + np.concatenate([[0.0], cum]),
+            "share_covered": (pool.people_covered_before + np.concatenate([[0.0], cum])) / total,
+            "cost_vnd": np.concatenate([[0.0], np.cumsum(cost)]),
+        }
+    )
+    return gdf, curve
+

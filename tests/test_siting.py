@@ -1,0 +1,222 @@
+"""Site proposals: lazy greedy vs brute force and the spopt MCLP, costs, candidates, invariants."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import CostConfig, GapConfig, SiteSpec, SitingConfig
+from analysis.gaps import find_gaps
+from analysis.siting import (
+    EARTH_RADIUS_M,
+    K_FACTOR,
+    FiberReach,
+    backhaul_options,
+    build_pool,
+    exact_mclp,
+    generate_candidates,
+    greedy_select,
+    los_clear,
+    proposals_table,
+)
+from tests._analysis_helpers import (
+    blob_population,
+    commune_ids,
+    disk_coverage,
+    make_disk_window,
+    random_pool,
+    strip_communes,
+    tiny_grid,
+)
+
+ONE_MINUS_INV_E = 1 - 1 / np.e
+
+
+def _covered_people(pool, chosen):
+    done = np.zeros(pool.target_people.size, bool)
+    for j in chosen:
+        done[pool.cover[j]] = True
+    return float(pool.target_people[done].sum())
+
+
+def _brute_force(pool, k):
+    return max(_covered_people(pool, c) for c in itertools.combinations(range(len(pool.cover)), k))
+
+
+def _naive_greedy(pool, k):
+    done = np.zeros(pool.target_people.size, bool)
+    out = []
+    for _ in range(k):
+        gains = [pool.target_people[c[~done[c]]].sum() for c in pool.cover]
+        j = int(np.argmax(gains))
+        if gains[j] <= 0:
+            break
+        out.append(j)
+        done[pool.cover[j]] = True
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_reaches_one_minus_inv_e_of_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    pool = random_pool(rng, n_cand=9, n_targets=40, p_cover=0.25)
+    for k in (1, 2, 3):
+        sel = greedy_select(pool, budget_sites=k)
+        opt = _brute_force(pool, k)
+        assert sel.people_new >= ONE_MINUS_INV_E * opt - 1e-9
+        assert sel.people_new <= opt + 1e-9
+        assert sel.people_new == pytest.approx(_covered_people(pool, sel.order))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lazy_greedy_equals_plain_greedy(seed):
+    rng = np.random.default_rng(100 + seed)
+    pool = random_pool(rng, n_cand=25, n_targets=200, p_cover=0.1)
+    sel = greedy_select(pool, budget_sites=8)
+    assert sel.order == _naive_greedy(pool, 8)
+    assert (np.diff(sel.gains) <= 1e-9).all()  # submodular: gains never grow
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exact_mclp_matches_brute_force_and_bounds_greedy(seed):
+    rng = np.random.default_rng(200 + seed)
+    pool = random_pool(rng, n_cand=8, n_targets=30, p_cover=0.3)
+    k = 3
+    people, chosen = exact_mclp(pool, k)
+    assert len(chosen) <= k
+    assert people == pytest.approx(_brute_force(pool, k))
+    assert greedy_select(pool, budget_sites=k).people_new >= ONE_MINUS_INV_E * people - 1e-9
+
+
+def test_budget_in_vnd_is_respected_and_prefers_cheap_people():
+    rng = np.random.default_rng(7)
+    costs = rng.uniform(1e9, 3e9, size=15)
+    pool = random_pool(rng, n_cand=15, n_targets=100, p_cover=0.15, costs=costs)
+    budget = 5e9
+    sel = greedy_select(pool, budget_vnd=budget)
+    assert sum(sel.costs_vnd) <= budget
+    assert sel.people_new > 0
+    # both budgets: the tighter binds
+    sel2 = greedy_select(pool, budget_sites=1, budget_vnd=budget)
+    assert len(sel2.order) == 1
+
+
+def test_budget_required():
+    with pytest.raises(ValueError, match="budget"):
+        greedy_select(random_pool(np.random.default_rng(0), 3, 5), None, None)
+
+
+def test_los_clear_earth_bulge_known_answer():
+    """Flat ground, two 10 m masts 30 km apart: mid-path bulge = 15 km·15 km/(2·k·R) ≈ 13.2 m > 10 m."""
+    grid = tiny_grid(10, 400, 100.0)
+    bulge = 15_000 * 15_000 / (2 * K_FACTOR * EARTH_RADIUS_M)
+    assert bulge == pytest.approx(13.245, abs=0.01)
+    x0, y = grid.xmin + 2_000, grid.ymin + 500
+    assert not los_clear(None, grid, x0, y, 10, x0 + 30_000, y, 10)
+    assert los_clear(None, grid, x0, y, 20, x0 + 30_000, y, 20)
+
+
+def test_los_blocked_by_a_ridge():
+    grid = tiny_grid(10, 100, 100.0)
+    dem = np.zeros(grid.shape, dtype=np.float32)
+    dem[:, 50] = 200.0
+    y = grid.ymin + 500
+    assert not los_clear(dem, grid, grid.xmin + 1000, y, 40, grid.xmin + 9000, y, 30)
+    assert los_clear(dem * 0.1, grid, grid.xmin + 1000, y, 40, grid.xmin + 9000, y, 30)
+
+
+def test_backhaul_options_known_answers():
+    grid = tiny_grid(10, 300, 100.0)
+    costs = CostConfig(fiber_per_km_vnd=80e6, fiber_max_km=10, microwave_hop_vnd=300e6,
+                       microwave_max_km=15, satellite_vnd=500e6)
+    xs, _ = grid.cell_centres()
+    node = np.array([[grid.xmin + 50, grid.ymin + 450]])
+    dist_km = np.broadcast_to(np.abs(xs - node[0, 0]) / 1000, grid.shape).astype(np.float32)
+    fiber = FiberReach(distance_km=dist_km, nodes_xy=node)
+    y = grid.ymin + 450
+    pts_x = grid.xmin + 50 + np.array([2_000.0, 8_000.0, 20_000.0])
+    out = backhaul_options(pts_x, np.full(3, y), grid, None, fiber, costs, 40)
+    # 2 km of fiber = 160 M < 300 M microwave
+    assert out["backhaul"].iloc[0] == "fiber"
+    assert out["backhaul_cost_vnd"].iloc[0] == pytest.approx(2 * 80e6)
+    # 8 km fiber = 640 M; a 8 km microwave hop in line of sight = 300 M
+    assert out["backhaul"].iloc[1] == "microwave"
+    assert out["backhaul_km"].iloc[1] == pytest.approx(8.0)
+    # 20 km: beyond fiber and microwave range → satellite
+    assert out["backhaul"].iloc[2] == "satellite"
+    assert out["backhaul_cost_vnd"].iloc[2] == 500e6
+    # a ridge between site 2 and the node blocks the hop → satellite (fiber 640 M is dearer)
+    dem = np.zeros(grid.shape, dtype=np.float32)
+    dem[:, 40] = 500.0
+    out2 = backhaul_options(pts_x[1:2], np.full(1, y), grid, dem, fiber, costs, 40)
+    assert out2["backhaul"].iloc[0] == "satellite"
+
+
+def _scene():
+    """Three villages, one existing station covering the first; a hill beside the second."""
+    grid = tiny_grid(60, 90, 100.0)
+    pop = blob_population(grid, [(15, 15), (40, 45), (20, 75)], [600.0, 900.0, 400.0], 2.5)
+    st_xy = [(grid.xmin + 1550, grid.ymax - 1550)]
+    cov = disk_coverage(grid, st_xy, 800.0)
+    dem = np.zeros(grid.shape, dtype=np.float32)
+    rr, cc = np.mgrid[0:60, 0:90]
+    dem += 300 * np.exp(-((rr - 44) ** 2 + (cc - 50) ** 2) / 30.0)
+    communes = strip_communes(grid, 3)
+    cid = commune_ids(grid, 3)
+    cdf = pd.DataFrame(communes.drop(columns="geometry"))
+    res = find_gaps(grid, pop, cov.covered("4G"), cid, cdf,
+                    GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50), dem)
+    return grid, pop, cov, dem, cid, cdf, res
+
+
+def test_candidates_include_hill_tops_centres_and_user_points():
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    user = pd.DataFrame({"lon": grid.to_lonlat(np.array([grid.xmin + 4550.0]), np.array([grid.ymax - 550.0]))[0],
+                         "lat": grid.to_lonlat(np.array([grid.xmin + 4550.0]), np.array([grid.ymax - 550.0]))[1],
+                         "name": ["mast of another operator"]})
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig(), user)
+    assert set(cands["source"]) >= {"centre", "maximum", "user"}
+    top = cands[cands["source"] == "maximum"]
+    assert ((top["row"] == 44) & (top["col"] == 50)).any()  # the hill top
+    assert cands["source"].iloc[0] == "user"
+    assert not cands.duplicated(["row", "col"]).any()
+
+
+def test_adding_proposed_sites_never_increases_uncovered_people():
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    radius = 700.0
+    pool = build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", None, dem, None,
+                      SitingConfig(site=SiteSpec(height_m=40)), CostConfig(),
+                      rsrp_window=make_disk_window(radius))
+    sel = greedy_select(pool, budget_sites=3)
+    props, curve = proposals_table(pool, sel, grid)
+    assert props["rank"].tolist() == list(range(1, len(props) + 1))
+    assert (curve["people_covered"].diff().dropna() >= 0).all()
+    # recompute coverage with existing + proposed sites: uncovered falls step by step, by people_new
+    inside = cid >= 0
+    st_xy = [(grid.xmin + 1550, grid.ymax - 1550)]
+    before = float(pop[inside & ~cov.covered("4G")].astype(float).sum())
+    prev = before
+    for k in range(1, len(sel.order) + 1):
+        xy = st_xy + [tuple(pool.candidates.loc[j, ["x", "y"]]) for j in sel.order[:k]]
+        covered = disk_coverage(grid, st_xy, 800.0).covered("4G")
+        covered |= disk_coverage(grid, xy[1:], radius).covered("4G")
+        unc = float(pop[inside & ~covered].astype(float).sum())
+        assert unc <= prev + 1e-6
+        assert before - unc == pytest.approx(props["people_cum"].iloc[k - 1], rel=1e-6)
+        prev = unc
+    assert props["share_covered_after"].is_monotonic_increasing
+    assert (props["cost_vnd"] == props["capex_vnd"] + props["backhaul_cost_vnd"]).all()
+
+
+def test_focus_restricts_targets():
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    focus = np.isin(cid, [0])  # the mountain strip only
+    pool = build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", target_mask=focus,
+                      rsrp_window=make_disk_window(700.0))
+    assert (cid.ravel()[pool.target_flat] == 0).all()
