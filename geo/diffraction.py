@@ -32,6 +32,8 @@ __all__ = [
     "knife_edge_loss_db_nb",
     "fresnel_v",
     "fresnel_v_nb",
+    "profile_is_los",
+    "profile_is_los_nb",
     "deygout_loss_db",
     "deygout_loss_db_nb",
     "bullington_loss_db",
@@ -147,6 +149,21 @@ def _max_v(x, g, i0, i1, h0, h1, lam):
 
 
 @numba.njit(cache=True)
+def profile_is_los_nb(distances_m, heights_m, h_tx_m, h_rx_m, k_factor):
+    """Numba version of :func:`profile_is_los` (float64 1-D arrays; no checks)."""
+    n = distances_m.shape[0]
+    g = _bulged(distances_m, heights_m, k_factor * EARTH_RADIUS_M)
+    htx = g[0] + h_tx_m
+    hrx = g[n - 1] + h_rx_m
+    span = distances_m[n - 1] - distances_m[0]
+    for i in range(1, n - 1):
+        line = htx + (hrx - htx) * (distances_m[i] - distances_m[0]) / span
+        if g[i] > line:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
 def deygout_loss_db_nb(distances_m, heights_m, h_tx_m, h_rx_m, f_mhz, k_factor, max_edges, correction):
     """Numba version of :func:`deygout_loss_db` (float64 1-D arrays; no checks)."""
     n = distances_m.shape[0]
@@ -245,6 +262,17 @@ def _profile(distances_m, heights_m, f_mhz, k_factor):
         msg = f"k_factor={k_factor!r} must be > 0 (4/3 for the standard atmosphere)."
         raise ValueError(msg)
     return d, h
+
+
+def profile_is_los(distances_m, heights_m, h_tx_m, h_rx_m, k_factor=K_FACTOR):
+    """True when no profile point rises above the antenna-to-antenna ray.
+
+    Heights get the Earth bulge x(D − x)/(2 a_e), a_e = k · 6371 km; the ray may still
+    graze the first Fresnel zone (the diffraction functions account for that).
+    Arguments as :func:`deygout_loss_db`.
+    """
+    d, h = _profile(distances_m, heights_m, 1.0, k_factor)
+    return bool(profile_is_los_nb(d, h, float(h_tx_m), float(h_rx_m), float(k_factor)))
 
 
 def deygout_loss_db(

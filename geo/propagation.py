@@ -43,6 +43,7 @@ __all__ = [
     "free_space_loss_db",
     "path_loss_db",
     "model_code",
+    "itm_point_to_point_loss_db",
 ]
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
@@ -393,3 +394,122 @@ def path_loss_db(
     if return_extrapolated:
         return loss, _scalar_out(mask)
     return loss
+
+
+# --------------------------------------------------------------------------- ITM reference
+ITM_CLIMATES = {
+    "equatorial": 1,
+    "continental-subtropical": 2,
+    "maritime-subtropical": 3,
+    "desert": 4,
+    "continental-temperate": 5,
+    "maritime-temperate-land": 6,
+    "maritime-temperate-sea": 7,
+}
+
+
+def itm_point_to_point_loss_db(
+    heights_m,
+    distance_m,
+    h_tx_m,
+    h_rx_m,
+    f_mhz,
+    *,
+    climate="equatorial",
+    surface_refractivity_n=360.0,
+    permittivity=15.0,
+    conductivity_s_m=0.005,
+    vertical_polarization=True,
+    reliability=0.5,
+    confidence=0.5,
+):
+    """Longley–Rice ITM point-to-point basic transmission loss (reference model).
+
+    A thin wrapper over the ``itmlogic`` package (ITM 1.2.2, Hufford's algorithm), used
+    to cross-check :func:`path_loss_db` + diffraction on real terrain profiles; not used
+    by the coverage engine. ``itmlogic`` is imported lazily (a test extra).
+
+    Parameters
+    ----------
+    heights_m : array_like
+        Ground heights above sea level at equally spaced points from transmitter (first)
+        to receiver (last), m.
+    distance_m : float
+        Path length, m (ITM: 1 km – 2000 km).
+    h_tx_m, h_rx_m : float
+        Antenna heights above ground, m.
+    f_mhz : float
+        Frequency, MHz (ITM: 20 MHz – 20 GHz).
+    climate : str
+        ITM radio climate (``ITM_CLIMATES``); Quảng Trị is "equatorial" (ITM climate 1).
+    surface_refractivity_n : float
+        N_s in N-units (ITM's suggestion for the equatorial climate: 360).
+    permittivity, conductivity_s_m : float
+        Ground constants (average ground: 15, 0.005 S/m).
+    vertical_polarization : bool
+        Polarization (mobile networks: vertical).
+    reliability, confidence : float
+        Time and situation quantiles (0.5, 0.5: the median).
+
+    Returns
+    -------
+    loss_db : float
+        Basic transmission loss, dB (free space + ITM excess attenuation).
+    info : dict
+        ``free_space_db``, ``mode`` (ITM's own regime: "los", "diffraction" or "scatter",
+        decided on smooth-earth horizons of the effective heights), ``terrain_los`` (no
+        profile point above the antenna-to-antenna ray, ITM's horizon search) and ITM's
+        warning flag ``kwx`` (0 fine, 1–3 caution, 4 out of range).
+    """
+    from itmlogic.misc.qerfi import qerfi
+    from itmlogic.preparatory_subroutines.hzns import hzns
+    from itmlogic.preparatory_subroutines.qlrpfl import qlrpfl
+    from itmlogic.statistics.avar import avar
+
+    z = [float(v) for v in np.asarray(heights_m, dtype=float).ravel()]
+    if len(z) < 3 or not np.all(np.isfinite(z)):
+        msg = "heights_m must hold at least 3 finite heights (transmitter ... receiver)."
+        raise ValueError(msg)
+    if climate not in ITM_CLIMATES:
+        msg = f"climate={climate!r}; expected one of {', '.join(ITM_CLIMATES)}."
+        raise ValueError(msg)
+    n = len(z) - 1
+    prop = {
+        "fmhz": float(f_mhz),
+        "d": float(distance_m) / 1000.0,
+        "hg": [float(h_tx_m), float(h_rx_m)],
+        "ipol": 1 if vertical_polarization else 0,
+        "eps": float(permittivity),
+        "sgm": float(conductivity_s_m),
+        "klim": ITM_CLIMATES[climate],
+        "ens0": float(surface_refractivity_n),
+        "lvar": 5,
+        "gma": 157e-9,
+        "pfl": [n, float(distance_m) / n, *z],
+        "kwx": 0,
+        "klimx": 0,
+        "mdvarx": 11,
+    }
+    prop["wn"] = prop["fmhz"] / 47.7
+    prop["ens"] = prop["ens0"]
+    prop["gme"] = prop["gma"] * (1 - 0.04665 * np.exp(prop["ens"] / 179.3))
+    zq = complex(prop["eps"], 376.62 * prop["sgm"] / prop["wn"])
+    prop["zgnd"] = np.sqrt(zq - 1)
+    if prop["ipol"] != 0:
+        prop["zgnd"] = prop["zgnd"] / zq
+    _, horizon = hzns(prop["pfl"], float(distance_m), prop["hg"], prop["gme"])
+    terrain_los = bool(horizon[0] >= float(distance_m) and horizon[1] >= float(distance_m))
+    prop = qlrpfl(prop)
+    db = 8.685890
+    fs = db * np.log(2 * prop["wn"] * prop["dist"])
+    zr = qerfi([reliability])[0]
+    zc = qerfi([confidence])[0]
+    excess, prop = avar(zr, 0, zc, prop)
+    if prop["dist"] < prop["dlsa"]:
+        mode = "los"
+    elif prop["dist"] <= prop["dx"]:
+        mode = "diffraction"
+    else:
+        mode = "scatter"
+    info = {"free_space_db": float(fs), "mode": mode, "terrain_los": terrain_los, "kwx": int(prop["kwx"])}
+    return float(fs + excess), info
