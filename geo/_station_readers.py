@@ -411,9 +411,25 @@ def _dedupe_columns(columns: list[str]) -> list[str]:
     return out
 
 
+def _precount_records(text: str, delim: str) -> None:
+    """Refuse a text table of more than MAX_ROWS records before building any row."""
+    n = 0
+    try:
+        for rec in csv.reader(io.StringIO(text, newline=""), delimiter=delim):
+            if any(rec):
+                n += 1
+                if n > MAX_ROWS + 1:  # + the header row
+                    raise _too_many_rows()
+    except csv.Error:
+        return  # the real pass reports the malformed line
+
+
 def _read_csv(data: bytes) -> RawTable:
     text, enc = decode_text(data)
     delim = _sniff_delimiter(text[:SNIFF_BYTES])
+    csv.field_size_limit(1 << 20)
+    if text.count("\n") > MAX_ROWS:
+        _precount_records(text, delim)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
 
     def numbered():
