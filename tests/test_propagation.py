@@ -225,11 +225,6 @@ def test_broadcasting_and_los_array():
 
 
 # ----------------------------------------------------------------------------- properties
-def _in_range(model, key):
-    lo, hi = VALIDITY[model][key]
-    return lo, hi
-
-
 @st.composite
 def _cases(draw):
     model = draw(st.sampled_from([m for m in MODELS if m != "fspl"]))
@@ -238,8 +233,9 @@ def _cases(draw):
     d_hi = v["d2d_m_nlos"][1] if (not los and "d2d_m_nlos" in v) else v["d2d_m"][1]
     d1 = draw(st.floats(v["d2d_m"][0], d_hi))
     d2 = draw(st.floats(v["d2d_m"][0], d_hi))
-    f1 = draw(st.floats(*v["f_mhz"]).filter(lambda x: x <= 7125))
-    f2 = draw(st.floats(*v["f_mhz"]).filter(lambda x: x <= 7125))
+    f_lo, f_hi = v["f_mhz"]
+    f1 = draw(st.floats(f_lo, min(f_hi, 7125.0)))
+    f2 = draw(st.floats(f_lo, min(f_hi, 7125.0)))
     hbs = draw(st.floats(max(v["h_bs_m"][0], 1.0), v["h_bs_m"][1]))
     hut = draw(st.floats(*v["h_ut_m"]))
     return model, los, sorted((d1, d2)), sorted((f1, f2)), hbs, hut
