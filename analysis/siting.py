@@ -38,7 +38,7 @@ from analysis.config import CostConfig, SiteSpec, SitingConfig
 __all__ = [
     "EARTH_RADIUS_M",
     "K_FACTOR",
-    "FiberReach",
+    "FiberAccess",
     "CandidatePool",
     "Selection",
     "coverage_threshold_dbm",
@@ -60,7 +60,7 @@ RsrpWindowFn = Callable[..., tuple[tuple[slice, slice], np.ndarray]]
 
 
 @dataclass
-class FiberReach:
+class FiberAccess:
     """Where fiber is: distance raster and fibered nodes, on one grid.
 
     Attributes
@@ -79,6 +79,19 @@ class FiberReach:
     nodes_xy: np.ndarray
     node_height_m: float = FIBER_NODE_HEIGHT_M
     source: str = ""
+
+    @classmethod
+    def from_reach(cls, reach, grid) -> FiberAccess:
+        """From a :class:`geo.fiber.FiberReach` on ``grid`` (its point nodes and route vertices)."""
+        dist = np.asarray(reach.distance_to_fiber_m, dtype=np.float32) / np.float32(M_PER_KM)
+        nodes = reach.nodes.to_crs(grid.crs)
+        pts = nodes[nodes.geom_type == "Point"]
+        xy = [np.column_stack([pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()])]
+        for geom in nodes[nodes.geom_type != "Point"].geometry:
+            xy.append(np.asarray(geom.coords)[:, :2])
+        height = float(reach.metadata.get("mast_height_m", FIBER_NODE_HEIGHT_M))
+        return cls(dist, np.vstack(xy) if xy else np.zeros((0, 2)), height,
+                   f"geo.fiber ({len(pts)} nodes)")
 
 
 def coverage_threshold_dbm(coverage_config, tech: str) -> float:
@@ -133,7 +146,7 @@ def los_clear(
 
 def backhaul_options(
     x: np.ndarray, y: np.ndarray, grid, dem_on_grid: np.ndarray | None,
-    fiber: FiberReach | None, costs: CostConfig | None = None, mast_height_m: float = 40.0,
+    fiber: FiberAccess | None, costs: CostConfig | None = None, mast_height_m: float = 40.0,
     none_label: str = "satellite",
 ) -> pd.DataFrame:
     """Cheapest feasible backhaul for sites at ``x, y`` (grid CRS).
@@ -357,7 +370,7 @@ def build_pool(
     tech: str,
     coverage_config=None,
     dem_on_grid: np.ndarray | None = None,
-    fiber: FiberReach | None = None,
+    fiber: FiberAccess | None = None,
     config: SitingConfig | None = None,
     costs: CostConfig | None = None,
     target_mask: np.ndarray | None = None,

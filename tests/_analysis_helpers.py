@@ -133,3 +133,52 @@ def random_pool(rng: np.random.Generator, n_cand: int, n_targets: int, p_cover: 
         }
     )
     return CandidatePool(cands, cover, people, np.arange(n_targets), float(people.sum()), 0.0, "4G")
+
+
+def synthetic_inputs(rows: int = 60, cols: int = 90):
+    """An :class:`analysis.pipeline.Inputs` on a tiny grid: 3 strip communes, 4 villages, a hill."""
+    from analysis.pipeline import Inputs
+    from analysis.siting import FiberAccess
+
+    grid = tiny_grid(rows, cols)
+    pop = blob_population(grid, [(15, 15), (40, 45), (20, 75), (50, 80)],
+                          [600.0, 900.0, 400.0, 250.0], 2.5, floor=0.02)
+    rr, cc = np.mgrid[0:rows, 0:cols]
+    dem = (50 + 300 * np.exp(-((rr - 44) ** 2 + (cc - 50) ** 2) / 30.0)).astype(np.float32)
+    communes = strip_communes(grid, 3)
+    cid = commune_ids(grid, 3)
+    node = np.array([[grid.xmin + 150.0, grid.ymin + 150.0]])
+    xs, ys = grid.cell_centres()
+    dist_km = (np.hypot(xs[None, :] - node[0, 0], ys[:, None] - node[0, 1]) * 1.3 / 1000).astype(np.float32)
+    fiber = FiberAccess(dist_km, node, 30.0, "synthetic")
+    return Inputs(grid=grid, population=pop, commune_id=cid, communes=communes, dem=None,
+                  dem_on_grid=dem, fiber=fiber, key="synthetic",
+                  meta={"dem": "synthetic hill", "dem_resolution_m": 100.0})
+
+
+def synthetic_stations(grid: Grid, modelled: bool = True) -> gpd.GeoDataFrame:
+    """One existing 4G station near the first village (its 800 m disk covers it)."""
+    x, y = grid.xmin + 1550.0, grid.ymax - 1550.0
+    lon, lat = grid.to_lonlat(np.array([x]), np.array([y]))
+    return gpd.GeoDataFrame(
+        {"station_id": ["S1"], "site_id": ["S1"], "operator": ["=HYPERLINK(\"x\")"],
+         "technology": ["4G"], "band_mhz": [1800.0], "height_m": [30.0], "eirp_dbm": [64.0],
+         "azimuth_deg": [np.nan], "tilt_deg": [0.0], "source_row": [1], "assumed": [""],
+         "modelled": [modelled]},
+        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326",
+    )
+
+
+def synthetic_result(budget_sites=3, budget_vnd=None, focus=None, config=None):
+    """A whole :func:`analysis.pipeline.run_analysis` on the synthetic inputs (disk engine)."""
+    from analysis.config import AnalysisConfig, GapConfig
+    from analysis.pipeline import run_analysis
+
+    inputs = synthetic_inputs()
+    st = synthetic_stations(inputs.grid)
+    cov = disk_coverage(inputs.grid, [(inputs.grid.xmin + 1550.0, inputs.grid.ymax - 1550.0)], 800.0)
+    cov.stations = st
+    config = config or AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50))
+    return run_analysis(stations=st, tech="4G", budget_sites=budget_sites, budget_vnd=budget_vnd,
+                        focus=focus, config=config, inputs=inputs, coverage=cov,
+                        rsrp_window=make_disk_window(700.0))

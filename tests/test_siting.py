@@ -13,7 +13,7 @@ from analysis.gaps import find_gaps
 from analysis.siting import (
     EARTH_RADIUS_M,
     K_FACTOR,
-    FiberReach,
+    FiberAccess,
     backhaul_options,
     build_pool,
     exact_mclp,
@@ -135,7 +135,7 @@ def test_backhaul_options_known_answers():
     xs, _ = grid.cell_centres()
     node = np.array([[grid.xmin + 50, grid.ymin + 450]])
     dist_km = np.broadcast_to(np.abs(xs - node[0, 0]) / 1000, grid.shape).astype(np.float32)
-    fiber = FiberReach(distance_km=dist_km, nodes_xy=node)
+    fiber = FiberAccess(distance_km=dist_km, nodes_xy=node)
     y = grid.ymin + 450
     pts_x = grid.xmin + 50 + np.array([2_000.0, 8_000.0, 20_000.0])
     out = backhaul_options(pts_x, np.full(3, y), grid, None, fiber, costs, 40)

@@ -1,0 +1,644 @@
+"""The whole analysis in stages: inputs → coverage → gaps → site proposals → outputs.
+
+Each stage is a function of the previous stages' results, so a caller (the CLI, the Streamlit
+app, a notebook) can cache each one and redo only what a change needs:
+
+======================  ====================================================  =============
+stage                   depends on                                            cost
+======================  ====================================================  =============
+:func:`prepare_inputs`  resolution, DEM, user fiber                           seconds
+:func:`coverage_stage`  inputs, stations, coverage settings                   the big one
+:func:`gaps_stage`      inputs, coverage, technology, gap/ranking settings    ~1 s
+:func:`siting_stage`    the above + focus, candidates (pool, cached by key)   pool: seconds
+                        + budget (greedy selection only)                      budget: ms
+:func:`write_outputs`   the result                                            seconds
+======================  ====================================================  =============
+
+:func:`run_analysis` chains them; ``progress(stage, done, total)`` reports by stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.config import AnalysisConfig, normalize_tech, parse_focus
+from analysis.gaps import GapResult, commune_table, find_gaps
+from analysis.ranking import score_gaps
+from analysis.siting import (
+    CandidatePool,
+    FiberAccess,
+    Selection,
+    backhaul_options,
+    build_pool,
+    exact_mclp,
+    generate_candidates,
+    greedy_select,
+    proposals_table,
+)
+
+__all__ = [
+    "MODELLED_WARNING",
+    "STAGES",
+    "Inputs",
+    "GapsOutput",
+    "SitingOutput",
+    "AnalysisResult",
+    "prepare_inputs",
+    "coverage_stage",
+    "gaps_stage",
+    "siting_stage",
+    "run_analysis",
+    "write_outputs",
+    "summary_dict",
+    "OGR_FIXED_DATE",
+]
+
+MODELLED_WARNING = "modelled network — upload your station list for real results"
+MODELLED_WARNING_VI = "mạng mô phỏng — hãy tải danh sách trạm thật để có kết quả thật"
+ANY_UPPER_BOUND_NOTE = (
+    "any-technology gaps on the modelled network are an upper bound: the real 2G/3G/4G "
+    "networks reach further than the modelled sites"
+)
+STAGES = ("inputs", "coverage", "gaps", "candidates", "selection", "outputs")
+OGR_FIXED_DATE = "2025-07-01T00:00:00Z"  # GeoPackage timestamps, fixed → byte-identical files
+POOL_CACHE_SIZE = 4
+
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(stage: str, done: int, total: int) -> None:  # noqa: ARG001
+    return None
+
+
+# ------------------------------------------------------------------------------ inputs
+@dataclass
+class Inputs:
+    """Everything the analysis needs that does not depend on the stations.
+
+    Attributes
+    ----------
+    grid : geo.grid.Grid
+    population : float32 array, people per cell (WorldPop 2020 on the grid)
+    commune_id : int32 array, row of ``communes`` per cell (-1 outside the province)
+    communes : GeoDataFrame (EPSG:4326) with ``terrain``
+    dem : geo.dem.Dem or None
+    dem_on_grid : float32 array or None
+    fiber : FiberAccess or None
+    fiber_reach : geo.fiber.FiberReach or None
+    key : str
+        Identity of these inputs, for caches.
+    """
+
+    grid: Any
+    population: np.ndarray
+    commune_id: np.ndarray
+    communes: gpd.GeoDataFrame
+    dem: Any = None
+    dem_on_grid: np.ndarray | None = None
+    fiber: FiberAccess | None = None
+    fiber_reach: Any = None
+    key: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def people_total(self) -> float:
+        pop = np.nan_to_num(self.population.astype(np.float64), nan=0.0)
+        return float(pop[self.commune_id >= 0].sum())
+
+
+def prepare_inputs(
+    resolution_m: float = 100.0,
+    dem=None,
+    *,
+    user_fiber=None,
+    rescale_to_legal: bool = False,
+    progress: Progress | None = None,
+) -> Inputs:
+    """Grid, population, commune raster with terrain classes, DEM on the grid, fiber reach.
+
+    Parameters
+    ----------
+    resolution_m : float
+        Cell size (30–1000 m).
+    dem : geo.dem.Dem, path or None
+        None: the embedded coarse relief (it says so in every output).
+    user_fiber : GeoDataFrame or path, optional
+        Known fiber nodes/routes, added to the commune-seat nodes.
+    rescale_to_legal : bool
+        Scale WorldPop per commune to the legal population figures.
+    """
+    from geo.coverage import analysis_grid
+    from geo.data import load_communes
+    from geo.dem import load_dem
+    from geo.population import population_on_grid
+
+    progress = progress or _noop
+    progress("inputs", 0, 4)
+    grid = analysis_grid(resolution_m)
+    communes = load_communes()
+    if rescale_to_legal:
+        population = population_on_grid(grid, rescale_legal=True, communes=communes)
+    else:
+        population = population_on_grid(grid)
+    commune_id = grid.burn(communes)
+    progress("inputs", 1, 4)
+    dem_obj = dem if hasattr(dem, "on_grid") else load_dem(dem)
+    dem_on_grid = np.ascontiguousarray(dem_obj.on_grid(grid), dtype=np.float32)
+    progress("inputs", 2, 4)
+    communes["terrain"] = _terrain_cached(dem_obj)
+    progress("inputs", 3, 4)
+    fiber_reach, fiber = _fiber(grid, dem_on_grid, user_fiber)
+    progress("inputs", 4, 4)
+    key = hashlib.sha256(
+        f"{grid.key()}|{dem_obj.key}|{rescale_to_legal}|{_fiber_key(user_fiber)}".encode()
+    ).hexdigest()[:16]
+    return Inputs(
+        grid=grid, population=population, commune_id=commune_id, communes=communes,
+        dem=dem_obj, dem_on_grid=dem_on_grid, fiber=fiber, fiber_reach=fiber_reach, key=key,
+        meta={"dem": _dem_label(dem_obj), "dem_resolution_m": float(dem_obj.resolution_m),
+              "dem_coarse": bool(getattr(dem_obj, "is_coarse", dem_obj.resolution_m > 250)),
+              "rescale_to_legal": bool(rescale_to_legal)},
+    )
+
+
+_TERRAIN_CACHE: dict[str, list[str]] = {}
+
+
+def _terrain_cached(dem_obj) -> list[str]:
+    from geo.data import load_communes
+    from geo.landform import terrain_classes
+
+    k = str(getattr(dem_obj, "key", "none"))
+    if k not in _TERRAIN_CACHE:
+        _TERRAIN_CACHE[k] = terrain_classes(load_communes(), dem_obj)["terrain"].astype(str).tolist()
+    return list(_TERRAIN_CACHE[k])
+
+
+def _dem_label(dem_obj) -> str:
+    if dem_obj is None:
+        return "none (flat ground)"
+    if hasattr(dem_obj, "describe"):
+        return str(dem_obj.describe())
+    return str(getattr(dem_obj, "source", "DEM"))
+
+
+def _fiber_key(user_fiber) -> str:
+    if user_fiber is None:
+        return "seats"
+    if isinstance(user_fiber, str | Path):
+        p = Path(user_fiber)
+        return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.exists() else str(p)
+    if isinstance(user_fiber, gpd.GeoDataFrame):
+        return hashlib.sha256(user_fiber.to_json().encode()).hexdigest()[:16]
+    return repr(user_fiber)
+
+
+def _fiber(grid, dem_on_grid, user_fiber):
+    """Fiber reach from :mod:`geo.fiber` (commune seats + user fiber, along national roads)."""
+    from geo.data import load_roads, load_seats
+    from geo.fiber import fiber_nodes, fiber_reach
+
+    nodes = fiber_nodes(load_seats(), user_nodes=user_fiber)
+    reach = fiber_reach(grid, nodes, roads=load_roads(), elevation_on_grid=dem_on_grid)
+    return reach, FiberAccess.from_reach(reach, grid)
+
+
+# ---------------------------------------------------------------------------- coverage
+def _stations_frame(stations) -> tuple[gpd.GeoDataFrame, bool]:
+    """(GeoDataFrame EPSG:4326, modelled?) from a StationSet, a GeoDataFrame, a path or None."""
+    if stations is None:
+        from geo.stations import load_default_stations
+
+        stations = load_default_stations()
+    if isinstance(stations, str | Path):
+        from geo.stations import read_stations
+
+        stations = read_stations(stations)
+    if hasattr(stations, "stations"):
+        gdf = stations.stations
+        modelled = bool(getattr(stations, "modelled", False))
+    else:
+        gdf = stations
+        modelled = False
+    if "modelled" in gdf and len(gdf):
+        modelled = modelled or bool(pd.Series(gdf["modelled"]).astype(bool).all())
+    return gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf, modelled
+
+
+def coverage_stage(
+    inputs: Inputs, stations, coverage_config=None, progress: Progress | None = None,
+):
+    """Coverage of ``stations`` on the inputs' grid (:func:`geo.coverage.compute`)."""
+    from geo.coverage import CoverageConfig, compute
+
+    progress = progress or _noop
+    config = coverage_config or CoverageConfig()
+    gdf, _ = _stations_frame(stations)
+    dem = inputs.dem_on_grid if inputs.dem_on_grid is not None else None
+    return compute(
+        gdf, inputs.grid, dem, config, population=inputs.population,
+        communes=inputs.communes, progress=lambda d, t: progress("coverage", d, t),
+    )
+
+
+# -------------------------------------------------------------------------------- gaps
+@dataclass
+class GapsOutput:
+    """Gaps of one technology: the gap cells/labels, the ranked gap table, the communes."""
+
+    result: GapResult
+    gaps: gpd.GeoDataFrame  # EPSG:4326, ranked
+    communes: gpd.GeoDataFrame  # EPSG:4326, per-commune table + geometry
+    covered: np.ndarray
+    tech: str
+
+
+def _stations_xy(coverage, grid, tech: str) -> np.ndarray:
+    st = getattr(coverage, "stations", None)
+    if st is None or len(st) == 0:
+        return np.zeros((0, 2))
+    if tech != "any" and "technology" in st:
+        st = st[st["technology"].astype(str).str.upper() == tech]
+    if len(st) == 0:
+        return np.zeros((0, 2))
+    pts = st.geometry.to_crs("EPSG:4326")
+    x, y = grid.from_lonlat(pts.x.to_numpy(), pts.y.to_numpy())
+    return np.column_stack([np.asarray(x), np.asarray(y)])
+
+
+def gaps_stage(
+    inputs: Inputs, coverage, tech: str = "5G", config: AnalysisConfig | None = None,
+) -> GapsOutput:
+    """Gap cells, clusters, gap attributes and scores, and the per-commune table."""
+    config = config or AnalysisConfig()
+    tech = normalize_tech(tech)
+    grid = inputs.grid
+    covered = np.asarray(coverage.covered(tech), dtype=bool)
+    communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
+    fiber_km = inputs.fiber.distance_km if inputs.fiber is not None else None
+    res = find_gaps(
+        grid, inputs.population, covered, inputs.commune_id, communes_df, config.gaps,
+        inputs.dem_on_grid, _stations_xy(coverage, grid, tech), fiber_km,
+    )
+    gaps = res.gaps
+    bh = backhaul_options(
+        gaps["x"].to_numpy(), gaps["y"].to_numpy(), grid, inputs.dem_on_grid, inputs.fiber,
+        config.costs, config.siting.site.height_m, none_label="none",
+    )
+    gaps["backhaul"] = bh["backhaul"].astype(object).to_numpy()
+    gaps["backhaul_cost_vnd"] = bh["backhaul_cost_vnd"].to_numpy()
+    gaps["est_cost_vnd"] = config.costs.capex_for(tech) + gaps["backhaul_cost_vnd"]
+    ranked = score_gaps(gaps, config.ranking)
+    ranked = gpd.GeoDataFrame(ranked, geometry="geometry", crs=grid.crs).to_crs("EPSG:4326")
+    ordered = [
+        "gap_id", "rank", "people_uncovered", "area_km2", "communes", "terrain", "elev_mean_m",
+        "dist_station_km", "dist_fiber_km", "backhaul", "score", "score_people", "w_terrain",
+        "est_cost_vnd", "w_cost", "backhaul_cost_vnd", "cells", "commune_codes", "lon", "lat",
+        "x", "y",
+    ]
+    ranked = ranked[[c for c in ordered if c in ranked] + ["geometry"]]
+    table = commune_table(inputs.population, covered, inputs.commune_id, communes_df,
+                          res.labels, config.gaps)
+    table["area_km2_legal"] = communes_df.get("area_km2_legal", np.nan)
+    communes = gpd.GeoDataFrame(table, geometry=inputs.communes.geometry.to_numpy(),
+                                crs=inputs.communes.crs)
+    return GapsOutput(result=res, gaps=ranked, communes=communes, covered=covered, tech=tech)
+
+
+# ------------------------------------------------------------------------------ siting
+@dataclass
+class SitingOutput:
+    """Proposals for one budget and the pool they were chosen from."""
+
+    proposals: gpd.GeoDataFrame
+    curve: pd.DataFrame
+    pool: CandidatePool
+    selection: Selection
+    check: dict = field(default_factory=dict)
+
+
+_POOL_CACHE: OrderedDict[str, CandidatePool] = OrderedDict()
+
+
+def _points_key(points) -> str:
+    if points is None or len(points) == 0:
+        return "none"
+    if isinstance(points, gpd.GeoDataFrame):
+        return hashlib.sha256(points.to_crs("EPSG:4326").to_json().encode()).hexdigest()[:16]
+    return hashlib.sha256(pd.DataFrame(points).to_csv(index=False).encode()).hexdigest()[:16]
+
+
+def candidate_pool(
+    inputs: Inputs, coverage, gaps_out: GapsOutput, focus=None, candidates=None,
+    config: AnalysisConfig | None = None, progress: Progress | None = None,
+    rsrp_window=None, use_cache: bool = True,
+) -> CandidatePool:
+    """The candidate pool (coverage of every candidate), cached by what it depends on."""
+    config = config or AnalysisConfig()
+    progress = progress or _noop
+    focus_t = parse_focus(focus)
+    tech = gaps_out.tech
+    cov_cfg = getattr(coverage, "config", None)
+    key = hashlib.sha256("|".join([
+        inputs.key, tech, str(focus_t), _points_key(candidates), repr(config.siting),
+        repr(config.costs), repr(config.gaps), repr(cov_cfg),
+        hashlib.sha256(np.packbits(gaps_out.covered).tobytes()).hexdigest(),
+        "default-engine" if rsrp_window is None else getattr(rsrp_window, "__name__", "fn"),
+    ]).encode()).hexdigest()[:24]
+    if use_cache and key in _POOL_CACHE:
+        _POOL_CACHE.move_to_end(key)
+        progress("candidates", 1, 1)
+        return _POOL_CACHE[key]
+    allowed = None
+    target_mask = None
+    if focus_t:
+        terr = inputs.communes["terrain"].astype(str).to_numpy()
+        in_focus = np.isin(terr, list(focus_t))
+        cid = inputs.commune_id
+        allowed = (cid >= 0) & in_focus[np.clip(cid, 0, None)]
+        target_mask = allowed
+    res = gaps_out.result
+    gaps_grid = res.gaps  # grid-CRS gap table, row i = label i
+    cands = generate_candidates(
+        inputs.grid, res.labels, gaps_grid, inputs.commune_id, inputs.dem_on_grid,
+        config.siting, candidates, allowed,
+    )
+    communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
+    pool = build_pool(
+        inputs.grid, cands, inputs.population, gaps_out.covered, inputs.commune_id, communes_df,
+        tech, cov_cfg, inputs.dem_on_grid, inputs.fiber, config.siting, config.costs,
+        target_mask=target_mask, rsrp_window=rsrp_window,
+        progress=lambda d, t: progress("candidates", d, t),
+    )
+    pool.key = key
+    pool.meta["focus"] = list(focus_t) if focus_t else None
+    if use_cache:
+        _POOL_CACHE[key] = pool
+        while len(_POOL_CACHE) > POOL_CACHE_SIZE:
+            _POOL_CACHE.popitem(last=False)
+    return pool
+
+
+def siting_stage(
+    inputs: Inputs, coverage, gaps_out: GapsOutput, budget_sites: int | None = 20,
+    budget_vnd: float | None = None, focus=None, candidates=None,
+    config: AnalysisConfig | None = None, progress: Progress | None = None,
+    exact_check: bool | None = None, rsrp_window=None,
+) -> SitingOutput:
+    """Ranked site proposals for a budget (sites and/or VND) and the coverage curve.
+
+    The candidate pool is cached (:func:`candidate_pool`), so a new budget costs only the
+    greedy selection. ``exact_check`` (None = when the pool is small enough) also solves the
+    exact MCLP with spopt for the same number of sites and reports greedy / optimum.
+    """
+    config = config or AnalysisConfig()
+    progress = progress or _noop
+    pool = candidate_pool(inputs, coverage, gaps_out, focus, candidates, config, progress,
+                          rsrp_window)
+    progress("selection", 0, 1)
+    sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd)
+    props, curve = proposals_table(pool, sel, inputs.grid)
+    check: dict[str, Any] = {}
+    small = len(pool.cover) <= config.siting.exact_max_candidates and \
+        pool.target_people.size <= config.siting.exact_max_demands * 50
+    if (exact_check or (exact_check is None and small)) and sel.order and budget_vnd is None:
+        opt, chosen = exact_mclp(pool, len(sel.order))
+        check = {"sites": len(sel.order), "greedy_people": round(sel.people_new, 1),
+                 "optimum_people": round(opt, 1),
+                 "greedy_share_of_optimum": round(sel.people_new / opt, 4) if opt > 0 else 1.0}
+    progress("selection", 1, 1)
+    return SitingOutput(proposals=props, curve=curve, pool=pool, selection=sel, check=check)
+
+
+# ---------------------------------------------------------------------------------- run
+@dataclass
+class AnalysisResult:
+    """Everything :func:`write_outputs` writes."""
+
+    inputs: Inputs
+    coverage: Any
+    stations: gpd.GeoDataFrame
+    stations_modelled: bool
+    tech: str
+    gaps: GapsOutput
+    siting: SitingOutput
+    summary: dict
+    timings: dict
+    config: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+def _r(v: float, nd: int = 1) -> float:
+    v = float(v)
+    return round(v, nd) if math.isfinite(v) else None  # type: ignore[return-value]
+
+
+def summary_dict(
+    inputs: Inputs, gaps_out: GapsOutput, siting: SitingOutput, tech: str,
+    stations_modelled: bool, n_stations: int, seconds: float, coverage=None,
+    budget_sites=None, budget_vnd=None, focus=None,
+) -> dict:
+    """The ``summary.json`` content (every number rounded, keys sorted on writing)."""
+    t = gaps_out.communes
+    total = float(t["people_total"].sum())
+    covered = float(t["people_covered"].sum())
+    uncovered = float(t["people_uncovered"].sum())
+    props = siting.proposals
+    new = float(props["people_new"].sum()) if len(props) else 0.0
+    md = getattr(coverage, "metadata", {}) or {}
+    warnings = list(md.get("warnings", []))
+    out = {
+        "people_total": _r(total),
+        "people_covered": _r(covered),
+        "people_uncovered": _r(uncovered),
+        "share_covered": _r(covered / total if total else 0.0, 4),
+        "gaps": int(len(gaps_out.gaps)),
+        "people_in_gaps": _r(gaps_out.gaps["people_uncovered"].sum() if len(gaps_out.gaps) else 0.0),
+        "people_scattered_uncovered": _r(gaps_out.result.people_scattered),
+        "communes_lom_song": int(t["lom_song"].sum()),
+        "proposals": int(len(props)),
+        "people_newly_covered": _r(new),
+        "share_covered_after": _r((covered + new) / total if total else 0.0, 4),
+        "cost_total_vnd": _r(props["cost_vnd"].sum() if len(props) else 0.0, 0),
+        "budget_sites": budget_sites,
+        "budget_vnd": budget_vnd,
+        "focus": list(parse_focus(focus)) if parse_focus(focus) else None,
+        "candidates": int(len(siting.pool.cover)),
+        "greedy_vs_exact": siting.check or None,
+        "seconds": round(float(seconds), 1),
+        "tech": tech,
+        "resolution_m": float(inputs.grid.resolution_m),
+        "dem": inputs.meta.get("dem"),
+        "dem_resolution_m": _r(inputs.meta.get("dem_resolution_m", float("nan")), 0),
+        "terrain": bool(md.get("terrain", True)),
+        "stations": int(n_stations),
+        "stations_modelled": bool(stations_modelled),
+        "warning": MODELLED_WARNING if stations_modelled else None,
+        "warning_vi": MODELLED_WARNING_VI if stations_modelled else None,
+        "notes": ([ANY_UPPER_BOUND_NOTE] if stations_modelled and tech == "any" else []) + warnings,
+    }
+    return out
+
+
+def run_analysis(
+    stations=None,
+    tech: str = "5G",
+    resolution_m: float = 100.0,
+    budget_sites: int | None = 20,
+    budget_vnd: float | None = None,
+    focus=None,
+    dem=None,
+    terrain: bool = True,
+    config: AnalysisConfig | None = None,
+    coverage_config=None,
+    candidates=None,
+    progress: Progress | None = None,
+    inputs: Inputs | None = None,
+    coverage=None,
+    rsrp_window=None,
+) -> AnalysisResult:
+    """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
+
+    Parameters
+    ----------
+    stations : StationSet, GeoDataFrame, path or None
+        None: the embedded *modelled* network (flagged in every output).
+    tech : {'5G', '4G', 'any'}
+    resolution_m : float
+    budget_sites, budget_vnd : budget in sites and/or VND
+    focus : 'mountain,coastal' etc., or None
+    dem : geo.dem.Dem, path or None (embedded coarse relief)
+    terrain : bool
+        Line of sight and diffraction over the DEM (False: flat-earth baseline).
+    """
+    from geo.coverage import CoverageConfig
+
+    config = config or AnalysisConfig()
+    progress = progress or _noop
+    tech = normalize_tech(tech)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if inputs is None:
+        inputs = prepare_inputs(resolution_m, dem, progress=progress)
+    timings["inputs"] = time.perf_counter() - t0
+    gdf, modelled = _stations_frame(stations)
+    t = time.perf_counter()
+    if coverage is None:
+        cov_cfg = coverage_config or CoverageConfig(terrain=terrain)
+        coverage = coverage_stage(inputs, gdf, cov_cfg, progress)
+    timings["coverage"] = time.perf_counter() - t
+    t = time.perf_counter()
+    progress("gaps", 0, 1)
+    gaps_out = gaps_stage(inputs, coverage, tech, config)
+    progress("gaps", 1, 1)
+    timings["gaps"] = time.perf_counter() - t
+    t = time.perf_counter()
+    siting = siting_stage(inputs, coverage, gaps_out, budget_sites, budget_vnd, focus,
+                          candidates, config, progress, rsrp_window=rsrp_window)
+    timings["siting"] = time.perf_counter() - t
+    seconds = time.perf_counter() - t0
+    summary = summary_dict(inputs, gaps_out, siting, tech, modelled, len(gdf), seconds, coverage,
+                           budget_sites, budget_vnd, focus)
+    return AnalysisResult(inputs, coverage, gdf, modelled, tech, gaps_out, siting, summary, timings,
+                          config)
+
+
+# ------------------------------------------------------------------------------ outputs
+STATION_LAYER_COLUMNS = (
+    "station_id", "site_id", "operator", "technology", "band_mhz", "height_m", "eirp_dbm",
+    "azimuth_deg", "tilt_deg", "source_row", "assumed", "modelled",
+)
+
+
+def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns GeoPackage can hold: object → str, no lists."""
+    out = gdf.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        if out[c].dtype == object or str(out[c].dtype).startswith("string"):
+            out[c] = out[c].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
+                                else (json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict)
+                                      else str(v))).astype(object)
+    return out
+
+
+def write_outputs(result: AnalysisResult, out_dir: str | Path,
+                  progress: Progress | None = None, geotiffs: bool = True) -> dict[str, Path]:
+    """Write results.gpkg, coverage GeoTIFFs, summary.json, CSVs, report.html, priorities.xlsx.
+
+    Everything but ``summary.json``'s ``seconds`` is byte-identical for identical inputs
+    (GeoPackage timestamps are fixed through GDAL's ``OGR_CURRENT_DATE``).
+    """
+    import pyogrio
+
+    from analysis import report
+
+    progress = progress or _noop
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    steps = 6
+    progress("outputs", 0, steps)
+
+    gpkg = out / "results.gpkg"
+    if gpkg.exists():
+        gpkg.unlink()
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": OGR_FIXED_DATE})
+    try:
+        communes = result.gaps.communes
+        layers = {
+            "communes": communes,
+            "gaps": result.gaps.gaps.drop(columns=["x", "y"], errors="ignore"),
+            "proposals": result.siting.proposals,
+            "stations": result.stations[[c for c in STATION_LAYER_COLUMNS if c in result.stations]
+                                        + [result.stations.geometry.name]],
+        }
+        for name, layer in layers.items():
+            _plain(layer.to_crs("EPSG:4326")).to_file(gpkg, layer=name, driver="GPKG",
+                                                      engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+    paths["gpkg"] = gpkg
+    progress("outputs", 1, steps)
+
+    if geotiffs and hasattr(result.coverage, "to_geotiffs"):
+        tif = out / "coverage"
+        result.coverage.to_geotiffs(tif)
+        from geo.grid import write_geotiff
+
+        write_geotiff(tif / f"gaps_{result.tech.lower()}.tif",
+                      result.gaps.result.labels + np.int32(1), result.inputs.grid, nodata=0,
+                      band_description="gap_id (0 = no gap)")
+        paths["geotiffs"] = tif
+    progress("outputs", 2, steps)
+
+    summary = dict(result.summary)
+    (out / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    paths["summary"] = out / "summary.json"
+    tables = report.tables(result)
+    for name, df in tables.items():
+        p = out / f"{name}.csv"
+        df.to_csv(p, index=False, float_format="%.6g", lineterminator="\n")
+        paths[name] = p
+    progress("outputs", 3, steps)
+
+    paths["report"] = report.write_report_html(result, out / "report.html")
+    progress("outputs", 4, steps)
+    paths["xlsx"] = report.write_priorities_xlsx(result, out / "priorities.xlsx")
+    progress("outputs", 6, steps)
+    return paths

@@ -1,0 +1,488 @@
+"""Outputs for people: the printable priority report (HTML) and the priority workbook (XLSX).
+
+``report.html`` is one self-contained page — maps are PNG (matplotlib) embedded as data URIs —
+in Vietnamese by default with an English switch: every text is in the page in both languages
+and a button toggles which is shown (and printed). ``priorities.xlsx`` holds the ranked gaps,
+the proposals and the per-commune table under Vietnamese headers, as the province's departments
+exchange lists: values only (no formula cells), every text cell sanitised against spreadsheet
+formula injection (a text starting with ``= + - @``, tab or carriage return gets a leading
+apostrophe, OWASP "CSV injection" guidance).
+
+Both files are byte-identical for identical inputs: no timestamps, fixed document properties.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "sanitize_text",
+    "fmt_number",
+    "fmt_share",
+    "tables",
+    "write_report_html",
+    "write_priorities_xlsx",
+    "GAP_HEADERS",
+    "PROPOSAL_HEADERS",
+    "COMMUNE_HEADERS",
+]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FIXED_CREATED = dt.datetime(2025, 7, 1, 0, 0, 0)  # workbook property, fixed for reproducibility
+MAX_COMMUNE_MAPS = 12
+MAX_TABLE_ROWS = 50
+
+TERRAIN_VI = {"mountain": "miền núi", "coastal": "ven biển", "island": "hải đảo", "plain": "đồng bằng"}
+BACKHAUL_VI = {"fiber": "cáp quang", "microwave": "vi ba", "satellite": "vệ tinh", "none": "không có"}
+SOURCE_VI = {"maximum": "điểm cao", "centre": "tâm vùng lõm", "user": "do người dùng"}
+
+# column -> (Vietnamese header, English header)
+GAP_HEADERS = {
+    "rank": ("Hạng", "Rank"),
+    "gap_id": ("Mã vùng lõm", "Gap ID"),
+    "people_uncovered": ("Số dân chưa có sóng", "People uncovered"),
+    "area_km2": ("Diện tích (km²)", "Area (km²)"),
+    "communes": ("Xã/phường", "Communes"),
+    "terrain": ("Địa hình", "Terrain"),
+    "elev_mean_m": ("Độ cao TB (m)", "Mean elevation (m)"),
+    "dist_station_km": ("Cách trạm gần nhất (km)", "Distance to station (km)"),
+    "dist_fiber_km": ("Cách cáp quang (km)", "Distance to fiber (km)"),
+    "backhaul": ("Truyền dẫn", "Backhaul"),
+    "est_cost_vnd": ("Chi phí ước tính (đồng)", "Estimated cost (VND)"),
+    "score_people": ("Điểm: số dân", "Score: people"),
+    "w_terrain": ("Hệ số địa hình", "Terrain weight"),
+    "w_cost": ("Hệ số chi phí", "Cost weight"),
+    "score": ("Điểm ưu tiên", "Priority score"),
+    "lon": ("Kinh độ", "Longitude"),
+    "lat": ("Vĩ độ", "Latitude"),
+}
+PROPOSAL_HEADERS = {
+    "rank": ("Thứ tự", "Rank"),
+    "site_id": ("Mã trạm đề xuất", "Site ID"),
+    "lon": ("Kinh độ", "Longitude"),
+    "lat": ("Vĩ độ", "Latitude"),
+    "commune": ("Xã/phường", "Commune"),
+    "terrain": ("Địa hình", "Terrain"),
+    "people_new": ("Số dân được phủ thêm", "People newly covered"),
+    "people_cum": ("Cộng dồn", "Cumulative people"),
+    "share_covered_after": ("Tỷ lệ phủ sau (%)", "Share covered after (%)"),
+    "backhaul": ("Truyền dẫn", "Backhaul"),
+    "backhaul_km": ("Chiều dài truyền dẫn (km)", "Backhaul length (km)"),
+    "capex_vnd": ("Chi phí trạm (đồng)", "Site capex (VND)"),
+    "backhaul_cost_vnd": ("Chi phí truyền dẫn (đồng)", "Backhaul cost (VND)"),
+    "cost_vnd": ("Tổng chi phí (đồng)", "Cost (VND)"),
+    "cost_per_person_vnd": ("Chi phí/người (đồng)", "Cost per person (VND)"),
+    "source": ("Nguồn vị trí", "Candidate source"),
+    "gap_id": ("Vùng lõm", "Gap ID"),
+}
+COMMUNE_HEADERS = {
+    "code": ("Mã xã", "Code"),
+    "name": ("Tên xã/phường", "Name"),
+    "terrain": ("Địa hình", "Terrain"),
+    "people_total": ("Dân số (WorldPop)", "People (WorldPop)"),
+    "people_covered": ("Số dân có sóng", "People covered"),
+    "people_uncovered": ("Số dân chưa có sóng", "People uncovered"),
+    "share_covered": ("Tỷ lệ có sóng (%)", "Share covered (%)"),
+    "gaps": ("Số vùng lõm", "Gaps"),
+    "largest_gap_id": ("Vùng lõm lớn nhất", "Largest gap"),
+    "largest_gap_people": ("Số dân vùng lõm lớn nhất", "People in largest gap"),
+    "lom_song": ("Lõm sóng", "Coverage gap (lõm sóng)"),
+    "lom_song_reason": ("Lý do", "Reason"),
+}
+CURVE_HEADERS = {
+    "sites": ("Số trạm", "Sites"),
+    "people_new_cum": ("Số dân được phủ thêm", "People newly covered"),
+    "people_covered": ("Số dân có sóng", "People covered"),
+    "share_covered": ("Tỷ lệ có sóng (%)", "Share covered (%)"),
+    "cost_vnd": ("Chi phí cộng dồn (đồng)", "Cumulative cost (VND)"),
+}
+PERCENT_COLUMNS = {"share_covered", "share_covered_after"}
+
+
+# ------------------------------------------------------------------------------ formatting
+def sanitize_text(value) -> str:
+    """Text safe for a spreadsheet cell: a leading ``= + - @``, tab or CR gets an apostrophe."""
+    s = "" if value is None else str(value)
+    return "'" + s if s.startswith(FORMULA_PREFIXES) else s
+
+
+def fmt_number(value, decimals: int = 0, lang: str = "vi") -> str:
+    """``1234567.5`` → ``1.234.568`` (vi) / ``1,234,568`` (en); NaN → ``–``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "–"
+    s = f"{v:,.{decimals}f}"
+    if lang == "vi":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def fmt_share(value, decimals: int = 1, lang: str = "vi") -> str:
+    """``0.125`` → ``12,5%`` (vi) / ``12.5%`` (en)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    return fmt_number(100 * v, decimals, lang) + "%"
+
+
+def _bi(vi: str, en: str) -> str:
+    return f'<span class="vi">{html.escape(vi)}</span><span class="en">{html.escape(en)}</span>'
+
+
+def _bi_html(vi: str, en: str) -> str:
+    return f'<span class="vi">{vi}</span><span class="en">{en}</span>'
+
+
+# --------------------------------------------------------------------------------- tables
+def tables(result) -> dict[str, pd.DataFrame]:
+    """Plain tables (no geometry), English column names: gaps, proposals, communes, curve."""
+    gaps = pd.DataFrame(result.gaps.gaps.drop(columns=["geometry", "x", "y"], errors="ignore"))
+    props = pd.DataFrame(result.siting.proposals.drop(columns=["geometry"], errors="ignore"))
+    communes = pd.DataFrame(result.gaps.communes.drop(columns=["geometry"], errors="ignore"))
+    return {"gaps": gaps, "proposals": props, "communes": communes, "curve": result.siting.curve}
+
+
+def _cell_text(col: str, v, lang: str) -> str:
+    if isinstance(v, bool | np.bool_):
+        return ("có" if v else "không") if lang == "vi" else ("yes" if v else "no")
+    if col in PERCENT_COLUMNS:
+        return fmt_share(v, 1, lang)
+    if col == "terrain":
+        return TERRAIN_VI.get(str(v), str(v)) if lang == "vi" else str(v)
+    if col == "backhaul":
+        return BACKHAUL_VI.get(str(v), str(v)) if lang == "vi" else str(v)
+    if col == "source":
+        return SOURCE_VI.get(str(v), str(v)) if lang == "vi" else str(v)
+    if col in ("lon", "lat"):
+        return fmt_number(v, 5, lang)
+    if isinstance(v, int | np.integer):
+        return fmt_number(v, 0, lang)
+    if isinstance(v, float | np.floating):
+        nd = 0 if abs(float(v)) >= 100 or col.endswith("_vnd") else (2 if col.startswith("w_") else 1)
+        return fmt_number(v, nd, lang)
+    return str(v)
+
+
+def _html_table(df: pd.DataFrame, headers: dict, max_rows: int | None = MAX_TABLE_ROWS) -> str:
+    cols = [c for c in headers if c in df.columns]
+    rows = df if max_rows is None else df.head(max_rows)
+    head = "".join(f"<th>{_bi(*headers[c])}</th>" for c in cols)
+    body = []
+    for rec in rows[cols].itertuples(index=False, name=None):
+        tds = []
+        for c, v in zip(cols, rec, strict=True):
+            vi, en = _cell_text(c, v, "vi"), _cell_text(c, v, "en")
+            num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            cls = ' class="num"' if num else ""
+            tds.append(f"<td{cls}>{_bi(vi, en) if vi != en else html.escape(vi)}</td>")
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    more = ""
+    if max_rows is not None and len(df) > max_rows:
+        k = len(df) - max_rows
+        more = ('<p class="more">' + _bi(f"… và {k} dòng nữa (xem priorities.xlsx)",
+                                         f"… and {k} more rows (see priorities.xlsx)") + "</p>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+
+
+# ----------------------------------------------------------------------------------- maps
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _province_map(result) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    communes = result.gaps.communes
+    gaps = result.gaps.gaps
+    props = result.siting.proposals
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    share_unc = 1 - communes["share_covered"].fillna(1.0)
+    communes.assign(_u=share_unc).plot(column="_u", ax=ax, cmap="OrRd", vmin=0, vmax=1,
+                                       edgecolor="#555", linewidth=0.4, legend=True,
+                                       legend_kwds={"shrink": 0.6, "label": "share uncovered / tỷ lệ chưa có sóng"})
+    if len(gaps):
+        gaps.plot(ax=ax, facecolor="none", edgecolor="#b00", linewidth=0.6)
+    st = result.stations
+    if st is not None and len(st):
+        ax.scatter(st.geometry.x, st.geometry.y, s=2, c="#1f4e9c", alpha=0.5, zorder=3)
+    if len(props):
+        ax.scatter(props["lon"], props["lat"], s=40, marker="^", c="#0a0", edgecolor="k", zorder=4)
+        for r, x, y in zip(props["rank"], props["lon"], props["lat"], strict=True):
+            ax.annotate(str(r), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    ax.set_axis_off()
+    ax.set_aspect(1 / math.cos(math.radians(17.0)))
+    return _png(fig)
+
+
+def _curve_plot(result) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = result.siting.curve
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(curve["sites"], curve["people_new_cum"], marker="o", ms=3, color="#0a0")
+    ax.set_xlabel("sites / số trạm")
+    ax.set_ylabel("people newly covered / số dân được phủ thêm")
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _commune_map(result, i: int) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    communes = result.gaps.communes
+    c = communes.iloc[[i]]
+    gaps = result.gaps.gaps
+    props = result.siting.proposals
+    fig, ax = plt.subplots(figsize=(3.6, 3.6))
+    c.plot(ax=ax, facecolor="#f4f1e8", edgecolor="#333", linewidth=0.8)
+    xmin, ymin, xmax, ymax = c.total_bounds
+    if len(gaps):
+        g = gaps.cx[xmin:xmax, ymin:ymax]
+        if len(g):
+            g.plot(ax=ax, facecolor="#e66", edgecolor="#b00", linewidth=0.5, alpha=0.7)
+    if len(props):
+        p = props[(props["lon"] >= xmin) & (props["lon"] <= xmax) & (props["lat"] >= ymin) & (props["lat"] <= ymax)]
+        if len(p):
+            ax.scatter(p["lon"], p["lat"], s=40, marker="^", c="#0a0", edgecolor="k", zorder=4)
+            for r, x, y in zip(p["rank"], p["lon"], p["lat"], strict=True):
+                ax.annotate(str(r), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect(1 / math.cos(math.radians(17.0)))
+    ax.set_axis_off()
+    return _png(fig)
+
+
+# ----------------------------------------------------------------------------------- html
+CSS = """
+body{font-family:"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:2em;color:#222;max-width:1100px}
+body.lang-vi .en{display:none} body.lang-en .vi{display:none}
+h1{font-size:1.6em} h2{border-bottom:2px solid #b00;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.8em;margin:.5em 0} th,td{border:1px solid #bbb;padding:2px 5px}
+th{background:#eee} td.num{text-align:right} .warn{background:#fff3cd;border:1px solid #d9a400;padding:.6em}
+.kpi{display:flex;gap:1.2em;flex-wrap:wrap} .kpi div{border:1px solid #ccc;padding:.5em 1em}
+.kpi b{display:block;font-size:1.3em} .commune{page-break-inside:avoid;display:flex;gap:1em}
+#lang{position:fixed;top:1em;right:1em} .more{font-size:.8em;color:#666}
+@media print{#lang{display:none} h2{page-break-before:auto} .commune{page-break-inside:avoid}}
+"""
+
+JS = """
+function setLang(l){document.body.className='lang-'+l;document.documentElement.lang=l;}
+function toggleLang(){setLang(document.body.className==='lang-vi'?'en':'vi');}
+"""
+
+
+def _kpis(s: dict) -> str:
+    items = [
+        (("Dân số", "People"), fmt_number(s["people_total"], 0, "vi"), fmt_number(s["people_total"], 0, "en")),
+        (("Có sóng", "Covered"), fmt_share(s["share_covered"], 1, "vi"), fmt_share(s["share_covered"], 1, "en")),
+        (("Chưa có sóng", "Uncovered"), fmt_number(s["people_uncovered"], 0, "vi"),
+         fmt_number(s["people_uncovered"], 0, "en")),
+        (("Vùng lõm", "Gaps"), str(s["gaps"]), str(s["gaps"])),
+        (("Xã lõm sóng", "Communes flagged"), str(s["communes_lom_song"]), str(s["communes_lom_song"])),
+        (("Trạm đề xuất", "Proposed sites"), str(s["proposals"]), str(s["proposals"])),
+        (("Dân được phủ thêm", "Newly covered"), fmt_number(s["people_newly_covered"], 0, "vi"),
+         fmt_number(s["people_newly_covered"], 0, "en")),
+        (("Tổng chi phí (tỷ đồng)", "Total cost (bn VND)"),
+         fmt_number((s["cost_total_vnd"] or 0) / 1e9, 1, "vi"), fmt_number((s["cost_total_vnd"] or 0) / 1e9, 1, "en")),
+    ]
+    return '<div class="kpi">' + "".join(
+        f"<div>{_bi(*label)}<b>{_bi(vi, en) if vi != en else html.escape(vi)}</b></div>"
+        for label, vi, en in items
+    ) + "</div>"
+
+
+def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMMUNE_MAPS) -> Path:
+    """Write the printable, bilingual priority report."""
+    path = Path(path)
+    s = result.summary
+    tech = result.tech
+    communes = result.gaps.communes
+    gaps = result.gaps.gaps
+    props = result.siting.proposals
+    parts = [
+        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">',
+        f"<title>Lõm sóng {html.escape(tech)} — Quảng Trị</title><style>{CSS}</style>",
+        f"<script>{JS}</script></head><body class=\"lang-vi\">",
+        '<button id="lang" onclick="toggleLang()">Tiếng Việt / English</button>',
+        f"<h1>{_bi(f'Báo cáo ưu tiên xóa lõm sóng {tech} — tỉnh Quảng Trị', f'Coverage-gap priority report ({tech}) — Quảng Trị province')}</h1>",
+    ]
+    if s.get("stations_modelled"):
+        parts.append(f'<p class="warn">⚠ {_bi(s.get("warning_vi") or "", s.get("warning") or "")}</p>')
+    info_vi = (f"Công nghệ {tech}; lưới {fmt_number(s['resolution_m'], 0, 'vi')} m; "
+               f"mô hình độ cao: {s.get('dem')}; {s['stations']} trạm.")
+    info_en = (f"Technology {tech}; grid {fmt_number(s['resolution_m'], 0, 'en')} m; "
+               f"elevation model: {s.get('dem')}; {s['stations']} stations.")
+    parts.append(f"<p>{_bi(info_vi, info_en)}</p>")
+    for note in s.get("notes") or []:
+        parts.append(f'<p class="more">{html.escape(str(note))}</p>')
+    parts.append(_kpis(s))
+
+    parts.append(f"<h2>{_bi('Bản đồ', 'Map')}</h2>")
+    parts.append(f'<img alt="map" src="{_province_map(result)}" style="max-width:100%">')
+    parts.append(f"<p class='more'>{_bi('Màu: tỷ lệ dân chưa có sóng theo xã; viền đỏ: vùng lõm; tam giác xanh: trạm đề xuất (số = thứ tự); chấm xanh dương: trạm hiện có.', 'Shading: share of people uncovered per commune; red outlines: gaps; green triangles: proposed sites (number = rank); blue dots: existing stations.')}</p>")
+
+    parts.append(f"<h2>{_bi('Vùng lõm sóng xếp hạng', 'Ranked coverage gaps')}</h2>")
+    parts.append(f"<p class='more'>{_bi('Điểm ưu tiên = số dân chưa có sóng × hệ số địa hình × hệ số chi phí (mọi thành phần hiển thị).', 'Priority score = people uncovered × terrain weight × cost weight (every component shown).')}</p>")
+    parts.append(_html_table(pd.DataFrame(gaps.drop(columns="geometry")), GAP_HEADERS))
+
+    parts.append(f"<h2>{_bi('Đề xuất vị trí trạm mới', 'Proposed new sites')}</h2>")
+    parts.append(_html_table(pd.DataFrame(props.drop(columns="geometry")), PROPOSAL_HEADERS, None))
+    parts.append(f'<img alt="curve" src="{_curve_plot(result)}">')
+    if s.get("greedy_vs_exact"):
+        g = s["greedy_vs_exact"]
+        share = g["greedy_share_of_optimum"]
+        vi = f"Kiểm tra tối ưu (MCLP chính xác): chọn tham lam đạt {fmt_share(share, 1, 'vi')} tối ưu."
+        en = f"Exact MCLP check: greedy reaches {fmt_share(share, 1, 'en')} of the optimum."
+        parts.append("<p class='more'>" + _bi(vi, en) + "</p>")
+
+    parts.append(f"<h2>{_bi('Theo xã/phường', 'By commune')}</h2>")
+    parts.append(f"<p class='more'>{_bi('Quy tắc lõm sóng: xã có một vùng lõm từ 100 người trở lên, hoặc từ 10% dân chưa có sóng.', 'Lõm sóng rule: a commune with a gap of at least 100 people, or with at least 10% of its people uncovered.')}</p>")
+    ct = pd.DataFrame(communes.drop(columns="geometry")).sort_values(
+        ["people_uncovered", "code"], ascending=[False, True], kind="mergesort")
+    parts.append(_html_table(ct, COMMUNE_HEADERS, None))
+
+    flagged = ct[ct["lom_song"]].head(max_commune_maps)
+    if len(flagged):
+        parts.append(f"<h2>{_bi('Hồ sơ các xã lõm sóng', 'Profiles of flagged communes')}</h2>")
+    for idx, row in flagged.iterrows():
+        pos = communes.index.get_loc(idx)
+        g_in = gaps[gaps["commune_codes"].astype(str).str.contains(str(row["code"]), regex=False)] \
+            if "commune_codes" in gaps else gaps.iloc[0:0]
+        p_in = props[props["commune_code"].astype(str) == str(row["code"])] if "commune_code" in props else props.iloc[0:0]
+        txt_vi = (f"{row['name']} ({TERRAIN_VI.get(row['terrain'], row['terrain'])}): "
+                  f"{fmt_number(row['people_uncovered'], 0, 'vi')} / {fmt_number(row['people_total'], 0, 'vi')} "
+                  f"người chưa có sóng ({fmt_share(1 - (row['share_covered'] if pd.notna(row['share_covered']) else 1), 1, 'vi')}); "
+                  f"{len(g_in)} vùng lõm; {len(p_in)} trạm đề xuất.")
+        txt_en = (f"{row['name']} ({row['terrain']}): "
+                  f"{fmt_number(row['people_uncovered'], 0, 'en')} of {fmt_number(row['people_total'], 0, 'en')} "
+                  f"people uncovered ({fmt_share(1 - (row['share_covered'] if pd.notna(row['share_covered']) else 1), 1, 'en')}); "
+                  f"{len(g_in)} gaps; {len(p_in)} proposed sites.")
+        parts.append(
+            f'<div class="commune"><img alt="{html.escape(str(row["name"]))}" src="{_commune_map(result, pos)}">'
+            f"<div><h3>{html.escape(str(row['name']))}</h3><p>{_bi(txt_vi, txt_en)}</p>"
+            f"{_html_table(pd.DataFrame(g_in.drop(columns='geometry')), {k: GAP_HEADERS[k] for k in ('rank', 'gap_id', 'people_uncovered', 'backhaul', 'score')}, 8)}"
+            "</div></div>"
+        )
+
+    parts.append(f"<h2>{_bi('Giả định', 'Assumptions')}</h2>")
+    parts.append(_assumptions_html(result))
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def _assumption_rows(result) -> list[tuple[str, str, str]]:
+    from analysis.config import AnalysisConfig
+
+    cfg = getattr(result, "config", None) or AnalysisConfig()
+    c = cfg.costs
+    site = cfg.siting.site
+    return [
+        ("Chi phí trạm 4G", "4G site capex", fmt_number(c.capex_for("4G"), 0, "en") + " VND"),
+        ("Chi phí trạm 5G", "5G site capex", fmt_number(c.capex_for("5G"), 0, "en") + " VND"),
+        ("Cáp quang / km", "Fiber per km", fmt_number(c.fiber_per_km_vnd, 0, "en") + " VND"),
+        ("Cáp quang tối đa", "Fiber extension max", f"{c.fiber_max_km:g} km"),
+        ("Một chặng vi ba", "Microwave hop", fmt_number(c.microwave_hop_vnd, 0, "en") + " VND"),
+        ("Vi ba tối đa", "Microwave max range", f"{c.microwave_max_km:g} km"),
+        ("Vệ tinh (VSAT)", "Satellite (VSAT)", fmt_number(c.satellite_vnd, 0, "en") + " VND"),
+        ("Chiều cao cột đề xuất", "Proposed mast height", f"{site.height_m:g} m"),
+        ("Ngưỡng dân/ô", "Populated cell floor", f"{cfg.gaps.min_density_per_km2:g} people/km²"),
+        ("DBSCAN eps", "DBSCAN eps", f"{cfg.gaps.eps_km:g} km"),
+        ("DBSCAN số dân tối thiểu", "DBSCAN min people", f"{cfg.gaps.min_people:g}"),
+    ]
+
+
+def _assumptions_html(result) -> str:
+    rows = "".join(f"<tr><td>{_bi(vi, en)}</td><td>{html.escape(v)}</td></tr>"
+                   for vi, en, v in _assumption_rows(result))
+    return f"<table>{rows}</table>"
+
+
+# ----------------------------------------------------------------------------------- xlsx
+def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) -> None:
+    ws = wb.add_worksheet(name)
+    cols = [c for c in headers if c in df.columns]
+    for j, c in enumerate(cols):
+        ws.write_string(0, j, sanitize_text(headers[c][0]), formats["head"])
+        ws.set_column(j, j, max(10, min(40, len(headers[c][0]) + 2)))
+    for i, rec in enumerate(df[cols].itertuples(index=False, name=None), start=1):
+        for j, (c, v) in enumerate(zip(cols, rec, strict=True)):
+            if isinstance(v, bool | np.bool_):
+                ws.write_string(i, j, "có" if v else "không")
+            elif isinstance(v, int | float | np.integer | np.floating):
+                fv = float(v)
+                if not math.isfinite(fv):
+                    ws.write_blank(i, j, None)
+                elif c in PERCENT_COLUMNS:
+                    ws.write_number(i, j, round(100 * fv, 2))
+                else:
+                    ws.write_number(i, j, fv)
+            elif v is None or (isinstance(v, float) and math.isnan(v)):
+                ws.write_blank(i, j, None)
+            else:
+                text = _cell_text(c, v, "vi") if c in ("terrain", "backhaul", "source") else str(v)
+                ws.write_string(i, j, sanitize_text(text))
+    ws.freeze_panes(1, 0)
+
+
+def write_priorities_xlsx(result, path: str | Path) -> Path:
+    """Write ``priorities.xlsx``: gaps, proposals, communes, curve, assumptions (Vietnamese headers)."""
+    import xlsxwriter
+
+    path = Path(path)
+    wb = xlsxwriter.Workbook(str(path), {
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        "nan_inf_to_errors": False,
+    })
+    wb.set_properties({"title": "Ưu tiên xóa lõm sóng — Quảng Trị", "author": "lomsong",
+                       "created": FIXED_CREATED, "comments": "lomsong"})
+    formats = {"head": wb.add_format({"bold": True, "bg_color": "#EEEEEE", "text_wrap": True})}
+    t = tables(result)
+    _write_sheet(wb, "Vùng lõm", t["gaps"], GAP_HEADERS, formats)
+    _write_sheet(wb, "Đề xuất trạm", t["proposals"], PROPOSAL_HEADERS, formats)
+    _write_sheet(wb, "Theo xã", t["communes"], COMMUNE_HEADERS, formats)
+    _write_sheet(wb, "Đường cong phủ sóng", t["curve"], CURVE_HEADERS, formats)
+    ws = wb.add_worksheet("Giả định")
+    ws.write_string(0, 0, "Giả định", formats["head"])
+    ws.write_string(0, 1, "Assumption", formats["head"])
+    ws.write_string(0, 2, "Giá trị", formats["head"])
+    for i, (vi, en, v) in enumerate(_assumption_rows(result), start=1):
+        ws.write_string(i, 0, sanitize_text(vi))
+        ws.write_string(i, 1, sanitize_text(en))
+        ws.write_string(i, 2, sanitize_text(v))
+    s = result.summary
+    if s.get("warning"):
+        ws.write_string(len(_assumption_rows(result)) + 2, 0, sanitize_text(s.get("warning_vi") or ""))
+        ws.write_string(len(_assumption_rows(result)) + 2, 1, sanitize_text(s["warning"]))
+    wb.close()
+    return path

@@ -1,0 +1,105 @@
+"""The staged pipeline on synthetic inputs: conservation, invariants, caching, reproducible files."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from analysis import pipeline
+from analysis.pipeline import siting_stage, write_outputs
+from tests._analysis_helpers import make_disk_window, synthetic_result
+
+
+@pytest.fixture(scope="module")
+def result():
+    return synthetic_result(budget_sites=3)
+
+
+def test_people_conserved_overall_and_per_commune(result):
+    s = result.summary
+    assert s["people_covered"] + s["people_uncovered"] == pytest.approx(s["people_total"], rel=0.005)
+    t = result.gaps.communes
+    np.testing.assert_allclose(t["people_covered"] + t["people_uncovered"], t["people_total"], rtol=0.005)
+    pop = result.inputs.population.astype(np.float64)
+    assert s["people_total"] == pytest.approx(pop[result.inputs.commune_id >= 0].sum(), rel=0.005)
+
+
+def test_gaps_ranked_and_outside_coverage(result):
+    gaps = result.gaps.gaps
+    assert gaps["rank"].tolist() == list(range(1, len(gaps) + 1))
+    assert (np.diff(gaps["score"].to_numpy()) <= 0).all()
+    labels = result.gaps.result.labels
+    assert not ((labels >= 0) & result.gaps.covered).any()
+    assert gaps.crs.to_epsg() == 4326
+
+
+def test_summary_fields_and_modelled_warning(result):
+    s = result.summary
+    for k in ("people_total", "people_covered", "people_uncovered", "share_covered", "gaps",
+              "proposals", "people_newly_covered", "seconds", "dem", "resolution_m", "tech",
+              "stations_modelled"):
+        assert k in s
+    assert s["stations_modelled"] is True
+    assert s["warning"] == "modelled network — upload your station list for real results"
+    assert s["people_newly_covered"] == pytest.approx(result.siting.proposals["people_new"].sum(), abs=0.1)
+
+
+def test_budget_change_reuses_the_pool(result):
+    calls = []
+    out = siting_stage(result.inputs, result.coverage, result.gaps, budget_sites=1,
+                       config=result.config, progress=lambda s, d, t: calls.append((s, d, t)),
+                       rsrp_window=make_disk_window(700.0))
+    assert out.pool is result.siting.pool  # no candidate recomputed
+    assert [c for c in calls if c[0] == "candidates"] == [("candidates", 1, 1)]
+    assert len(out.proposals) == 1
+    assert out.proposals["people_new"].iloc[0] == pytest.approx(result.siting.proposals["people_new"].iloc[0])
+
+
+def test_budget_in_vnd_and_focus():
+    r = synthetic_result(budget_sites=None, budget_vnd=3.2e9, focus="plain")
+    assert r.siting.proposals["cost_vnd"].sum() <= 3.2e9
+    assert set(r.siting.proposals["terrain"]) <= {"plain"}
+    assert r.summary["focus"] == ["plain"]
+
+
+def test_outputs_written_and_byte_identical(result, tmp_path):
+    a = write_outputs(result, tmp_path / "a")
+    b = write_outputs(result, tmp_path / "b")
+    for name in ("gaps", "proposals", "communes", "curve", "report", "xlsx", "gpkg"):
+        assert a[name].read_bytes() == b[name].read_bytes(), name
+    sa = json.loads(a["summary"].read_text(encoding="utf-8"))
+    sb = json.loads(b["summary"].read_text(encoding="utf-8"))
+    sa.pop("seconds")
+    sb.pop("seconds")
+    assert sa == sb
+    layers = gpd.list_layers(a["gpkg"])["name"].tolist()
+    assert set(layers) == {"communes", "gaps", "proposals", "stations"}
+    communes = gpd.read_file(a["gpkg"], layer="communes")
+    assert communes.crs.to_epsg() == 4326
+    for col in ("code", "name", "terrain", "people_total", "people_covered", "people_uncovered",
+                "share_covered", "gaps"):
+        assert col in communes
+    props = gpd.read_file(a["gpkg"], layer="proposals")
+    for col in ("site_id", "rank", "lon", "lat", "commune", "terrain", "people_new", "people_cum",
+                "share_covered_after", "backhaul", "cost_vnd", "cost_per_person_vnd"):
+        assert col in props
+    assert (a["geotiffs"] / "gaps_4g.tif").exists()
+
+
+def test_rerun_gives_identical_tables(result):
+    again = synthetic_result(budget_sites=3)
+    cols = [c for c in result.gaps.gaps.columns if c != "geometry"]
+    assert result.gaps.gaps[cols].to_csv() == again.gaps.gaps[cols].to_csv()
+    assert result.gaps.gaps.geometry.to_wkb().tolist() == again.gaps.gaps.geometry.to_wkb().tolist()
+    a = dict(result.summary)
+    b = dict(again.summary)
+    a.pop("seconds")
+    b.pop("seconds")
+    assert a == b
+
+
+def test_real_stages_importable():
+    assert callable(pipeline.prepare_inputs) and callable(pipeline.coverage_stage)
