@@ -348,7 +348,7 @@ def download_copernicus(
         raise DemError(msg)
 
     dem = load_dem(tile_paths, bounds_lonlat=bounds, source=p.label)
-    elevation = np.array(dem.elevation_m, copy=True)
+    elevation = dem.elevation_m  # the Dem is not used after this: fill in place
     if missing_boxes:
         _fill_missing_tiles(elevation, dem.transform, missing_boxes)
     out_folder = Path(out_dir) if out_dir else folder

@@ -113,10 +113,15 @@ class Dem:
     @classmethod
     def from_array(
         cls, elevation_m: np.ndarray, transform: Affine, crs: Any, source: str = "array",
-        nodata: float | None = None, path: str | None = None,
+        nodata: float | None = None, path: str | None = None, copy: bool = True,
     ) -> Dem:
-        """A :class:`Dem` from an in-memory array (synthetic terrain, tests, mosaics)."""
-        arr = np.array(elevation_m, dtype=np.float32, copy=True)
+        """A :class:`Dem` from an in-memory array (synthetic terrain, tests, mosaics).
+
+        ``copy=False`` takes ownership of a float32 array instead of copying it (the
+        caller must not change it afterwards: the key would no longer match).
+        """
+        arr = (np.array(elevation_m, dtype=np.float32, copy=True) if copy
+               else np.asarray(elevation_m, dtype=np.float32))
         if arr.ndim != 2 or arr.size == 0:
             msg = f"A DEM must be a non-empty 2-D array; got shape {arr.shape}."
             raise DemError(msg)
@@ -463,7 +468,7 @@ def _load_items(items: Iterable, crs, bounds_lonlat, source: str | None) -> Dem:
     if not np.isfinite(arr).any():
         msg = f"The DEM {names[0]} holds no valid elevation (every cell is nodata)."
         raise DemError(msg)
-    return Dem.from_array(arr, transform, rcrs, source=label, path=first_path)
+    return Dem.from_array(arr, transform, rcrs, source=label, path=first_path, copy=False)
 
 
 def _infer_source(names: list[str]) -> str:

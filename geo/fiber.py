@@ -9,10 +9,11 @@ Users add what they know: fiber routes (lines) and nodes (points), e.g. from Geo
 Distance to fiber. A cable to a new site follows roads where there are roads. The
 distance is a cost-distance over the grid: a metre along a road costs 1, a metre off the
 roads costs :data:`DETOUR_FACTOR` (1.3) — the straight line times a detour factor, the
-ratio of network to crow-fly distance that road-network studies find for rural areas
-(about 1.2–1.4; e.g. Ballou, Rahardja & Sakai 2002, *Transportation Research A* 36:
-843–848, "circuity factors" 1.2–1.4 by region). The embedded roads are national roads
-only, so off those roads the detour factor carries the whole approximation.
+ratio of network to crow-fly distance ("circuity factor"), which road-network studies
+typically put between about 1.2 and 1.4 (e.g. Ballou, Rahardja & Sakai 2002, "Selected
+country circuity factors for road travel distance estimation", *Transportation Research
+Part A* 36: 843–848); 1.3 is a mid value, overridable. The embedded roads are national
+roads only, so off those roads the detour factor carries the whole approximation.
 
 Backhaul class per cell (uint8): 2 = fiber within ``fiber_within_km`` (cost-distance);
 1 = microwave: a mast of ``mast_height_m`` on the cell sees (line of sight over the DEM,
