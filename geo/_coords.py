@@ -131,19 +131,17 @@ def parse_number(value) -> tuple[float, bool]:
             raise CoordError(f"not a number: {value!r}")
         text = re.sub(r"[\s\u00a0\u202f']", "", text)
     comma = False
-    if "," in text and "." in text:
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
-            comma = True
-        else:
-            text = text.replace(",", "")
-    elif text.count(",") == 1:
-        text = text.replace(",", ".")
-        comma = True
-    elif text.count(",") > 1:
+    if re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+,\d+", text):  # 1.858.123,45
+        text, comma = text.replace(".", "").replace(",", "."), True
+    elif re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text) and text.count(",") > 1 or \
+            re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+\.\d+", text):  # 1,858,123.45
         text = text.replace(",", "")
-    elif text.count(".") > 1:
+    elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}", text):  # 1.858.123
         text = text.replace(".", "")
+    elif re.fullmatch(r"[+-]?\d*,\d+", text):  # 16,8163
+        text, comma = text.replace(",", "."), True
+    elif not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", text):
+        raise CoordError(f"not a number: {value!r}")
     try:
         v = float(text)
     except ValueError as exc:

@@ -682,7 +682,7 @@ def validate_table(
         # ---- azimuth(s)
         va, ca = cell("azimuth_deg")
         if not _blank(va):
-            parts = [p for p in re.split(r"[/;|]|\s*-\s*(?=\d)|\s+", str(va).strip()) if p] \
+            parts = [p for p in re.split(r"[/;|]|(?<=\d)\s*-\s*(?=\d)|\s+", str(va).strip()) if p] \
                 if isinstance(va, str) else [va]
             if isinstance(va, str) and len(parts) == 1 and "," in str(va) and not re.fullmatch(r"\d+,\d+", str(va).strip()):
                 parts = [p for p in str(va).split(",") if p.strip()]
