@@ -50,12 +50,16 @@ import numpy as np
 from geo.diffraction import EARTH_RADIUS_M, K_FACTOR
 
 __all__ = [
+    "VIEWSHED_OVERSAMPLE",
     "EARTH_RADIUS_M",
     "K_FACTOR",
     "viewshed",
     "sweep_window",
     "curvature_drop_m",
 ]
+
+
+VIEWSHED_OVERSAMPLE = 3  # rays per perimeter cell in viewshed(): ≥ 99 % agreement with R3
 
 
 def curvature_drop_m(d_m, k_factor: float = K_FACTOR):
@@ -78,7 +82,7 @@ def _z(elev, r, c):
 
 @numba.njit(cache=True, nogil=True)
 def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, wavelength_m,
-           r_lo, r_hi, c_lo, c_hi, v_out):
+           r_lo, r_hi, c_lo, c_hi, v_out, oversample=1):
     """Radial sweep over the window ``elev[r_lo:r_hi, c_lo:c_hi]`` (see module docstring).
 
     Writes into ``v_out`` (window shape, float32): the dominant-obstacle Fresnel
@@ -91,20 +95,23 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
     z0 = _z(elev, row, col) + h_tx_m
     wr = r_hi - r_lo
     wc = c_hi - c_lo
-    best_off = np.full((wr, wc), 2.0, dtype=np.float32)
     for i in range(wr):
         for j in range(wc):
             v_out[i, j] = np.nan
     if r_lo <= row < r_hi and c_lo <= col < c_hi:
         v_out[row - r_lo, col - c_lo] = -np.inf
-        best_off[row - r_lo, col - c_lo] = 0.0
     rad = int(math.ceil(max_dist_m / res_m)) + 1
     max_d2 = (max_dist_m / res_m) ** 2
-    n_perim = 8 * rad
+    n_side = 2 * rad * oversample  # rays per side of the perimeter square
+    n_perim = 4 * n_side
+    inv_t = np.empty(rad + 1)
+    inv_t[0] = 0.0
+    for t in range(1, rad + 1):
+        inv_t[t] = 1.0 / t
     for p in range(n_perim):
         # perimeter cell p of the square of half-size rad, walked clockwise
-        side = p // (2 * rad)
-        k = p % (2 * rad)
+        side = p // n_side
+        k = (p % n_side) / oversample
         if side == 0:
             dr, dc = -rad, -rad + k
         elif side == 1:
@@ -114,10 +121,11 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
         else:
             dr, dc = rad - k, -rad
         row_major = abs(dr) >= abs(dc)
-        n = abs(dr) if row_major else abs(dc)
+        n = rad
         step_r = dr / n
         step_c = dc / n
         step_len = math.sqrt(step_r * step_r + step_c * step_c) * res_m
+        inv_step_len = 1.0 / step_len
         t_max = -np.inf
         d1_max = 0.0
         for t in range(1, n + 1):
@@ -137,8 +145,9 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                 off = abs(fc - ci) if row_major else abs(fr - ri)
                 wi = ri - r_lo
                 wj = ci - c_lo
-                if off < best_off[wi, wj]:
-                    best_off[wi, wj] = off
+                # the ray passing closest to the cell centre decides it: neighbouring
+                # rays are t/(rad·oversample) cells apart at step t: it is within half that
+                if off * (rad * oversample) <= 0.5 * t + 1e-9:
                     dd = math.sqrt(cell_d2) * res_m
                     zt = _z(elev, ri, ci) - dd * dd * inv_2kr + h_rx_m
                     t_tgt = (zt - z0) / dd
@@ -173,7 +182,7 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                     zg = _z(elev, n_rows - 1, ci)
                 else:
                     zg = (1.0 - w) * _z(elev, r0, ci) + w * _z(elev, r0 + 1, ci)
-            tg = (zg - ds * ds * inv_2kr - z0) / ds
+            tg = (zg - ds * ds * inv_2kr - z0) * (inv_step_len * inv_t[t])
             if tg > t_max:
                 t_max = tg
                 d1_max = ds
@@ -250,7 +259,7 @@ def sweep_window(
     elevation_m: np.ndarray, resolution_m: float, row: int, col: int,
     observer_height_m: float, target_height_m: float, max_distance_m: float,
     window: tuple[slice, slice] | None = None, wavelength_m: float = 0.0,
-    k_factor: float = K_FACTOR,
+    k_factor: float = K_FACTOR, oversample: int = 1,
 ) -> np.ndarray:
     """Radial line-of-sight sweep; the dominant-obstacle parameter of every cell.
 
@@ -274,6 +283,11 @@ def sweep_window(
         docstring); 0: return the tangent excess ``t_max − t_target`` (> 0 ⇔ hidden).
     k_factor : float
         Effective Earth-radius factor (4/3).
+    oversample : int
+        Rays per perimeter cell. Each cell is decided by the ray passing closest to its
+        centre, at most ``0.5/oversample`` cell away at the window's edge: 1 is fastest
+        (≈ 98–99 % of cells agree with the per-pixel baseline on very rough terrain),
+        3 agrees on ≥ 99 % at 3× the cost.
 
     Returns
     -------
@@ -288,9 +302,15 @@ def sweep_window(
     r_lo, r_hi, _ = rs.indices(elev.shape[0])
     c_lo, c_hi, _ = cs.indices(elev.shape[1])
     out = np.empty((r_hi - r_lo, c_hi - c_lo), dtype=np.float32)
-    _sweep(elev, float(resolution_m), int(row), int(col), float(observer_height_m),
-           float(target_height_m), float(max_distance_m), float(k_factor),
-           float(wavelength_m), r_lo, r_hi, c_lo, c_hi, out)
+    # work on a compact copy of the square the rays can reach (cache-friendly, no NaN)
+    rad = int(math.ceil(max_distance_m / resolution_m)) + 1
+    s_r0, s_r1 = max(0, row - rad), min(elev.shape[0], row + rad + 1)
+    s_c0, s_c1 = max(0, col - rad), min(elev.shape[1], col + rad + 1)
+    sub = np.nan_to_num(elev[s_r0:s_r1, s_c0:s_c1], nan=0.0, copy=True)
+    _sweep(sub, float(resolution_m), int(row) - s_r0, int(col) - s_c0,
+           float(observer_height_m), float(target_height_m), float(max_distance_m),
+           float(k_factor), float(wavelength_m), r_lo - s_r0, r_hi - s_r0, c_lo - s_c0,
+           c_hi - s_c0, out, int(max(1, oversample)))
     return out
 
 
@@ -329,7 +349,8 @@ def viewshed(
     hinges on sub-cell differences between the sweep ray and the cell's own line).
     """
     excess = sweep_window(elevation_m, resolution_m, row, col, observer_height_m,
-                          target_height_m, max_distance_m, k_factor=k_factor)
+                          target_height_m, max_distance_m, k_factor=k_factor,
+                          oversample=VIEWSHED_OVERSAMPLE)
     with np.errstate(invalid="ignore"):
         return ~(excess > 0) & ~np.isnan(excess)
 
