@@ -261,6 +261,8 @@ class SitingConfig:
     search_km: float = 3.0
     maxima_window_km: float = 2.0
     max_candidates_per_gap: int = 3
+    max_candidates_per_gap_large: int = 12
+    site_area_km2: float = 20.0
     max_candidates: int = 300
     exact_max_candidates: int = 60
     exact_max_demands: int = 3000

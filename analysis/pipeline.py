@@ -299,13 +299,16 @@ def gaps_stage(
     )
     gaps["backhaul"] = bh["backhaul"].astype(object).to_numpy()
     gaps["backhaul_cost_vnd"] = bh["backhaul_cost_vnd"].to_numpy()
-    gaps["est_cost_vnd"] = config.costs.capex_for(tech) + gaps["backhaul_cost_vnd"]
+    gaps["sites_needed_est"] = np.maximum(
+        1, np.ceil(gaps["area_km2"].to_numpy() / config.siting.site_area_km2)).astype(np.int64)
+    gaps["est_cost_vnd"] = gaps["sites_needed_est"] * (
+        config.costs.capex_for(tech) + gaps["backhaul_cost_vnd"])
     ranked = score_gaps(gaps, config.ranking)
     ranked = gpd.GeoDataFrame(ranked, geometry="geometry", crs=grid.crs).to_crs("EPSG:4326")
     ordered = [
         "gap_id", "rank", "people_uncovered", "area_km2", "communes", "terrain", "elev_mean_m",
         "dist_station_km", "dist_fiber_km", "backhaul", "score", "score_people", "w_terrain",
-        "est_cost_vnd", "w_cost", "backhaul_cost_vnd", "cells", "commune_codes", "lon", "lat",
+        "est_cost_vnd", "sites_needed_est", "w_cost", "backhaul_cost_vnd", "cells", "commune_codes", "lon", "lat",
         "x", "y",
     ]
     ranked = ranked[[c for c in ordered if c in ranked] + ["geometry"]]
@@ -373,7 +376,7 @@ def candidate_pool(
     gaps_grid = res.gaps  # grid-CRS gap table, row i = label i
     cands = generate_candidates(
         inputs.grid, res.labels, gaps_grid, inputs.commune_id, inputs.dem_on_grid,
-        config.siting, candidates, allowed,
+        config.siting, candidates, allowed, inputs.population,
     )
     communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
     pool = build_pool(
@@ -507,6 +510,7 @@ def run_analysis(
     inputs: Inputs | None = None,
     coverage=None,
     rsrp_window=None,
+    user_fiber=None,
 ) -> AnalysisResult:
     """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
 
@@ -521,6 +525,8 @@ def run_analysis(
     dem : geo.dem.Dem, path or None (embedded coarse relief)
     terrain : bool
         Line of sight and diffraction over the DEM (False: flat-earth baseline).
+    user_fiber : GeoDataFrame or path, optional
+        Known fiber nodes/routes added to the commune seats.
     """
     from geo.coverage import CoverageConfig
 
@@ -530,7 +536,7 @@ def run_analysis(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if inputs is None:
-        inputs = prepare_inputs(resolution_m, dem, progress=progress)
+        inputs = prepare_inputs(resolution_m, dem, user_fiber=user_fiber, progress=progress)
     timings["inputs"] = time.perf_counter() - t0
     gdf, modelled = _stations_frame(stations)
     t = time.perf_counter()

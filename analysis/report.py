@@ -43,7 +43,8 @@ MAX_TABLE_ROWS = 50
 
 TERRAIN_VI = {"mountain": "miền núi", "coastal": "ven biển", "island": "hải đảo", "plain": "đồng bằng"}
 BACKHAUL_VI = {"fiber": "cáp quang", "microwave": "vi ba", "satellite": "vệ tinh", "none": "không có"}
-SOURCE_VI = {"maximum": "điểm cao", "centre": "tâm vùng lõm", "user": "do người dùng"}
+SOURCE_VI = {"maximum": "điểm cao", "centre": "tâm vùng lõm", "village": "khu dân cư",
+             "user": "do người dùng"}
 
 # column -> (Vietnamese header, English header)
 GAP_HEADERS = {
@@ -57,6 +58,7 @@ GAP_HEADERS = {
     "dist_station_km": ("Cách trạm gần nhất (km)", "Distance to station (km)"),
     "dist_fiber_km": ("Cách cáp quang (km)", "Distance to fiber (km)"),
     "backhaul": ("Truyền dẫn", "Backhaul"),
+    "sites_needed_est": ("Số trạm ước tính", "Sites needed (est.)"),
     "est_cost_vnd": ("Chi phí ước tính (đồng)", "Estimated cost (VND)"),
     "score_people": ("Điểm: số dân", "Score: people"),
     "w_terrain": ("Hệ số địa hình", "Terrain weight"),

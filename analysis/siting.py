@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -206,6 +207,20 @@ def backhaul_options(
 
 
 # ------------------------------------------------------------------------- candidates
+def _ranked_cells(mask: np.ndarray, group: np.ndarray, value: np.ndarray | None) -> dict[int, list[int]]:
+    """Flat indices of ``mask`` cells per ``group`` label, highest ``value`` first (ties: index)."""
+    flat = np.flatnonzero(mask)
+    g = group.ravel()[flat]
+    keep = g >= 0
+    flat, g = flat[keep], g[keep]
+    v = value.ravel()[flat] if value is not None else np.zeros(flat.size)
+    order = np.lexsort((flat, -np.nan_to_num(v, nan=-np.inf), g))
+    out: dict[int, list[int]] = {}
+    for k in order:
+        out.setdefault(int(g[k]), []).append(int(flat[k]))
+    return out
+
+
 def generate_candidates(
     grid,
     labels: np.ndarray,
@@ -215,8 +230,9 @@ def generate_candidates(
     config: SitingConfig | None = None,
     user_points: pd.DataFrame | gpd.GeoDataFrame | None = None,
     allowed: np.ndarray | None = None,
+    population: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Candidate site cells: local DEM maxima in/around gaps, gap centres, user points.
+    """Candidate site cells: local DEM maxima in/around gaps, gap centres, villages, user points.
 
     Parameters
     ----------
@@ -233,10 +249,20 @@ def generate_candidates(
         ``lon, lat`` columns (or a point GeoDataFrame), optional ``name``.
     allowed : bool array, optional
         Extra restriction of where a candidate may stand (e.g. focus communes).
+    population : float array, optional
+        People per cell: adds "village" candidates, the peaks of the gap's people summed over
+        a ``maxima_window_km`` window.
+
+    Notes
+    -----
+    Per gap: its centre, then up to ``k`` DEM maxima (highest first) and ``k`` village peaks
+    (most people first), each kind at least ``maxima_window_km`` apart, with ``k = clip(area /
+    site_area_km2, max_candidates_per_gap, max_candidates_per_gap_large)`` so that a large gap
+    gets enough candidates to be covered by several sites.
 
     Returns
     -------
-    DataFrame ``cand_id, row, col, x, y, source (maximum|centre|user), gap_id, name``, largest
+    DataFrame ``cand_id, row, col, x, y, source (maximum|centre|village|user), gap_id, name``, largest
     gaps first, deduplicated by cell, at most ``config.max_candidates`` rows (user points are
     always kept).
     """
@@ -247,6 +273,8 @@ def generate_candidates(
     res = grid.resolution_m
     rows_out: list[tuple] = []
     n = len(gaps)
+    spacing = config.maxima_window_km * M_PER_KM
+    w = max(3, int(round(spacing / res)) | 1)
     if n:
         gap_cells = labels >= 0
         dist, (ir, ic) = ndimage.distance_transform_edt(~gap_cells, return_indices=True)
@@ -254,36 +282,42 @@ def generate_candidates(
         nearest_gap = labels[ir, ic]
         maxima = np.zeros(labels.shape, dtype=bool)
         if dem_on_grid is not None:
-            z = np.where(np.isfinite(dem_on_grid), dem_on_grid, -np.inf).astype(np.float64)
-            w = max(3, int(round(config.maxima_window_km * M_PER_KM / res)) | 1)
+            finite = np.isfinite(dem_on_grid)
+            z = np.where(finite, dem_on_grid, -1e9).astype(np.float64)
             zmax = ndimage.maximum_filter(z, size=w, mode="nearest")
-            maxima = (z == zmax) & np.isfinite(z) & zone & ok
+            zmin = ndimage.minimum_filter(np.where(finite, z, 1e9), size=w, mode="nearest")
             # a flat plateau is not high ground: require some relief in the window
-            zmin = ndimage.minimum_filter(z, size=w, mode="nearest")
-            maxima &= (zmax - zmin) > 1.0
-        mflat = np.flatnonzero(maxima)
-        mgap = nearest_gap.ravel()[mflat]
-        melev = dem_on_grid.ravel()[mflat] if dem_on_grid is not None else np.zeros(0)
-        order_m = np.lexsort((mflat, -melev, mgap))
-        by_gap: dict[int, list[int]] = {}
-        for k in order_m:
-            by_gap.setdefault(int(mgap[k]), []).append(int(mflat[k]))
-        spacing = config.maxima_window_km * M_PER_KM
+            maxima = (z == zmax) & finite & zone & ok & ((zmax - zmin) > 1.0)
+        by_gap = _ranked_cells(maxima, nearest_gap, dem_on_grid)
+        villages: dict[int, list[int]] = {}
+        if population is not None:
+            pop = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0)
+            smooth = ndimage.uniform_filter(np.where(gap_cells, pop, 0.0), size=w, mode="constant")
+            peaks = gap_cells & ok & (smooth >= ndimage.maximum_filter(smooth, size=w) - 1e-12)
+            villages = _ranked_cells(peaks, labels, smooth)
         gap_order = np.lexsort((gaps["gap_id"].to_numpy(), -gaps["people_uncovered"].to_numpy()))
+        areas = gaps["area_km2"].to_numpy() if "area_km2" in gaps else np.zeros(n)
         for gi in gap_order:
             gid = int(gaps["gap_id"].iloc[gi])
+            k = int(min(config.max_candidates_per_gap_large,
+                        max(config.max_candidates_per_gap,
+                            math.ceil(areas[gi] / max(config.site_area_km2, 1e-9)))))
             r, c = grid.rowcol(np.array([gaps["x"].iloc[gi]]), np.array([gaps["y"].iloc[gi]]))
             if ok[r[0], c[0]]:
                 rows_out.append((int(r[0]), int(c[0]), "centre", gid, ""))
-            kept: list[tuple[float, float]] = []
-            for f in by_gap.get(int(gi), []):
-                rr, cc = divmod(f, grid.width)
-                xx, yy = grid.xmin + res * (cc + 0.5), grid.ymax - res * (rr + 0.5)
-                if all(np.hypot(xx - a, yy - b) >= spacing for a, b in kept):
-                    kept.append((xx, yy))
-                    rows_out.append((rr, cc, "maximum", gid, ""))
-                if len(kept) >= config.max_candidates_per_gap:
-                    break
+            for source, cells in (("maximum", by_gap.get(int(gi), [])),
+                                  ("village", villages.get(int(gi), []))):
+                kept: list[tuple[float, float]] = []
+                added = 0
+                for f in cells:
+                    if added >= k:
+                        break
+                    rr, cc = divmod(f, grid.width)
+                    xx, yy = grid.xmin + res * (cc + 0.5), grid.ymax - res * (rr + 0.5)
+                    if all(np.hypot(xx - a, yy - b) >= spacing for a, b in kept):
+                        kept.append((xx, yy))
+                        rows_out.append((rr, cc, source, gid, ""))
+                        added += 1
     seen: set[tuple[int, int]] = set()
     out: list[tuple] = []
     user_rows: list[tuple] = []

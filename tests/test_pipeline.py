@@ -103,3 +103,19 @@ def test_rerun_gives_identical_tables(result):
 
 def test_real_stages_importable():
     assert callable(pipeline.prepare_inputs) and callable(pipeline.coverage_stage)
+
+
+def test_cli_run_registered_and_user_errors(capsys, tmp_path):
+    from lomsong.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--budget-vnd" in capsys.readouterr().out
+    # --stations and --default are exclusive; one is required
+    with pytest.raises(SystemExit):
+        main(["run", "--out", str(tmp_path)])
+    # bad focus / bad money → exit 2 with a message, no traceback
+    assert main(["run", "--default", "--focus", "volcano", "--out", str(tmp_path)]) == 2
+    assert "volcano" in capsys.readouterr().err
+    assert main(["run", "--default", "--budget-vnd", "lots", "--out", str(tmp_path)]) == 2
+    assert "budget-vnd" in capsys.readouterr().err

@@ -177,8 +177,12 @@ def test_candidates_include_hill_tops_centres_and_user_points():
     user = pd.DataFrame({"lon": grid.to_lonlat(np.array([grid.xmin + 4550.0]), np.array([grid.ymax - 550.0]))[0],
                          "lat": grid.to_lonlat(np.array([grid.xmin + 4550.0]), np.array([grid.ymax - 550.0]))[1],
                          "name": ["mast of another operator"]})
-    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig(), user)
-    assert set(cands["source"]) >= {"centre", "maximum", "user"}
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig(), user,
+                                population=pop)
+    assert set(cands["source"]) >= {"centre", "maximum", "user", "village"}
+    # village peaks lie in gap cells
+    v = cands[cands["source"] == "village"]
+    assert (res.labels[v["row"], v["col"]] >= 0).all()
     top = cands[cands["source"] == "maximum"]
     assert ((top["row"] == 44) & (top["col"] == 50)).any()  # the hill top
     assert cands["source"].iloc[0] == "user"

@@ -1,5 +1,188 @@
-"""`lomsong run` sub-command(s). (Placeholder: registers nothing yet.)"""
+"""`lomsong run`: the whole analysis — coverage, gaps, ranking, site proposals — and its outputs.
+
+    lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
+    lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
+
+Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
+GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
+``OUT/priorities.xlsx`` (plus CSV copies of the tables). Progress is shown by stage.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["register", "run_command"]
+
+STAGE_LABELS = {
+    "inputs": "inputs (grid, population, DEM, fiber)",
+    "coverage": "coverage (stations)",
+    "gaps": "gaps",
+    "candidates": "candidate sites",
+    "selection": "selection",
+    "outputs": "outputs",
+}
 
 
-def register(subparsers) -> None:  # noqa: ARG001 - filled in by the run work
-    return None
+def _money(text: str) -> float:
+    from lomsong.cli import UserError
+
+    t = str(text).strip().lower().replace("_", "").replace(",", "")
+    mult = 1.0
+    for suffix, m in (("bn", 1e9), ("ty", 1e9), ("b", 1e9), ("m", 1e6)):
+        if t.endswith(suffix):
+            t, mult = t[: -len(suffix)], m
+            break
+    try:
+        v = float(t) * mult
+    except ValueError:
+        msg = f"--budget-vnd {text!r} is not an amount of VND (e.g. 30e9, 30bn)."
+        raise UserError(msg) from None
+    if v <= 0:
+        msg = f"--budget-vnd must be > 0, got {text!r}."
+        raise UserError(msg)
+    return v
+
+
+def register(subparsers) -> None:
+    from lomsong.commands.dem import add_dem_arguments
+
+    p = subparsers.add_parser(
+        "run", help="the whole analysis: coverage, gaps, ranking, site proposals, report",
+        description=__doc__.split("\n\n")[0],
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stations", metavar="FILE",
+                     help="station list (CSV/XLSX/GeoJSON/GPKG/SHP zip/KML/KMZ/OpenCelliD CSV)")
+    src.add_argument("--default", action="store_true",
+                     help="the embedded MODELLED reference network (results are indicative)")
+    p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, VN2000-TM3-106.15)")
+    p.add_argument("--tech", default="5g", choices=("5g", "4g", "any"),
+                   help="technology whose gaps are analysed (default 5g)")
+    p.add_argument("--resolution", type=float, default=100.0, metavar="M",
+                   help="grid cell size in metres, 30–1000 (default 100)")
+    p.add_argument("--budget", type=int, default=None, metavar="SITES",
+                   help="number of new sites to propose (default 20, or unlimited with --budget-vnd)")
+    p.add_argument("--budget-vnd", metavar="VND",
+                   help="budget in VND (e.g. 30e9 or 30bn); with --budget both bind")
+    p.add_argument("--focus", metavar="CLASSES",
+                   help="restrict proposals to communes of these terrain classes, e.g. mountain,coastal")
+    p.add_argument("--terrain", choices=("on", "off"), default="on",
+                   help="terrain line of sight and diffraction (off: flat-earth baseline)")
+    p.add_argument("--indoor-margin", type=float, default=0.0, metavar="DB",
+                   help="extra level required indoors, dB (default 0 = outdoor)")
+    p.add_argument("--candidates", metavar="FILE",
+                   help="extra candidate points (CSV with lon,lat[,name] or any vector file), "
+                        "e.g. other operators' masts for sharing")
+    p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
+    p.add_argument("--no-geotiffs", action="store_true", help="skip the coverage GeoTIFFs")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    add_dem_arguments(p)
+    p.set_defaults(func=run_command)
+
+
+def _read_points(path: str):
+    import geopandas as gpd
+    import pandas as pd
+
+    from lomsong.cli import UserError
+
+    p = Path(path)
+    if not p.exists():
+        msg = f"Candidate file {path} does not exist."
+        raise UserError(msg)
+    if p.suffix.lower() in (".csv", ".txt", ".tsv"):
+        df = pd.read_csv(p, sep=None, engine="python")
+        cols = {c.lower().strip(): c for c in df.columns}
+        lon = next((cols[k] for k in ("lon", "longitude", "lng", "x", "kinh độ") if k in cols), None)
+        lat = next((cols[k] for k in ("lat", "latitude", "y", "vĩ độ") if k in cols), None)
+        if lon is None or lat is None:
+            msg = f"Candidate file {path}: expected lon and lat columns, found {list(df.columns)}."
+            raise UserError(msg)
+        out = pd.DataFrame({"lon": pd.to_numeric(df[lon], errors="coerce"),
+                            "lat": pd.to_numeric(df[lat], errors="coerce")})
+        if "name" in cols:
+            out["name"] = df[cols["name"]].astype(str)
+        bad = out[["lon", "lat"]].isna().any(axis=1)
+        if bad.any():
+            rows = (bad[bad].index + 2).tolist()[:5]
+            msg = f"Candidate file {path}: unreadable lon/lat on row(s) {rows}."
+            raise UserError(msg)
+        return out
+    try:
+        gdf = gpd.read_file(p)
+    except Exception as exc:
+        msg = f"Candidate file {path} cannot be read: {exc}"
+        raise UserError(msg) from exc
+    return gdf[gdf.geom_type == "Point"]
+
+
+def run_command(args) -> int:
+    from tqdm import tqdm
+
+    from analysis.config import ConfigError, normalize_tech, parse_focus
+    from analysis.pipeline import run_analysis, write_outputs
+    from geo.coverage import CoverageConfig
+    from lomsong.cli import UserError
+    from lomsong.commands.dem import dem_from_args
+
+    try:
+        tech = normalize_tech(args.tech)
+        focus = parse_focus(args.focus)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if args.budget is not None and args.budget < 0:
+        msg = f"--budget must be ≥ 0 sites, got {args.budget}."
+        raise UserError(msg)
+    budget_vnd = _money(args.budget_vnd) if args.budget_vnd else None
+    budget_sites = args.budget if args.budget is not None else (None if budget_vnd else 20)
+    candidates = _read_points(args.candidates) if args.candidates else None
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.quiet:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = tqdm(total=max(total, 1), desc=STAGE_LABELS.get(stage, stage),
+                                     unit="", leave=True, file=sys.stderr)
+        if bar.total != max(total, 1):
+            bar.total = max(total, 1)
+        bar.n = done
+        bar.refresh()
+
+    if args.default:
+        stations = None
+    else:
+        from geo.stations import read_stations
+
+        stations = read_stations(args.stations, crs=args.crs)
+        if hasattr(stations, "usable") and not stations.usable:
+            msg = (f"No usable station in {args.stations}; run `lomsong stations validate "
+                   f"{args.stations}` to see why each row was rejected.")
+            raise UserError(msg)
+    dem = dem_from_args(args, check=False) if getattr(args, "dem", None) else None
+    cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin)
+    result = run_analysis(
+        stations, tech, args.resolution, budget_sites, budget_vnd, focus, dem=dem,
+        terrain=args.terrain == "on", coverage_config=cov_cfg, candidates=candidates,
+        progress=progress, user_fiber=args.fiber,
+    )
+    paths = write_outputs(result, args.out, progress=progress, geotiffs=not args.no_geotiffs)
+    for bar in bars.values():
+        bar.close()
+    s = result.summary
+    print(
+        f"{s['people_covered']:,.0f} of {s['people_total']:,.0f} people covered by {tech} "
+        f"({100 * s['share_covered']:.1f}%); {s['gaps']} gaps; {s['proposals']} sites proposed "
+        f"cover {s['people_newly_covered']:,.0f} more people for {s['cost_total_vnd'] / 1e9:,.1f} bn VND."
+    )
+    if s.get("warning"):
+        print(f"WARNING: {s['warning']}")
+    print(f"Outputs in {Path(args.out).resolve()}: " + ", ".join(sorted(p.name for p in paths.values())))
+    return 0
