@@ -304,3 +304,27 @@ def test_coverage_type():
     assert cov.rsrp_dbm["5G"].dtype == np.float32
     assert cov.best_server["5G"].dtype == np.int32
     assert cov.n_servers["5G"].dtype == np.uint16
+
+
+def test_cli_writes_geotiffs_and_summary(tmp_path):
+    import json
+
+    pytest.importorskip("geo.stations")
+    from lomsong.cli import main
+
+    csv = tmp_path / "sites.csv"
+    csv.write_text("station_id,lat,lon,technology,band_mhz\nA,16.75,107.18,4G,1800\n"
+                   "B,17.47,106.60,5G,3500\n")
+    out = tmp_path / "out"
+    rc = main(["coverage", "--stations", str(csv), "--tech", "any", "--resolution", "1000",
+               "--terrain", "off", "--no-progress", "--out", str(out)])
+    assert rc == 0
+    summary = json.loads((out / "coverage_summary.json").read_text())
+    for key in ("people_total", "people_covered", "share_covered", "area_share_covered",
+                "stations", "resolution_m", "terrain", "seconds", "dem", "dem_resolution_m",
+                "warnings"):
+        assert key in summary
+    assert summary["stations"] == 2 and summary["terrain"] is False
+    assert 0 < summary["people_covered"] <= summary["people_total"]
+    assert (out / "covered_any.tif").exists()
+    assert main(["coverage", "--stations", str(tmp_path / "none.csv"), "--out", str(out)]) == 2

@@ -1,5 +1,155 @@
-"""`lomsong coverage` sub-command(s). (Placeholder: registers nothing yet.)"""
+"""`lomsong coverage`: terrain-aware coverage rasters and a JSON summary.
+
+    lomsong coverage --default --tech any --resolution 100 --out out/coverage
+    lomsong coverage --stations my_sites.xlsx --tech 4g --terrain off --out out/flat
+
+Writes the GeoTIFFs of :meth:`geo.coverage.Coverage.to_geotiffs` into ``--out`` and
+``coverage_summary.json`` with ``people_total, people_covered, share_covered,
+area_share_covered, stations, resolution_m, terrain, seconds, dem, dem_resolution_m,
+warnings`` (+ per-technology figures).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register", "run"]
+
+_TECH_CHOICES = {"5g": ("5G",), "4g": ("4G",), "3g": ("3G",), "2g": ("2G",), "any": None}
 
 
-def register(subparsers) -> None:  # noqa: ARG001 - filled in by the coverage work
-    return None
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "coverage",
+        help="compute terrain-aware coverage rasters for a station list",
+        description="Received signal of every station over the terrain, combined per "
+        "technology; writes GeoTIFFs and coverage_summary.json.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stations", metavar="FILE", help="station list (CSV/XLSX/GeoJSON/…)")
+    src.add_argument("--default", action="store_true",
+                     help="the embedded MODELLED reference network (527 sites, 5G + 4G)")
+    p.add_argument("--tech", choices=sorted(_TECH_CHOICES), default="any",
+                   help="technology to compute and summarise (default any = all in the list)")
+    p.add_argument("--resolution", type=float, default=100.0, metavar="M",
+                   help="grid cell size in metres, 30–1000 (default 100)")
+    p.add_argument("--terrain", choices=("on", "off"), default="on",
+                   help="off = flat-earth baseline: no line of sight, no diffraction")
+    p.add_argument("--dem", metavar="PATH", default=None,
+                   help="DEM file (GeoTIFF, SRTM .hgt/.zip, …); default the embedded coarse relief")
+    p.add_argument("--indoor-margin", type=float, default=0.0, metavar="DB",
+                   help="extra dB required for 'covered' (building penetration)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="on-disk per-station cache (speeds up re-runs)")
+    p.add_argument("--workers", type=int, default=None, help="threads (default: CPU count)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _load_stations(args):
+    from geo import stations as st
+
+    if args.default:
+        return st.load_default_stations()
+    path = Path(args.stations)
+    if not path.exists():
+        from lomsong.cli import UserError
+
+        msg = f"Station file {path} does not exist."
+        raise UserError(msg)
+    return st.read_stations(path)
+
+
+def run(args) -> int:
+    from geo.coverage import CoverageConfig, CoverageError, analysis_grid, compute
+    from geo.dem import load_dem
+    from lomsong.cli import UserError
+
+    t0 = time.perf_counter()
+    stations = _load_stations(args)
+    gdf = getattr(stations, "stations", stations)
+    if len(gdf) == 0:
+        msg = "The station list has no usable station."
+        raise UserError(msg)
+    try:
+        config = CoverageConfig(terrain=args.terrain == "on",
+                                indoor_margin_db=float(args.indoor_margin),
+                                technologies=_TECH_CHOICES[args.tech],
+                                cache_dir=args.cache_dir, workers=args.workers)
+    except CoverageError as exc:
+        raise UserError(str(exc)) from None
+    grid = analysis_grid(args.resolution)
+    dem = load_dem(args.dem) if args.terrain == "on" else None
+
+    from geo.data import load_communes
+    from geo.population import population_on_grid
+
+    communes = load_communes()
+    inside = grid.burn(communes, fill=-1, dtype="int32") >= 0
+    population = np.where(inside, population_on_grid(grid), np.float32(0.0))  # province only
+
+    bar = None
+    progress = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="station", desc="coverage", file=sys.stderr, leave=True)
+
+        def progress(done: int, total: int) -> None:
+            if bar.total != total:
+                bar.total = total
+                bar.refresh()
+            bar.update(done - bar.n)
+
+    try:
+        cov = compute(gdf, grid, dem, config, population=population, communes=communes,
+                      progress=progress)
+    except CoverageError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+    out = Path(args.out)
+    paths = cov.to_geotiffs(out)
+    md = cov.metadata
+    headline = cov.summary(population, args.tech if args.tech == "any" else args.tech.upper())
+    warnings = list(md["warnings"])
+    if "modelled" in gdf.columns and bool(gdf["modelled"].fillna(False).astype(bool).all()):
+        warnings.append("stations are MODELLED (not real operator sites)")
+    summary = {
+        "tech": args.tech,
+        "people_total": headline["people_total"],
+        "people_covered": headline["people_covered"],
+        "share_covered": headline["share_covered"],
+        "area_share_covered": headline["area_share_covered"],
+        "area_km2": headline["area_km2"],
+        "area_covered_km2": headline["area_covered_km2"],
+        "stations": md["stations"],
+        "stations_per_technology": md["stations_per_technology"],
+        "resolution_m": md["resolution_m"],
+        "terrain": md["terrain"],
+        "indoor_margin_db": md["indoor_margin_db"],
+        "thresholds_dbm": md["thresholds_dbm"],
+        "dem": md["dem"],
+        "dem_resolution_m": md["dem_resolution_m"],
+        "warnings": warnings,
+        "extrapolated_cells": md["extrapolated_cells"],
+        "models": md["models"],
+        "per_technology": md.get("summary", {}),
+        "files": [p.name for p in paths],
+        "seconds": round(time.perf_counter() - t0, 2),
+        "engine_seconds": round(md["seconds"], 2),
+    }
+    (out / "coverage_summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    print(f"{summary['share_covered']:.1%} of {summary['people_total']:,.0f} people covered "
+          f"({args.tech}); {len(paths)} GeoTIFFs + coverage_summary.json in {out}")
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
