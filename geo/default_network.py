@@ -82,7 +82,9 @@ def _cell_points(counts: np.ndarray, transform: Affine, crs) -> tuple[np.ndarray
     counts = np.asarray(counts, dtype=float)
     rows, cols = np.nonzero(np.isfinite(counts) & (counts > 0))
     w = counts[rows, cols]
-    xs, ys = transform * (cols + 0.5, rows + 0.5)
+    cc, rr = cols + 0.5, rows + 0.5
+    xs = transform.c + transform.a * cc + transform.b * rr
+    ys = transform.f + transform.d * cc + transform.e * rr
     tr = Transformer.from_crs(crs, METRIC_CRS, always_xy=True)
     mx, my = tr.transform(np.asarray(xs, float), np.asarray(ys, float))
     return np.asarray(mx), np.asarray(my), w

@@ -1,0 +1,123 @@
+"""OpenCelliD download against a local HTTP server; the real service is never contacted."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import threading
+import urllib.parse
+
+import pytest
+from _stations_helpers import BOUNDARY, opencellid_gzip_bytes
+
+from geo.opencellid import (
+    OpenCellIdError,
+    clip_to_province,
+    download_country,
+    download_url,
+    read_opencellid,
+)
+from lomsong.cli import main
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    body = b""
+    status = 200
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        type(self).requests.append(self.path)
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        if q.get("token") != ["GOOD"]:
+            body, status = b"INVALID_TOKEN", 200  # OpenCelliD answers errors as text
+        else:
+            body, status = type(self).body, type(self).status
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    _Handler.body = opencellid_gzip_bytes(extra_far_rows=50)
+    _Handler.status = 200
+    _Handler.requests = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/ocid/downloads"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_download_url_format():
+    url = download_url("T0K", 452, "http://x/ocid/downloads")
+    assert url == "http://x/ocid/downloads?token=T0K&type=mcc&file=452.csv.gz"
+
+
+def test_download_cache_and_read(server, tmp_path):
+    cache = tmp_path / "cache"
+    p = download_country("GOOD", 452, cache=cache, base_url=server, progress=False)
+    assert p == cache / "452.csv.gz" and p.read_bytes()[:2] == b"\x1f\x8b"
+    assert "token=GOOD" in _Handler.requests[0] and "file=452.csv.gz" in _Handler.requests[0]
+    download_country("GOOD", 452, cache=cache, base_url=server, progress=False)
+    assert len(_Handler.requests) == 1  # served from the cache
+    download_country("GOOD", 452, cache=cache, base_url=server, progress=False, refresh=True)
+    assert len(_Handler.requests) == 2
+    assert not list(cache.glob("*.part"))
+    assert "GOOD" not in " ".join(x.name for x in cache.iterdir())  # the token is never on disk
+
+    st = read_opencellid("GOOD", cache=cache, base_url=server, boundary=BOUNDARY, progress=False)
+    s = st.summary()
+    # 7 published rows + 50 far ones; clipping keeps the 6 in/near the box
+    assert s["rows_read"] == 6 and s["rejected"] == 0
+    assert len(st.stations) == 4 and st.source_format == "opencellid"
+    assert any("57 cells" in n for n in st.notes)
+
+
+def test_bad_token_clear_error(server, tmp_path):
+    with pytest.raises(OpenCellIdError, match="INVALID_TOKEN"):
+        download_country("BAD", cache=tmp_path, base_url=server, progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_http_error(server, tmp_path):
+    _Handler.status = 503
+    with pytest.raises(OpenCellIdError, match="HTTP 503"):
+        download_country("GOOD", cache=tmp_path, base_url=server, progress=False)
+
+
+def test_offline_clear_error_and_stale_cache_fallback(tmp_path):
+    dead = "http://127.0.0.1:9/ocid/downloads"  # discard port: connection refused
+    with pytest.raises(OpenCellIdError, match="Cannot reach OpenCelliD"):
+        download_country("GOOD", cache=tmp_path, base_url=dead, progress=False, timeout_s=5)
+    (tmp_path / "452.csv.gz").write_bytes(opencellid_gzip_bytes())
+    p = download_country("GOOD", cache=tmp_path, base_url=dead, refresh=True, progress=False,
+                         timeout_s=5)
+    assert p.exists()
+
+
+def test_missing_token():
+    with pytest.raises(OpenCellIdError, match="token"):
+        download_country("  ")
+
+
+def test_clip_damaged_gzip(tmp_path):
+    bad = tmp_path / "452.csv.gz"
+    bad.write_bytes(gzip.compress(b"radio,mcc\n")[:10])
+    with pytest.raises(OpenCellIdError, match="damaged"):
+        clip_to_province(bad, tmp_path / "out.csv", boundary=BOUNDARY)
+
+
+def test_cli_opencellid(server, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LOMSONG_CACHE", str(tmp_path / "c"))
+    rc = main(["stations", "opencellid", "--token", "GOOD", "--url", server, "--json"])
+    out = capsys.readouterr().out
+    assert rc == 0 and '"format": "opencellid"' in out
+    rc = main(["stations", "opencellid", "--token", "BAD", "--url", server, "--refresh"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "INVALID_TOKEN" in err and "Traceback" not in err
