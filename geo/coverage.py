@@ -511,6 +511,38 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
     return _StationResult(r_lo, c_lo, out, int(n_ext), reach, params["model"])
 
 
+def _group_windows(group, grid: Grid, elevation: np.ndarray | None,
+                   config: CoverageConfig) -> list[tuple[int, dict, _StationResult]]:
+    """Windows of the stations of one antenna position (one shared line-of-sight sweep).
+
+    ``group`` items are ``(pos, params, row, col, cache_key)``; returns ``(pos, params,
+    result)`` in the same order. Pure: no cache, no shared state (runs on any worker).
+    """
+    sweep = None
+    if config.terrain and len(group) > 1:
+        reach = max(_reach_m(p, grid, config)[0] for _, p, _, _, _ in group)
+        _, p0, r0, c0, _ = group[0]
+        sweep = _site_sweep(r0, c0, p0["height_m"], reach, grid, elevation, config)
+    return [(pos, params, _compute_station(params, r, c, grid, elevation, config, sweep))
+            for pos, params, r, c, _ in group]
+
+
+def _fold_tile(r0: int, c0: int, best_t: np.ndarray, server_t: np.ndarray,
+               count_t: np.ndarray, best: np.ndarray, server: np.ndarray,
+               count: np.ndarray) -> None:
+    """Fold a combined tile into the province arrays, as :func:`_merge_kernel` would.
+
+    Keeps the higher level, the lower station row on equal levels, and adds counts — an
+    associative, commutative combination, so any tiling and order give the same arrays.
+    """
+    sl = (slice(r0, r0 + best_t.shape[0]), slice(c0, c0 + best_t.shape[1]))
+    b, s = best[sl], server[sl]
+    take = (best_t > b) | ((best_t == b) & (server_t < s))
+    b[take] = best_t[take]
+    s[take] = server_t[take]
+    count[sl] += count_t
+
+
 def _station_xy(station: Mapping[str, Any], grid: Grid) -> tuple[float, float]:
     if "x" in station and "y" in station:
         return float(station["x"]), float(station["y"])
@@ -851,6 +883,7 @@ def compute(
     stations, grid: Grid, dem=None, config: CoverageConfig | None = None,
     population: np.ndarray | None = None, communes: gpd.GeoDataFrame | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: Callable[..., Any] | None = None,
 ) -> Coverage:
     """Coverage of a station list on ``grid``.
 
@@ -872,6 +905,17 @@ def compute(
         communes; also gives the province mask for area shares.
     progress : callable, optional
         ``progress(done, total)`` after each station.
+    executor : callable, optional
+        Runs the per-station work somewhere else (default None: this process, a thread
+        pool of ``config.workers``). Called once as ``executor(groups, grid=, elevation=,
+        config=, thr_q=, progress=)`` with the stations still to compute, grouped by
+        antenna position (items ``(pos, params, row, col, cache_key)``; each group is one
+        call of :func:`_group_windows`), ``thr_q`` the covered level per technology in
+        0.01 dB and ``progress(n)`` to report ``n`` more stations done. It returns
+        ``(tiles, station_stats)``: ``tiles`` a list of ``(row0, col0, {tech: (best_q int16,
+        server int32, count uint16)})`` combined windows (any tiling; folded here by
+        :func:`_fold_tile`), ``station_stats`` ``(pos, n_extrapolated, cells_evaluated,
+        reach_m, model)`` per computed station. See :mod:`analysis.distributed`.
 
     Returns
     -------
@@ -951,16 +995,9 @@ def compute(
             todo.setdefault(site, []).append((pos, params, r, c, key))
 
     def work(group):
-        out = []
-        sweep = None
-        if config.terrain and len(group) > 1:
-            reach = max(_reach_m(p, grid, config)[0] for _, p, _, _, _ in group)
-            _, p0, r0, c0, _ = group[0]
-            sweep = _site_sweep(r0, c0, p0["height_m"], reach, grid, elevation, config)
-        for pos, params, r, c, key in group:
-            res = _compute_station(params, r, c, grid, elevation, config, sweep)
+        out = _group_windows(group, grid, elevation, config)
+        for (_, _, res), (_, _, _, _, key) in zip(out, group, strict=True):
             _CACHE.put(key, res, config.cache_max_mb, config.cache_dir)
-            out.append((pos, params, res))
         return out
 
     def finish(results):
@@ -974,7 +1011,30 @@ def compute(
 
     groups = list(todo.values())
     workers = config.workers or os.cpu_count() or 1
-    if workers <= 1 or len(groups) <= 1:
+    if executor is not None and groups:
+        # another engine (e.g. analysis.distributed.DaskExecutor) computes the windows of
+        # these groups and combines them into tiles; folding tiles is order-independent
+        # (max level, lowest station row on ties, counts added), so results are identical
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += int(n)
+            if progress:
+                progress(done, total)
+
+        tiles, station_stats = executor(groups, grid=grid, elevation=elevation, config=config,
+                                        thr_q=dict(thr_q), progress=tick)
+        for r0, c0, parts in tiles:
+            for t, (b, s, n) in parts.items():
+                _fold_tile(r0, c0, b, s, n, best_q[t], server[t], count[t])
+        for _pos, n_ext, cells, reach_m, model in station_stats:
+            stats["extrapolated_cells"] += int(n_ext)
+            stats["cells_evaluated"] += int(cells)
+            stats["reach_m"].append(float(reach_m))
+            stats["models"][model] = stats["models"].get(model, 0) + 1
+            stats["computed"] += 1
+        done = stats["computed"] + stats["cache_hits"]
+    elif workers <= 1 or len(groups) <= 1:
         for g in groups:
             finish(work(g))
     elif groups:
