@@ -591,8 +591,16 @@ def _cell(v):
 
 
 def _read_ogr(path: str, kind: str, layer: str | None) -> RawTable:
+    import warnings
+
     import pyogrio
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL warns about damaged files; we raise instead
+        return _read_ogr_quiet(path, kind, layer, pyogrio)
+
+
+def _read_ogr_quiet(path: str, kind: str, layer: str | None, pyogrio) -> RawTable:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:

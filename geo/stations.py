@@ -332,10 +332,10 @@ def _operator(v) -> str:
         return "Viettel"
     if "vina" in s or "vnpt" in s:
         return "VinaPhone"
-    if "mobi" in s:
-        return "MobiFone"
     if "gmobile" in s or "gtel" in s or "beeline" in s:
         return "Gmobile"
+    if "mobi" in s:
+        return "MobiFone"
     digits = re.fullmatch(r"(?:452)?0?(\d)", s)
     if digits and int(digits.group(1)) in OPERATORS_BY_MNC:
         return OPERATORS_BY_MNC[int(digits.group(1))]
@@ -637,12 +637,12 @@ def validate_table(
         band = None
         if not _blank(vb):
             band, how, err = _band(vb)
+            lo, hi = rd.LIMITS["band_mhz"]
             if err:
                 r.add("bad_value", cb, vb, "reject", field_vi="băng tần", field_en="band")
-            elif how:
+            elif how and lo <= band <= hi:
                 r.add(how, cb, vb, "fix", fixed=f"{band:g}", unit="MHz")
             if band is not None and not err:
-                lo, hi = rd.LIMITS["band_mhz"]
                 if not lo <= band <= hi:
                     r.add("impossible", cb, vb, "reject", field_vi="băng tần", field_en="band",
                           lo=lo, hi=hi, unit="MHz")
@@ -757,15 +757,14 @@ def validate_table(
     for r in rows:
         if r.fatal:
             continue
+        filled: dict[str, list[tuple[str, float]]] = {}  # field -> [(tech, value)]
         for tech in r.techs:
             band = r.rec.get("band_given")
             assumed = list(r.assumed)
             if band is None:
                 band = rd.DEFAULT_BAND_MHZ[tech]
                 assumed.append("band_mhz")
-                col = table.columns[mapping["band_mhz"]] if "band_mhz" in mapping else "band_mhz"
-                r.add("assumed", col, "", "fix", field_vi="băng tần", field_en="band",
-                      fixed=f"{band:g}", unit="MHz", tech=tech)
+                filled.setdefault("band_mhz", []).append((tech, band))
             d = rd.defaults_for(tech, band)
             vals = {}
             for f, default in (("height_m", d.height_m), ("eirp_dbm", d.eirp_dbm)):
@@ -773,9 +772,7 @@ def validate_table(
                 if v is None:
                     v = default
                     assumed.append(f)
-                    fvi, fen, unit = _FIELD_NAMES[f]
-                    col = table.columns[mapping[f]] if f in mapping else f
-                    r.add("assumed", col, "", "fix", field_vi=fvi, field_en=fen, fixed=f"{v:g}", unit=unit, tech=tech)
+                    filled.setdefault(f, []).append((tech, v))
                 vals[f] = v
             tilt = r.rec.get("tilt_deg")
             if tilt is None:
@@ -808,6 +805,11 @@ def validate_table(
                                                  "station_id", "operator", "site_id"):
                         st[k] = v
                 r.stations.append(st)
+        for f, pairs in filled.items():
+            fvi, fen, unit = _FIELD_NAMES[f]
+            col = table.columns[mapping[f]] if f in mapping else f
+            r.add("assumed", col, "", "fix", field_vi=fvi, field_en=fen, unit=unit,
+                  fixed="/".join(f"{v:g}" for _, v in pairs), tech="/".join(t for t, _ in pairs))
 
     # dedupe repeated "assumed" messages (one per field per row)
     for r in rows:

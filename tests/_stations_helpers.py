@@ -198,3 +198,45 @@ def xlsx_zip_bomb(path: Path, uncompressed_mb: int = 300) -> Path:
             for _ in range(uncompressed_mb):
                 f.write(chunk)
     return path
+
+
+# ---------------------------------------------------------------- committed fixture files
+
+FIXTURE_HEADER = ["STT", "Mã trạm", "Tên trạm", "Nhà mạng", "Công nghệ", "Kinh độ", "Vĩ độ",
+                  "Độ cao anten (m)", "Băng tần (MHz)", "Hướng (°)", "Xã/Phường", "Ghi chú"]
+FIXTURE_ROWS = [
+    [1, "QTI-DHA-001", "Đông Hà 1", "Viettel", "4G", 107.0995, 16.8163, 36, 1800, "0/120/240", "Đông Hà", "Cột tự đứng"],
+    [2, "QTI-DHA-002", "Đông Hà 2", "VinaPhone", "5G", "107,1102", "16,8051", 30, 3500, "", "Đông Hà", ""],
+    [3, "QTI-QTR-001", "Thành cổ", "MobiFone", "3G", "107°11'10\"E", "16°45'02\"N", 25, 2100, 90, "Quảng Trị", "Tọa độ độ-phút-giây"],
+    [4, "QBH-DHO-001", "Đồng Hới 1", "Viettel", "4G", 17.4688, 106.6223, 40, 1800, "", "Đồng Hới", "Nhập ngược kinh/vĩ độ"],
+    [5, "QBH-LTH-001", "Lệ Thủy", "Viettel", "2G/3G/4G", 106.7861, 17.2137, "", "", "", "Lệ Thủy", "Thiếu độ cao"],
+    [6, "QTI-KSA-001", "Khe Sanh", "Vietnamobile", "4G", 106.7316, 16.6227, 900, 1800, "", "Khe Sanh", "Độ cao sai"],
+    [7, "QBH-BDO-001", "Ba Đồn", "VinaPhone", "4G", 106.4231, 17.7549, 30, "12 GHz", "", "Ba Đồn", "Băng tần sai"],
+    [8, "QTI-HXA-001", "Hồ Xá", "Viettel", "LTE", 107.0097, 17.0626, 32, "B3", 45, "Vĩnh Linh", ""],
+    [9, "QTI-HXA-002", "Hồ Xá (trùng)", "Viettel", "LTE", 107.00972, 17.06262, 32, 1800, 45, "Vĩnh Linh", "Trùng trạm 8"],
+    [10, "HUE-001", "Huế", "MobiFone", "4G", 107.6500, 16.4300, 30, 1800, "", "", "Ngoài tỉnh (Huế)"],
+    [11, "DNG-001", "Đà Nẵng", "MobiFone", "4G", 108.2022, 16.0544, 30, 1800, "", "", "Xa tỉnh"],
+    [12, "QBH-PNH-001", "Phong Nha", "Gmobile", "2G", 106.2817, 17.5906, 45, 900, "", "Phong Nha", ""],
+    [13, "", "Không tọa độ", "Viettel", "4G", "", "", 30, 1800, "", "", "Thiếu tọa độ"],
+]
+
+
+def write_fixture_files(folder: Path) -> list[Path]:
+    """(Re)write the committed fixtures under tests/fixtures/stations/."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = [FIXTURE_HEADER] + [[("" if v is None else v) for v in r] for r in FIXTURE_ROWS]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Trạm BTS"
+    ws["A1"] = "DANH SÁCH TRẠM BTS TRÊN ĐỊA BÀN TỈNH QUẢNG TRỊ"
+    ws["A2"] = "(Số liệu mẫu để kiểm thử — không phải dữ liệu thật của nhà mạng)"
+    for r, row in enumerate(table):
+        for c, v in enumerate(row):
+            if v != "":
+                ws.cell(row=4 + r, column=c + 1, value=v)
+    xlsx = folder / "tram_bts_mau.xlsx"
+    wb.save(xlsx)
+    csv_path = folder / "tram_bts_windows1258.csv"
+    write_csv(csv_path, [[str(v) for v in row] for row in table], encoding="windows-1258",
+              delimiter=";")
+    return [xlsx, csv_path]
