@@ -239,8 +239,13 @@ def _stations_frame(stations) -> tuple[gpd.GeoDataFrame, bool]:
 
 def coverage_stage(
     inputs: Inputs, stations, coverage_config=None, progress: Progress | None = None,
+    executor=None,
 ):
-    """Coverage of ``stations`` on the inputs' grid (:func:`geo.coverage.compute`)."""
+    """Coverage of ``stations`` on the inputs' grid (:func:`geo.coverage.compute`).
+
+    ``executor``: run the per-station work elsewhere (:class:`analysis.distributed.DaskExecutor`);
+    None = this process.
+    """
     from geo.coverage import CoverageConfig, compute
 
     progress = progress or _noop
@@ -250,6 +255,7 @@ def coverage_stage(
     return compute(
         gdf, inputs.grid, dem, config, population=inputs.population,
         communes=inputs.communes, progress=lambda d, t: progress("coverage", d, t),
+        executor=executor,
     )
 
 
@@ -511,6 +517,7 @@ def run_analysis(
     coverage=None,
     rsrp_window=None,
     user_fiber=None,
+    executor=None,
 ) -> AnalysisResult:
     """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
 
@@ -527,6 +534,9 @@ def run_analysis(
         Line of sight and diffraction over the DEM (False: flat-earth baseline).
     user_fiber : GeoDataFrame or path, optional
         Known fiber nodes/routes added to the commune seats.
+    executor : callable, optional
+        Per-station coverage work elsewhere, e.g. on Dask
+        (:func:`analysis.distributed.run_analysis_distributed`); None = this process.
     """
     from geo.coverage import CoverageConfig
 
@@ -542,7 +552,7 @@ def run_analysis(
     t = time.perf_counter()
     if coverage is None:
         cov_cfg = coverage_config or CoverageConfig(terrain=terrain)
-        coverage = coverage_stage(inputs, gdf, cov_cfg, progress)
+        coverage = coverage_stage(inputs, gdf, cov_cfg, progress, executor=executor)
     timings["coverage"] = time.perf_counter() - t
     t = time.perf_counter()
     progress("gaps", 0, 1)
