@@ -154,6 +154,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "no_id": ("Thiếu mã trạm; đặt mã {fixed}", "No station id; named {fixed}"),
     "no_operator": ("Thiếu nhà mạng", "No operator given"),
+    "unknown_commune": (
+        "Không thấy xã/phường «{value}» trong 78 đơn vị mới; giữ nguyên tên",
+        "Commune '{value}' is not one of the 78 current units; name kept as given",
+    ),
     "merged": (
         "Gộp vào trạm {fixed} (cùng vị trí trong {radius:g} m, cùng nhà mạng)",
         "Merged into station {fixed} (same site within {radius:g} m, same operator)",
@@ -370,7 +374,7 @@ def _band(v) -> tuple[float | None, str | None, str | None]:
 
 
 _FORMULA_START = ("=", "+", "-", "@")
-_RESERVED_EXTRAS = ("geometry", "_x", "_y", "commune", "band_given", "duplicate_of_row", "n_cells", "cell_ids")
+_RESERVED_EXTRAS = ("geometry", "_x", "_y", "commune", "commune_code", "band_given", "duplicate_of_row", "n_cells", "cell_ids")
 
 
 # ---------------------------------------------------------------------------- boundary
@@ -821,6 +825,8 @@ def validate_table(
                 keep.append(p)
         r.problems = keep
 
+    if "commune" in mapping:
+        _resolve_communes(rows, table.columns[mapping["commune"]])
     if opencellid:
         _opencellid_sites(rows, merge_cells)
     _flag_duplicates(rows)
@@ -888,6 +894,34 @@ def _pairs_within(x: np.ndarray, y: np.ndarray, radius_m: float) -> np.ndarray:
     if len(x) < 2:
         return np.empty((0, 2), dtype=int)
     return cKDTree(np.column_stack([x, y])).query_pairs(radius_m, output_type="ndarray")
+
+
+def _resolve_communes(rows: list[_Row], column: str) -> None:
+    """Add ``commune_code`` from the commune column (one of the 78 units), noting unknowns."""
+    try:
+        from geo.data import load_communes
+        from geo.names import CommuneNotFound, find_commune
+
+        communes = load_communes()
+    except Exception:  # names/data not available: keep the text only
+        return
+    cache: dict[str, str | None] = {}
+    for r in rows:
+        name = r.rec.get("commune")
+        if not name:
+            continue
+        if name not in cache:
+            try:
+                cache[name] = str(find_commune(name, communes)["code"])
+            except CommuneNotFound:
+                cache[name] = None
+            except Exception:
+                cache[name] = None
+        code = cache[name]
+        for st in r.stations:
+            st["commune_code"] = code
+        if code is None and not r.fatal:
+            r.add("unknown_commune", column, name)
 
 
 def _flag_duplicates(rows: list[_Row]) -> None:
