@@ -202,6 +202,45 @@ def _html_table(df: pd.DataFrame, headers: dict, max_rows: int | None = MAX_TABL
 
 
 # ----------------------------------------------------------------------------------- maps
+SIMPLIFY_DEG = 0.0003  # ≈ 30 m: outlines drawn on the maps, not used for any number
+
+
+def _paths(geoms) -> list:
+    """Matplotlib paths of (multi)polygons, holes included."""
+    from matplotlib.path import Path as MplPath
+
+    out = []
+    for geom in geoms:
+        verts, codes = [], []
+        if geom is None or geom.is_empty:
+            out.append(MplPath(np.zeros((1, 2))))
+            continue
+        polys = getattr(geom, "geoms", [geom])
+        for poly in polys:
+            if poly.geom_type != "Polygon":
+                continue
+            for ring in [poly.exterior, *poly.interiors]:
+                xy = np.asarray(ring.coords)[:, :2]
+                if len(xy) < 3:
+                    continue
+                verts.append(xy)
+                codes.append(np.r_[MplPath.MOVETO, np.full(len(xy) - 2, MplPath.LINETO),
+                                   MplPath.CLOSEPOLY])
+        if verts:
+            out.append(MplPath(np.concatenate(verts), np.concatenate(codes).astype(np.uint8)))
+        else:
+            out.append(MplPath(np.zeros((1, 2))))
+    return out
+
+
+def _draw(ax, gdf, facecolor="none", edgecolor="#333", linewidth=0.5, alpha=1.0, zorder=1):
+    from matplotlib.collections import PathCollection
+
+    geoms = gdf.geometry
+    coll = PathCollection(_paths(geoms), facecolors=facecolor, edgecolors=edgecolor,
+                          linewidths=linewidth, alpha=alpha, zorder=zorder)
+    ax.add_collection(coll)
+    return coll
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -211,22 +250,32 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _province_map(result) -> str:
+def _simplified(gdf):
+    out = gdf.copy()
+    out[out.geometry.name] = gdf.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
+    return out
+
+
+def _province_map(result, communes=None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    communes = result.gaps.communes
+    communes = communes if communes is not None else _simplified(result.gaps.communes)
     gaps = result.gaps.gaps
     props = result.siting.proposals
     fig, ax = plt.subplots(figsize=(7.5, 7.5))
-    share_unc = 1 - communes["share_covered"].fillna(1.0)
-    communes.assign(_u=share_unc).plot(column="_u", ax=ax, cmap="OrRd", vmin=0, vmax=1,
-                                       edgecolor="#555", linewidth=0.4, legend=True,
-                                       legend_kwds={"shrink": 0.6, "label": "share uncovered / tỷ lệ chưa có sóng"})
+    share_unc = (1 - communes["share_covered"].fillna(1.0)).to_numpy()
+    cmap = plt.get_cmap("OrRd")
+    _draw(ax, communes, facecolor=cmap(share_unc), edgecolor="#555", linewidth=0.4)
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
+    fig.colorbar(sm, ax=ax, shrink=0.6, label="share uncovered / tỷ lệ chưa có sóng")
     if len(gaps):
-        gaps.plot(ax=ax, facecolor="none", edgecolor="#b00", linewidth=0.6)
+        _draw(ax, gaps, facecolor="none", edgecolor="#b00", linewidth=0.6, zorder=2)
+    xmin, ymin, xmax, ymax = communes.total_bounds
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
     st = result.stations
     if st is not None and len(st):
         ax.scatter(st.geometry.x, st.geometry.y, s=2, c="#1f4e9c", alpha=0.5, zorder=3)
@@ -254,23 +303,23 @@ def _curve_plot(result) -> str:
     return _png(fig)
 
 
-def _commune_map(result, i: int) -> str:
+def _commune_map(result, i: int, communes=None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    communes = result.gaps.communes
+    communes = communes if communes is not None else result.gaps.communes
     c = communes.iloc[[i]]
     gaps = result.gaps.gaps
     props = result.siting.proposals
     fig, ax = plt.subplots(figsize=(3.6, 3.6))
-    c.plot(ax=ax, facecolor="#f4f1e8", edgecolor="#333", linewidth=0.8)
+    _draw(ax, c, facecolor="#f4f1e8", edgecolor="#333", linewidth=0.8)
     xmin, ymin, xmax, ymax = c.total_bounds
     if len(gaps):
         g = gaps.cx[xmin:xmax, ymin:ymax]
         if len(g):
-            g.plot(ax=ax, facecolor="#e66", edgecolor="#b00", linewidth=0.5, alpha=0.7)
+            _draw(ax, g, facecolor="#e66", edgecolor="#b00", linewidth=0.5, alpha=0.7, zorder=2)
     if len(props):
         p = props[(props["lon"] >= xmin) & (props["lon"] <= xmax) & (props["lat"] >= ymin) & (props["lat"] <= ymax)]
         if len(p):
@@ -350,7 +399,8 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     parts.append(_kpis(s))
 
     parts.append(f"<h2>{_bi('Bản đồ', 'Map')}</h2>")
-    parts.append(f'<img alt="map" src="{_province_map(result)}" style="max-width:100%">')
+    simple = _simplified(communes)
+    parts.append(f'<img alt="map" src="{_province_map(result, simple)}" style="max-width:100%">')
     parts.append(f"<p class='more'>{_bi('Màu: tỷ lệ dân chưa có sóng theo xã; viền đỏ: vùng lõm; tam giác xanh: trạm đề xuất (số = thứ tự); chấm xanh dương: trạm hiện có.', 'Shading: share of people uncovered per commune; red outlines: gaps; green triangles: proposed sites (number = rank); blue dots: existing stations.')}</p>")
 
     parts.append(f"<h2>{_bi('Vùng lõm sóng xếp hạng', 'Ranked coverage gaps')}</h2>")
@@ -390,7 +440,7 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
                   f"people uncovered ({fmt_share(1 - (row['share_covered'] if pd.notna(row['share_covered']) else 1), 1, 'en')}); "
                   f"{len(g_in)} gaps; {len(p_in)} proposed sites.")
         parts.append(
-            f'<div class="commune"><img alt="{html.escape(str(row["name"]))}" src="{_commune_map(result, pos)}">'
+            f'<div class="commune"><img alt="{html.escape(str(row["name"]))}" src="{_commune_map(result, pos, simple)}">'
             f"<div><h3>{html.escape(str(row['name']))}</h3><p>{_bi(txt_vi, txt_en)}</p>"
             f"{_html_table(pd.DataFrame(g_in.drop(columns='geometry')), {k: GAP_HEADERS[k] for k in ('rank', 'gap_id', 'people_uncovered', 'backhaul', 'score')}, 8)}"
             "</div></div>"

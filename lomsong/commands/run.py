@@ -150,11 +150,11 @@ def run_command(args) -> int:
             for other in bars.values():
                 other.close()
             bar = bars[stage] = tqdm(total=max(total, 1), desc=STAGE_LABELS.get(stage, stage),
-                                     unit="", leave=True, file=sys.stderr)
+                                     unit="", leave=True, file=sys.stderr, mininterval=0.5)
         if bar.total != max(total, 1):
             bar.total = max(total, 1)
-        bar.n = done
-        bar.refresh()
+        if done > bar.n:
+            bar.update(done - bar.n)
 
     if args.default:
         stations = None
