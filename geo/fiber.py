@@ -19,7 +19,9 @@ Backhaul class per cell (uint8): 2 = fiber within ``fiber_within_km`` (cost-dist
 1 = microwave: a mast of ``mast_height_m`` on the cell sees (line of sight over the DEM,
 4/3 Earth, :func:`geo.terrain.viewshed`) a mast of the same height at a fibered site no
 farther than ``microwave_km``; 0 = neither. Without a DEM, every cell within
-``microwave_km`` of a fibered site counts as microwave.
+``microwave_km`` of a fibered site counts as microwave. On grids finer than
+:data:`MICROWAVE_LOS_MIN_RES_M` (90 m) the line of sight is decided on blocks of that size
+(block-mean elevation): hops are kilometres long, and this keeps a 30 m province run fast.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "MAST_HEIGHT_M",
     "ROUTE_SITE_SPACING_M",
     "COST_DISTANCE_MAX_CELLS",
+    "MICROWAVE_LOS_MIN_RES_M",
     "BACKHAUL_NONE",
     "BACKHAUL_MICROWAVE",
     "BACKHAUL_FIBER",
@@ -60,6 +63,8 @@ FIBER_WITHIN_KM = 2.0
 MICROWAVE_KM = 15.0
 MAST_HEIGHT_M = 30.0
 COST_DISTANCE_MAX_CELLS = 1_500_000  # above: road-network distance on coarser blocks
+LOCAL_EXACT_BLOCKS = 3  # ... and exact straight line × detour within 3 blocks of the fiber
+MICROWAVE_LOS_MIN_RES_M = 90.0  # finer grids decide microwave line of sight on ≥ 90 m blocks
 ROUTE_SITE_SPACING_M = 5_000.0  # points along user fiber routes that can host a microwave hub
 BACKHAUL_NONE, BACKHAUL_MICROWAVE, BACKHAUL_FIBER = 0, 1, 2
 BACKHAUL_LABELS = {BACKHAUL_NONE: "none", BACKHAUL_MICROWAVE: "microwave",
@@ -225,9 +230,12 @@ def cost_distance_m(
     detour_factor : float
         Cost of a metre off the roads.
     max_cells : int
-        Above this many cells the road-network part is computed on blocks of ``f × f``
-        cells (``f`` the smallest integer bringing it under ``max_cells``) and
-        interpolated back; the straight-line part stays exact at full resolution.
+        Above this many cells the cost-distance is computed on blocks of ``f × f``
+        cells (``f`` the smallest integer bringing it under ``max_cells``; a block is road
+        / fiber if any of its cells is) and interpolated bilinearly back; within
+        :data:`LOCAL_EXACT_BLOCKS` blocks of every fiber cell the exact straight line ×
+        ``detour_factor`` is kept where shorter. Farther away the error is of the order of
+        one block (e.g. 180 m on a 30 m province grid).
 
     Returns
     -------
@@ -248,21 +256,26 @@ def cost_distance_m(
     src = np.ascontiguousarray(source_mask, dtype=np.bool_)
     if not src.any():
         return np.full(src.shape, np.inf, dtype=np.float32)
-    euclid = ndimage.distance_transform_edt(~src, sampling=resolution_m) * detour_factor
-    if road_mask is None or not np.any(road_mask):
-        return euclid.astype(np.float32)
-    roads = np.asarray(road_mask, dtype=bool)
+    roads = (np.zeros(src.shape, dtype=bool) if road_mask is None
+             else np.asarray(road_mask, dtype=bool))
     factor = max(1, math.ceil(math.sqrt(src.size / max(1, max_cells))))
-    if factor > 1:
-        src_c = _block_any(src, factor)
-        roads_c = _block_any(roads, factor)
-    else:
-        src_c, roads_c = src, roads
-    cost = np.where(roads_c, 1.0, detour_factor).astype(np.float64)
-    dist = _dijkstra(cost, src_c, float(resolution_m) * factor, _DR, _DC)
-    if factor > 1:
-        dist = _upsample(dist, factor, src.shape)
-    return np.minimum(dist, euclid).astype(np.float32)
+    if factor == 1:
+        euclid = ndimage.distance_transform_edt(~src, sampling=resolution_m) * detour_factor
+        if not roads.any():
+            return euclid.astype(np.float32)
+        cost = np.where(roads, 1.0, detour_factor).astype(np.float64)
+        dist = _dijkstra(cost, src, float(resolution_m), _DR, _DC)
+        return np.minimum(dist, euclid).astype(np.float32)
+    # large grid: road network on f×f blocks, interpolated back; exact straight line
+    # × detour within LOCAL_EXACT_BLOCKS blocks of every fiber cell
+    cost = np.where(_block_any(roads, factor), 1.0, detour_factor).astype(np.float64)
+    coarse = _dijkstra(cost, _block_any(src, factor), float(resolution_m) * factor, _DR, _DC)
+    out = np.empty(src.shape, dtype=np.float32)
+    _upsample_into(coarse, factor, out)
+    rows, cols = np.nonzero(src)
+    _local_euclid_min(out, rows.astype(np.int64), cols.astype(np.int64),
+                      LOCAL_EXACT_BLOCKS * factor, float(resolution_m), float(detour_factor))
+    return out
 
 
 def _block_any(mask: np.ndarray, f: int) -> np.ndarray:
@@ -273,20 +286,39 @@ def _block_any(mask: np.ndarray, f: int) -> np.ndarray:
     return padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f).any(axis=(1, 3))
 
 
-def _upsample(coarse: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear from block centres back to the fine cells' centres."""
-    rows, cols = shape
-    rr = (np.arange(rows) + 0.5) / f - 0.5
-    cc = (np.arange(cols) + 0.5) / f - 0.5
-    finite = np.where(np.isfinite(coarse), coarse, 1e30)
-    out = np.empty(shape, dtype=np.float64)
-    for i0 in range(0, rows, 1024):  # row chunks keep the coordinate arrays small
-        rsub = rr[i0:i0 + 1024]
-        gr, gc = np.meshgrid(rsub, cc, indexing="ij")
-        out[i0:i0 + len(rsub)] = ndimage.map_coordinates(finite, [gr, gc], order=1,
-                                                         mode="nearest")
-    out[out >= 1e29] = np.inf
-    return out
+@numba.njit(cache=True)
+def _upsample_into(coarse, f, out):  # pragma: no cover - numba
+    """Bilinear from block centres to the fine cells' centres (inf propagates)."""
+    rows, cols = out.shape
+    nr, nc = coarse.shape
+    for r in range(rows):
+        pr = min(max((r + 0.5) / f - 0.5, 0.0), nr - 1.0)
+        r0 = int(math.floor(pr))
+        r1 = min(r0 + 1, nr - 1)
+        wr = pr - r0
+        for c in range(cols):
+            pc = min(max((c + 0.5) / f - 0.5, 0.0), nc - 1.0)
+            c0 = int(math.floor(pc))
+            c1 = min(c0 + 1, nc - 1)
+            wc = pc - c0
+            v = ((1 - wr) * ((1 - wc) * coarse[r0, c0] + wc * coarse[r0, c1])
+                 + wr * ((1 - wc) * coarse[r1, c0] + wc * coarse[r1, c1]))
+            out[r, c] = v
+
+
+@numba.njit(cache=True)
+def _local_euclid_min(out, src_rows, src_cols, radius, res_m, detour):  # pragma: no cover
+    """out = min(out, detour × distance to each source) within ``radius`` cells of it."""
+    rows, cols = out.shape
+    for k in range(src_rows.shape[0]):
+        r, c = src_rows[k], src_cols[k]
+        for rr in range(max(0, r - radius), min(rows, r + radius + 1)):
+            dr = float(rr - r)
+            for cc in range(max(0, c - radius), min(cols, c + radius + 1)):
+                dc = float(cc - c)
+                d = detour * res_m * math.sqrt(dr * dr + dc * dc)
+                if d < out[rr, cc]:
+                    out[rr, cc] = d
 
 
 # ------------------------------------------------------------------------- reach
@@ -454,12 +486,35 @@ def _microwave_mask(shape, res_m, site_rc, elevation, microwave_km, mast_height_
     if elev.shape != tuple(shape):
         msg = f"elevation_on_grid has shape {elev.shape}; expected the grid's {tuple(shape)}."
         raise FiberError(msg)
-    radius = int(math.ceil(reach_m / res_m)) + 1
+    # microwave hops are kilometres long: decide line of sight on cells of at least
+    # MICROWAVE_LOS_MIN_RES_M (block-mean elevation), then hand the answer back to the cells
+    f = max(1, int(MICROWAVE_LOS_MIN_RES_M // res_m))
+    if f > 1:
+        elev = _block_mean(elev, f)
+        site_rc = sorted({(r // f, c // f) for r, c in site_rc})
+    res_los = res_m * f
+    seen_all = np.zeros(elev.shape, dtype=bool)
+    radius = int(math.ceil(reach_m / res_los)) + 1
     for r, c in site_rc:
-        r0, r1 = max(0, r - radius), min(shape[0], r + radius + 1)
-        c0, c1 = max(0, c - radius), min(shape[1], c + radius + 1)
+        r0, r1 = max(0, r - radius), min(elev.shape[0], r + radius + 1)
+        c0, c1 = max(0, c - radius), min(elev.shape[1], c + radius + 1)
         # both ends carry a mast_height_m mast: observer and target heights are equal
-        seen = viewshed(elev[r0:r1, c0:c1], res_m, r - r0, c - c0, mast_height_m,
+        seen = viewshed(elev[r0:r1, c0:c1], res_los, r - r0, c - c0, mast_height_m,
                         mast_height_m, reach_m)
-        out[r0:r1, c0:c1] |= seen
-    return out
+        seen_all[r0:r1, c0:c1] |= seen
+    if f > 1:
+        seen_all = np.repeat(np.repeat(seen_all, f, axis=0), f, axis=1)[:shape[0], :shape[1]]
+    return seen_all
+
+
+def _block_mean(elev: np.ndarray, f: int) -> np.ndarray:
+    """Mean of each f×f block (NaN ignored; all-NaN blocks stay NaN = sea level)."""
+    rows, cols = elev.shape
+    pr, pc = (-rows) % f, (-cols) % f
+    padded = np.pad(elev, ((0, pr), (0, pc)), mode="edge")
+    shape4 = (padded.shape[0] // f, f, padded.shape[1] // f, f)
+    valid = np.isfinite(padded)
+    sums = np.where(valid, padded, 0.0).reshape(shape4).sum(axis=(1, 3), dtype=np.float64)
+    counts = valid.reshape(shape4).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan).astype(np.float32)

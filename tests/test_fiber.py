@@ -280,3 +280,24 @@ def test_real_seats_and_roads_on_a_coarse_grid():
     straight = ndimage.distance_transform_edt(~src, sampling=1000.0) * DETOUR_FACTOR
     assert (d < straight - 1000).any()
     assert (d <= straight * (1 + 1e-6) + 1e-3).all()  # float32 rounding
+
+
+def test_microwave_los_on_blocks_for_fine_grids():
+    """A 30 m grid decides line of sight on 90 m blocks (block-mean elevation)."""
+    from geo.fiber import _block_mean
+
+    a = np.arange(36, dtype=np.float32).reshape(6, 6)
+    a[0:3, 0:3] = np.nan
+    a[3, 3] = np.nan
+    np.testing.assert_allclose(_block_mean(a, 3), [[np.nan, 10.0], [25.0, 231 / 8]])
+
+    n, res = 90, 30.0
+    grid = Grid(X0, Y0, X0 + n * res, Y0 + n * res, resolution_m=res, crs=UTM)
+    elev = np.zeros((n, n), dtype=np.float32)
+    elev[:, 60] = 500.0
+    seat = gpd.GeoDataFrame({"name": ["s"], "seat_source": ["osm-2017"], "modelled": [False]},
+                            geometry=[Point(X0 + 5.5 * res, Y0 + n * res - 45.5 * res)], crs=UTM)
+    reach = fiber_reach(grid, fiber_nodes(seat), elevation_on_grid=elev, fiber_within_km=0.1)
+    b = reach.backhaul
+    assert (b[:, 15:55] == BACKHAUL_MICROWAVE).all()
+    assert (b[:, 66:] == BACKHAUL_NONE).all()
