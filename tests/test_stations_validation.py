@@ -285,3 +285,26 @@ def test_property_every_row_accounted_for(rows):
     assert used == set(st.row_status().index) - rejected
     assert st.report["problem_vi"].str.len().gt(0).all()
     assert st.report["problem_en"].str.len().gt(0).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Viettel", "Viettel"), ("VIETTEL QT", "Viettel"), ("VNPT-VinaPhone", "VinaPhone"),
+     ("Vinaphone", "VinaPhone"), ("Mobifone", "MobiFone"), ("Vietnamobile", "Vietnamobile"),
+     ("Gmobile", "Gmobile"), ("452-04", "Viettel"), ("04", "Viettel"), ("1", "MobiFone"),
+     ("2", "VinaPhone"), ("Nhà mạng khác", "Nhà mạng khác")],
+)
+def test_operator_names(text, name):
+    from geo.stations import _operator
+
+    assert _operator(text) == name
+
+
+def test_commune_column_resolved_or_noted(tmp_path):
+    header = ["Mã trạm", "Kinh độ", "Vĩ độ", "Xã/Phường"]
+    rows = [["A", "107.1", "16.82", "Phường Đông Hà"], ["B", "107.0", "16.8", "Xã Không Có Thật"]]
+    st = read_stations(write_csv(tmp_path / "c.csv", [header] + rows), boundary=BOUNDARY)
+    codes = dict(zip(st.stations["station_id"], st.stations["commune_code"], strict=True))
+    assert codes["A"] is not None and len(codes["A"]) == 5
+    assert not isinstance(codes["B"], str)  # missing
+    assert "unknown_commune" in _codes(st, 3) and _status(st, 3) != "rejected"
