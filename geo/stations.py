@@ -6,6 +6,9 @@ GeoPackage, zipped Shapefile, KML/KMZ and the OpenCelliD cell export, and return
 :class:`StationSet`: the usable stations (EPSG:4326) and a report with a line for every
 problem and every input row — ``kept``, ``fixed`` (what was changed) or ``rejected``
 (why) — in Vietnamese and English. ``kept + fixed + rejected == rows read``, always.
+A row may give several stations (``0/120/240`` azimuths → sectors, ``2G/3G/4G`` → one
+station per technology); OpenCelliD cells of one site and technology are merged into
+one station and the merged rows are reported ``fixed`` ("merged into …").
 
 Files that cannot be read at all raise :class:`StationFileError`.
 
@@ -411,6 +414,8 @@ def _metric_zones(wkb: bytes, margin_m: float):
     metric = shapely.simplify(metric, 50.0)
     buffered = shapely.buffer(metric, margin_m) if margin_m > 0 else metric
     shapely.prepare(buffered)
+    # build the prepared index now, in one thread, not lazily during concurrent queries
+    shapely.contains_xy(buffered, np.zeros(1), np.zeros(1))
     return metric, buffered
 
 
