@@ -509,12 +509,25 @@ def _microwave_mask(shape, res_m, site_rc, elevation, microwave_km, mast_height_
 
 def _block_mean(elev: np.ndarray, f: int) -> np.ndarray:
     """Mean of each f×f block (NaN ignored; all-NaN blocks stay NaN = sea level)."""
+    return _block_mean_kernel(np.ascontiguousarray(elev, dtype=np.float32), int(f))
+
+
+@numba.njit(cache=True)
+def _block_mean_kernel(elev, f):  # pragma: no cover - numba
     rows, cols = elev.shape
-    pr, pc = (-rows) % f, (-cols) % f
-    padded = np.pad(elev, ((0, pr), (0, pc)), mode="edge")
-    shape4 = (padded.shape[0] // f, f, padded.shape[1] // f, f)
-    valid = np.isfinite(padded)
-    sums = np.where(valid, padded, 0.0).reshape(shape4).sum(axis=(1, 3), dtype=np.float64)
-    counts = valid.reshape(shape4).sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / counts, np.nan).astype(np.float32)
+    nr, nc = (rows + f - 1) // f, (cols + f - 1) // f
+    sums = np.zeros((nr, nc), dtype=np.float64)
+    counts = np.zeros((nr, nc), dtype=np.int64)
+    for r in range(rows):
+        br = r // f
+        for c in range(cols):
+            v = elev[r, c]
+            if not np.isnan(v):
+                sums[br, c // f] += v
+                counts[br, c // f] += 1
+    out = np.full((nr, nc), np.nan, dtype=np.float32)
+    for i in range(nr):
+        for j in range(nc):
+            if counts[i, j] > 0:
+                out[i, j] = sums[i, j] / counts[i, j]
+    return out
