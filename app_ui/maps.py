@@ -53,6 +53,7 @@ __all__ = [
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WEB_MERCATOR = CRS.from_epsg(3857)
 MAX_OVERLAY_PX = 1400  # longest side of the RSRP image sent to the browser
+MIN_ZOOM, MAX_ZOOM = 6, 18  # without tiles Leaflet has no zoom range: marker clusters need one
 MAX_MARKERS = 20_000  # more stations than this are thinned on the map (all stay in tables)
 
 #: Outline colour of a commune by terrain class (ColorBrewer BrBG ends + grey).
@@ -406,23 +407,41 @@ def _gaps_layer(gaps: gpd.GeoDataFrame, lang: str) -> folium.GeoJson:
     )
 
 
+class _NumberedMarkers(MacroElement):
+    """Numbered round markers with popups, in plain Leaflet (folium's Popup needs jQuery)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.rows|tojson }}.forEach(function (r) {
+            var icon = L.divIcon({className: 'lomsong-rank', iconSize: [24, 24], iconAnchor: [12, 12],
+                html: '<div style="background:' + {{ this.colour|tojson }} + ';color:#fff;'
+                    + 'border:2px solid #fff;border-radius:50%;width:24px;height:24px;line-height:20px;'
+                    + 'text-align:center;font:bold 12px sans-serif;box-shadow:0 0 3px #000">'
+                    + r[2] + '</div>'});
+            L.marker([r[0], r[1]], {icon: icon}).bindPopup(r[3]).bindTooltip('#' + r[2])
+                .addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: list, colour: str):
+        super().__init__()
+        self._name = "NumberedMarkers"
+        self.rows = rows
+        self.colour = colour
+
+
 def _proposals_layer(proposals: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=t("layer_proposals", lang))
     pts = proposals.to_crs(4326)
+    rows = []
     for _, r in pts.iterrows():
         g = r.geometry
         if g is None or g.is_empty:
             continue
         rank = int(_num(r, "rank")) if math.isfinite(_num(r, "rank")) else 0
-        icon = folium.DivIcon(
-            html=(
-                f'<div style="background:{PROPOSAL_COLOUR};color:#fff;border:2px solid #fff;'
-                'border-radius:50%;width:24px;height:24px;line-height:20px;text-align:center;'
-                f'font:bold 12px sans-serif;box-shadow:0 0 3px #000">{rank}</div>'
-            ),
-            icon_size=(24, 24),
-            icon_anchor=(12, 12),
-        )
         lines = [f"<b>{html.escape(t('popup_rank', lang))} {rank}</b>"]
         if "commune" in pts.columns:
             lines.append(html.escape(str(r["commune"])))
@@ -432,10 +451,8 @@ def _proposals_layer(proposals: gpd.GeoDataFrame, lang: str) -> folium.FeatureGr
             lines.append(f"{html.escape(t('popup_backhaul', lang))}: {html.escape(str(r['backhaul']))}")
         if "cost_vnd" in pts.columns:
             lines.append(f"{html.escape(t('popup_cost', lang))}: {fmt_vnd(_num(r, 'cost_vnd'), lang)}")
-        folium.Marker(
-            [float(g.y), float(g.x)], icon=icon, popup=folium.Popup("<br>".join(lines), max_width=260),
-            tooltip=f"#{rank}",
-        ).add_to(fg)
+        rows.append([round(float(g.y), 6), round(float(g.x), 6), rank, "<br>".join(lines)])
+    _NumberedMarkers(rows, PROPOSAL_COLOUR).add_to(fg)
     return fg
 
 
@@ -447,14 +464,13 @@ def _fiber_layer(nodes, routes, lang: str) -> folium.FeatureGroup:
             style_function=lambda f: {"color": FIBER_COLOUR, "weight": 2, "dashArray": "6 4"},
         ).add_to(fg)
     if _has(nodes):
-        for g in nodes.to_crs(4326).geometry:
-            if g is None or g.is_empty:
-                continue
-            p = g.representative_point() if g.geom_type != "Point" else g
-            folium.CircleMarker(
-                [float(p.y), float(p.x)], radius=3, color=FIBER_COLOUR, weight=1,
-                fill=True, fill_opacity=1.0,
-            ).add_to(fg)
+        pts = nodes.to_crs(4326)
+        pts = gpd.GeoDataFrame(geometry=pts.geometry.representative_point().values, crs=4326)
+        folium.GeoJson(
+            pts.__geo_interface__,
+            marker=folium.CircleMarker(radius=3, color=FIBER_COLOUR, weight=1, fill=True,
+                                       fill_color=FIBER_COLOUR, fill_opacity=1.0),
+        ).add_to(fg)
     return fg
 
 
@@ -478,7 +494,11 @@ def build_map(
         ``[[south, west], [north, east]]`` to zoom to (e.g. a selected gap); default the
         province (or the communes).
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, height=height_px)
+    m = folium.Map(
+        tiles=None, control_scale=True, prefer_canvas=False, height=height_px,
+        zoom_start=9, location=[17.0, 106.6],
+    )
+    m.options["minZoom"], m.options["maxZoom"] = MIN_ZOOM, MAX_ZOOM
     if basemap:
         folium.TileLayer(
             "OpenStreetMap", name=t("layer_osm", lang), attr="© OpenStreetMap contributors",

@@ -87,22 +87,212 @@ def analysis(settings: state.Settings, siting: bool = True) -> Results | None:
         return None
 
 
+_STAGE_TEXT = {
+    "inputs": "stage_inputs", "coverage": "stage_coverage", "gaps": "stage_gaps",
+    "candidates": "stage_siting", "selection": "stage_siting", "outputs": "stage_outputs",
+}
+
+
+def _techs_for(tech: str) -> tuple[str, ...] | None:
+    """Technologies the coverage engine computes for a gap technology (None: all)."""
+    return None if tech == "any" else (tech,)
+
+
+def coverage_config(settings: state.Settings):
+    """The engine's configuration for the sidebar settings."""
+    from geo.coverage import CoverageConfig
+    from geo.radio_defaults import THRESHOLD_DBM
+
+    thresholds = dict(THRESHOLD_DBM)
+    if settings.tech != "any":
+        thresholds[settings.tech] = float(settings.threshold_dbm)
+    return CoverageConfig(
+        indoor_margin_db=float(settings.indoor_margin_db), thresholds_dbm=thresholds,
+        technologies=_techs_for(settings.tech),
+    )
+
+
+def _stage_inputs(settings, dem, progress):
+    pipeline = _pipeline()
+    key = ("inputs", int(settings.resolution_m), getattr(dem, "key", ""))
+    return key, state.store().get_or_compute(
+        key, lambda: pipeline.prepare_inputs(settings.resolution_m, dem, progress=progress)
+    )
+
+
+def _stage_coverage(settings, inputs, ikey, station_set, progress):
+    pipeline = _pipeline()
+    cfg = coverage_config(settings)
+    key = ("coverage", ikey, state.station_set_key(station_set), repr(cfg))
+    return key, state.store().get_or_compute(
+        key, lambda: pipeline.coverage_stage(inputs, station_set, cfg, progress=progress)
+    )
+
+
+def _stage_gaps(settings, inputs, coverage, ckey):
+    pipeline = _pipeline()
+    key = ("gaps", ckey, settings.tech)
+    return key, state.store().get_or_compute(
+        key, lambda: pipeline.gaps_stage(inputs, coverage, settings.tech)
+    )
+
+
+def _stage_siting(settings, inputs, coverage, gaps_out, gkey, progress):
+    pipeline = _pipeline()
+    budget_sites = None if settings.budget_vnd is not None else int(settings.budget_sites)
+    focus = list(settings.focus) or None
+    key = ("siting", gkey, budget_sites, settings.budget_vnd, tuple(settings.focus))
+    return key, state.store().get_or_compute(
+        key, lambda: pipeline.siting_stage(
+            inputs, coverage, gaps_out, budget_sites=budget_sites, budget_vnd=settings.budget_vnd,
+            focus=focus, progress=progress, exact_check=False,
+        ),
+    )
+
+
 def _analysis(settings: state.Settings, siting: bool) -> Results:
-    raise state.LibraryMissing("analysis.pipeline")
+    pipeline = _pipeline()
+    station_set = state.active_station_set()
+    dem = state.active_dem()
+    stages = ["stage_inputs", "stage_coverage", "stage_gaps"] + (["stage_siting"] if siting else [])
+    bar = _Progress(stages)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        key = _STAGE_TEXT.get(stage, "stage_inputs")
+        if key in stages and (bar.bar is None or stages.index(key) != bar.i):
+            bar.stage(key)
+        bar.callback(done, total)
+
+    try:
+        ikey, inputs = _stage_inputs(settings, dem, progress)
+        ckey, coverage = _stage_coverage(settings, inputs, ikey, station_set, progress)
+        gkey, gaps_out = _stage_gaps(settings, inputs, coverage, ckey)
+        skey, sit = (None, None)
+        if siting:
+            skey, sit = _stage_siting(settings, inputs, coverage, gaps_out, gkey, progress)
+    finally:
+        bar.done()
+    gdf = station_set.stations
+    modelled = bool(getattr(station_set, "modelled", False))
+    if sit is not None:
+        summary = pipeline.summary_dict(
+            inputs, gaps_out, sit, settings.tech, modelled, len(gdf), 0.0, coverage,
+            None if settings.budget_vnd is not None else settings.budget_sites,
+            settings.budget_vnd, list(settings.focus) or None,
+        )
+        raw = pipeline.AnalysisResult(inputs, coverage, gdf, modelled, settings.tech, gaps_out, sit,
+                                      summary, {})
+    else:
+        t = gaps_out.communes
+        total = float(t["people_total"].sum())
+        summary = {"people_total": total, "people_covered": float(t["people_covered"].sum()),
+                   "people_uncovered": float(t["people_uncovered"].sum()),
+                   "share_covered": float(t["people_covered"].sum()) / total if total else 0.0,
+                   "gaps": int(len(gaps_out.gaps))}
+        raw = None
+    shown = settings.tech if settings.tech != "any" else (
+        "4G" if "4G" in coverage.rsrp_dbm else next(iter(sorted(coverage.rsrp_dbm)), None)
+    )
+    rsrp = coverage.rsrp_dbm.get(shown) if shown else None
+    thr = coverage.config.covered_threshold_dbm(shown) if shown else None
+    nodes = getattr(getattr(inputs, "fiber_reach", None), "nodes", None)
+    fiber_nodes = fiber_routes = None
+    if nodes is not None and len(nodes):
+        kind = nodes.geometry.geom_type.astype(str)
+        fiber_nodes = nodes[kind.str.contains("Point").to_numpy()]
+        fiber_routes = nodes[kind.str.contains("Line").to_numpy()]
+    return Results(
+        key=skey or gkey, summary=summary, communes=gaps_out.communes, gaps=gaps_out.gaps,
+        proposals=sit.proposals if sit is not None else None,
+        curve=sit.curve if sit is not None else None, rsrp_dbm=rsrp, grid=inputs.grid,
+        threshold_dbm=thr, stations=gdf, fiber_nodes=fiber_nodes, fiber_routes=fiber_routes,
+        raw=raw,
+    )
+
+
+def _coverage_of(name: str | None, settings: state.Settings):
+    station_set = state.load_station_set(name)
+    dem = state.active_dem()
+    bar = _Progress(["stage_inputs", "stage_coverage", "stage_gaps"])
+
+    def progress(stage: str, done: int, total: int) -> None:
+        key = _STAGE_TEXT.get(stage, "stage_inputs")
+        if key in bar.stages and (bar.bar is None or bar.stages.index(key) != bar.i):
+            bar.stage(key)
+        bar.callback(done, total)
+
+    try:
+        ikey, inputs = _stage_inputs(settings, dem, progress)
+        ckey, coverage = _stage_coverage(settings, inputs, ikey, station_set, progress)
+        gkey, gaps_out = _stage_gaps(settings, inputs, coverage, ckey)
+    finally:
+        bar.done()
+    return inputs, coverage, gaps_out
 
 
 def compare(before: str | None, after: str | None, settings: state.Settings) -> dict | None:
-    """People newly covered and gaps closed between two station sets (library comparison)."""
+    """People newly covered / no longer covered and gaps before → after, for two station sets.
+
+    The figures come from the coverage engine (:meth:`geo.coverage.Coverage.summary`, with
+    the people of the cells the other set leaves uncovered) and the pipeline's gap tables.
+    """
     try:
-        raise state.LibraryMissing("analysis.pipeline.compare")
+        inputs, cov_a, gaps_a = _coverage_of(before, settings)
+        _, cov_b, gaps_b = _coverage_of(after, settings)
     except state.LibraryMissing as exc:
         st.info(t("library_missing", what=str(exc)))
         return None
+    pop = np.where(inputs.commune_id >= 0, np.nan_to_num(inputs.population), 0.0)
+    newly = cov_b.summary(pop * ~gaps_a.covered, settings.tech)["people_covered"]
+    lost = cov_a.summary(pop * ~gaps_b.covered, settings.tech)["people_covered"]
+    n_a, n_b = len(gaps_a.gaps), len(gaps_b.gaps)
+    out = {
+        "people_newly_covered": float(newly),
+        "people_no_longer_covered": float(lost),
+        "gaps_before": n_a,
+        "gaps_after": n_b,
+        "gaps_closed": None,
+    }
+    try:  # a library comparison of gap tables, when the pipeline offers one
+        from analysis.pipeline import gaps_closed  # type: ignore[attr-defined]
+
+        out["gaps_closed"] = int(gaps_closed(gaps_a, gaps_b))
+    except ImportError:
+        out["gaps_closed"] = max(0, n_a - n_b)
+    return out
 
 
 def outputs(res: Results, settings: state.Settings) -> dict[str, bytes] | None:
-    """``report.html``, ``priorities.xlsx``, ``results.gpkg`` of a result, as bytes."""
-    return None
+    """``report.html``, ``priorities.xlsx``, ``results.gpkg`` of a result, as bytes.
+
+    Built by :func:`analysis.pipeline.write_outputs` on request (a button), then kept.
+    """
+    if res.raw is None:
+        return None
+    key = ("outputs", res.key)
+    have = state.store().get(key)
+    if have is None:
+        if not st.button(t("make_report"), key="make_report"):
+            return None
+        pipeline = _pipeline()
+        bar = _Progress(["stage_outputs"])
+        bar.stage("stage_outputs")
+
+        def build():
+            with tempfile.TemporaryDirectory() as tmp:
+                paths = pipeline.write_outputs(res.raw, tmp, progress=lambda s, d, n: bar.callback(d, n),
+                                               geotiffs=False)
+                return {
+                    "report.html": Path(paths["report"]).read_bytes(),
+                    "priorities.xlsx": Path(paths["xlsx"]).read_bytes(),
+                    "results.gpkg": Path(paths["gpkg"]).read_bytes(),
+                }
+
+        try:
+            have = state.store().get_or_compute(key, build)
+        finally:
+            bar.done()
+    return have
 
 
 # ------------------------------------------------------------------ downloads of one layer
@@ -135,10 +325,8 @@ def map_data(res: Results, settings: state.Settings, layers=None):
     from app_ui.maps import MapData
 
     com = state.communes_display()
-    terr = state.terrain_table()
-    com["terrain"] = terr["terrain"].reindex(com.index).fillna("plain").to_numpy()
     if res.communes is not None and "code" in res.communes.columns:
-        cols = [c for c in ("people_total", "people_uncovered", "share_uncovered")
+        cols = [c for c in ("terrain", "people_total", "people_uncovered", "share_uncovered")
                 if c in res.communes.columns]
         fig = res.communes.set_index(res.communes["code"].astype(str))[cols]
         com = com.join(fig, on="code")

@@ -45,7 +45,6 @@ __all__ = [
     "communes",
     "communes_display",
     "province_display",
-    "terrain_table",
     "active_station_set",
     "active_set_label",
     "is_modelled_active",
@@ -160,28 +159,6 @@ def _communes_cached() -> gpd.GeoDataFrame:
 def communes() -> gpd.GeoDataFrame:
     """The 78 communes (a copy; EPSG:4326) as :func:`geo.data.load_communes` gives them."""
     return _communes_cached().copy()
-
-
-@st.cache_resource(show_spinner=False)
-def _terrain_cached(dem_key: str) -> pd.DataFrame:
-    from geo.landform import terrain_classes
-
-    dem = _dem_by_key.get(dem_key)
-    return terrain_classes(_communes_cached(), dem=dem)
-
-
-_dem_by_key: dict[str, Any] = {}
-
-
-def terrain_table() -> pd.DataFrame:
-    """Terrain class per commune on the DEM in use (``geo.landform.terrain_classes``)."""
-    dem = active_dem()
-    key = getattr(dem, "key", "embedded")
-    if dem is not None and not getattr(dem, "source", "").startswith("embedded"):
-        _dem_by_key[key] = dem
-    else:
-        key = "embedded"
-    return _terrain_cached(key)
 
 
 def _display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:

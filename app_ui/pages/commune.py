@@ -45,13 +45,16 @@ def render() -> None:
     if code != current:
         ss["commune_code"] = code
     row = com[com["code"].astype(str) == code].iloc[0]
-    terrain = state.terrain_table()
-    terr = str(terrain.loc[row.name, "terrain"]) if row.name in terrain.index else "plain"
+    settings = state.get_settings()
+    res = runner.analysis(settings)
+    ct = res.communes if res is not None else None
+    crow = ct[ct["code"].astype(str) == code] if ct is not None and "code" in ct.columns else None
+    terr = str(crow["terrain"].iloc[0]) if crow is not None and len(crow) and "terrain" in crow else None
 
     st.subheader(f"{row.get('full_name') or row['name']}")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("kind"), str(row.get("kind", "")))
-    c2.metric(t("terrain"), terrain_label(terr, lang))
+    c2.metric(t("terrain"), terrain_label(terr, lang) if terr else "–")
     c3.metric(t("area_legal"), f"{fmt_num(row.get('area_km2_legal'), 1, lang)} km²")
     c4.metric(t("admin_centre"), str(row.get("admin_centre") or "–")[:40])
 
@@ -70,12 +73,8 @@ def render() -> None:
     else:
         st.caption(t("no_flags"))
 
-    settings = state.get_settings()
-    res = runner.analysis(settings)
     if res is None:
         return
-    ct = res.communes
-    crow = ct[ct["code"].astype(str) == code] if ct is not None and "code" in ct.columns else None
     if crow is not None and len(crow):
         r = crow.iloc[0]
         m1, m2, m3, m4 = st.columns(4)

@@ -69,6 +69,13 @@ def render() -> None:
         if "share_covered_after" in props.columns:
             st.caption(f"{t('share_covered')}: {fmt_pct(s.get('share_covered'), 1, lang)} → "
                        f"{fmt_pct(props['share_covered_after'].iloc[-1], 1, lang)}")
+    if props is not None and len(props):
+        q1, q2 = st.columns(2)
+        q1.download_button(t("download_gpkg"), runner.layer_bytes(props, "gpkg", "proposals"),
+                           file_name="de_xuat_tram.gpkg", mime="application/geopackage+sqlite3",
+                           key="proposals_gpkg")
+        q2.download_button(t("download_csv"), runner.layer_bytes(props, "csv", "proposals"),
+                           file_name="de_xuat_tram.csv", mime="text/csv", key="proposals_csv")
     d1, d2, d3 = st.columns(3)
     outputs = runner.outputs(res, settings)
     if outputs is not None:

@@ -1,0 +1,382 @@
+"""The Streamlit app: formatting, strings, offline maps, the result store, and every page
+driven through ``streamlit.testing.v1.AppTest`` (language switch, uploads good and bad).
+
+The page tests run the real library at a coarse 1000 m grid (``LOMSONG_APP_RESOLUTION``)
+with the workspace in a temporary folder; they share one process-wide result store, so the
+analysis runs once for the module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app_ui import formatting as fm  # noqa: E402
+from app_ui import i18n  # noqa: E402
+
+APP = str(ROOT / "app.py")
+FIXTURE_CSV = ROOT / "tests" / "fixtures" / "stations" / "tram_bts_windows1258.csv"
+GOOD_CSV = (
+    "Mã trạm,Nhà mạng,Công nghệ,Kinh độ,Vĩ độ,Độ cao anten (m),Băng tần (MHz)\n"
+    "T1,Viettel,4G,107.10,16.80,30,1800\n"
+    "T2,VinaPhone,5G,106.90,16.75,35,3500\n"
+    "T3,MobiFone,4G,106.60,17.48,25,1800\n"
+).encode()
+ALL_REJECTED_CSV = (
+    "Mã trạm,Nhà mạng,Công nghệ,Kinh độ,Vĩ độ\n"
+    "X1,Viettel,4G,,\n"
+    "X2,Viettel,4G,abc,def\n"
+).encode()
+JUNK = bytes(range(256)) * 40
+
+
+# ------------------------------------------------------------------ formatting
+def test_vietnamese_number_format_known_answers():
+    assert fm.fmt_int(1234567) == "1.234.567"
+    assert fm.fmt_int(1234567, "en") == "1,234,567"
+    assert fm.fmt_pct(0.125) == "12,5%"
+    assert fm.fmt_pct(0.125, lang="en") == "12.5%"
+    assert fm.fmt_num(1234.5, 1) == "1.234,5"
+    assert fm.fmt_vnd(1.5e9) == "1,5 tỷ đồng"
+    assert fm.fmt_vnd(250e6) == "250 triệu đồng"
+    assert fm.fmt_vnd(3e9, "en") == "VND 3 bn"
+    assert fm.fmt_vnd(1.5e9, compact=False) == "1.500.000.000 ₫"
+    assert fm.fmt_dbm(-110) == "−110 dBm"
+    assert fm.fmt_int(None) == fm.DASH and fm.fmt_pct(float("nan")) == fm.DASH
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), st.sampled_from(["vi", "en"]))
+def test_formatted_numbers_read_back(value, lang):
+    text = fm.fmt_num(value, 2, lang)
+    assert fm.parse_num(text, lang) == pytest.approx(round(value, 2), abs=0.006)
+
+
+def test_parse_num_rejects_text():
+    with pytest.raises(ValueError, match="abc"):
+        fm.parse_num("abc")
+
+
+# ------------------------------------------------------------------ strings
+def test_every_string_has_both_languages_and_the_same_fields():
+    field = re.compile(r"{(\w+)}")
+    for key, (vi, en) in i18n.STRINGS.items():
+        assert vi.strip() and en.strip(), key
+        assert set(field.findall(vi)) == set(field.findall(en)), key
+
+
+def test_t_formats_and_falls_back():
+    assert i18n.t("page_map", "vi") == "Bản đồ"
+    assert i18n.t("page_map", "en") == "Map"
+    assert i18n.t("footer_dem", "en", dem="X") == "DEM in use: X"
+    assert i18n.t("no-such-key", "vi") == "no-such-key"
+    assert i18n.terrain_label("mountain", "vi") == "miền núi"
+
+
+# ------------------------------------------------------------------ maps
+@pytest.fixture(scope="module")
+def small_layers():
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from geo.grid import Grid
+
+    communes = gpd.GeoDataFrame(
+        {"code": ["00001", "00002"], "name": ["A", "B"], "terrain": ["mountain", "coastal"],
+         "people_total": [1000.0, 500.0], "people_uncovered": [100.0, 0.0],
+         "share_uncovered": [0.1, 0.0]},
+        geometry=[box(106.5, 16.6, 106.7, 16.8), box(106.7, 16.6, 106.9, 16.8)], crs=4326,
+    )
+    grid = Grid.for_geometry(communes, 1000)
+    rsrp = np.full(grid.shape, np.nan, dtype=np.float32)
+    rsrp[: grid.shape[0] // 2] = -95.0
+    stations = gpd.GeoDataFrame(
+        {"station_id": ["S1", "S2"], "operator": ["Viettel", "<b>x</b>"], "technology": ["5G", "4G"],
+         "band_mhz": [3500.0, 1800.0], "height_m": [30.0, 25.0], "assumed": ["height_m", ""],
+         "modelled": [True, False]},
+        geometry=[Point(106.6, 16.7), Point(106.8, 16.7)], crs=4326,
+    )
+    proposals = gpd.GeoDataFrame(
+        {"rank": [1, 2], "commune": ["A", "B"], "people_new": [50.0, 20.0], "cost_vnd": [3e9, 3.5e9]},
+        geometry=[Point(106.62, 16.65), Point(106.82, 16.75)], crs=4326,
+    )
+    return communes, grid, rsrp, stations, proposals
+
+
+def test_map_draws_offline_with_every_layer(small_layers):
+    from app_ui.maps import MapData, build_map
+
+    communes, grid, rsrp, stations, proposals = small_layers
+    m = build_map(
+        MapData(communes=communes, province=communes.dissolve(), rsrp_dbm=rsrp,
+                rsrp_transform=grid.transform, rsrp_crs=grid.rasterio_crs, threshold_dbm=-110.0,
+                gaps=communes.iloc[:1], stations=stations, proposals=proposals),
+        lang="vi", basemap=False,
+    )
+    html = m.get_root().render()
+    assert "https://" not in html and "http://" not in html  # nothing fetched from the network
+    assert "data:text/javascript;base64," in html  # Leaflet itself travels with the page
+    assert "$(" not in html.replace("$(\\", "")  # no jQuery needed
+    for name in ("Xã — tỷ lệ chưa có sóng", "Cường độ tín hiệu RSRP", "Vùng lõm sóng", "Trạm hiện có",
+                 "Trạm đề xuất", "lomsong-legend", "markerClusterGroup", "L.control.layers"):
+        assert name in html or json.dumps(name)[1:-1] in html, name
+    assert "&lt;b&gt;x&lt;/b&gt;" in html or "\\u0026lt;b\\u0026gt;" in html  # popups escaped
+
+
+def test_basemap_is_optional(small_layers):
+    from app_ui.maps import MapData, build_map
+
+    communes = small_layers[0]
+    html = build_map(MapData(communes=communes), lang="en", basemap=True).get_root().render()
+    assert "tile.openstreetmap.org" in html and "OpenStreetMap" in html
+    assert json.dumps("Communes — share uncovered")[1:-1] in html
+
+
+def test_rsrp_colours_known_answers():
+    from app_ui.maps import RSRP_COLOURS, rsrp_bins, rsrp_rgba
+
+    bins = rsrp_bins(-110.0)
+    assert [b[:2] for b in bins[1:4]] == [(-110.0, -100.0), (-100.0, -90.0), (-90.0, -80.0)]
+    img = rsrp_rgba(np.array([[np.nan, -120.0, -105.0, -60.0]], dtype=np.float32), -110.0)
+    assert img[0, 0, 3] == 0  # no signal: transparent
+    hexes = ["#" + bytes(img[0, i, :3]).hex() for i in (1, 2, 3)]
+    assert hexes == [RSRP_COLOURS[0], RSRP_COLOURS[1], RSRP_COLOURS[4]]
+
+
+def test_rsrp_overlay_lands_on_the_grid(small_layers):
+    from app_ui.maps import rsrp_overlay
+
+    communes, grid, rsrp, _, _ = small_layers
+    img, ((s, w), (n, e)) = rsrp_overlay(rsrp, grid.transform, grid.rasterio_crs, -110.0, max_px=50)
+    assert max(img.shape[:2]) <= 50
+    west, south, east, north = communes.total_bounds
+    assert w == pytest.approx(west, abs=0.02) and e == pytest.approx(east, abs=0.02)
+    assert s == pytest.approx(south, abs=0.02) and n == pytest.approx(north, abs=0.02)
+    top, bottom = img[: img.shape[0] // 3, :, 3], img[-img.shape[0] // 3 :, :, 3]
+    assert (top > 0).mean() > 0.9 and (bottom == 0).mean() > 0.9  # north half has signal
+
+
+def test_uncovered_colour_bins():
+    from app_ui.maps import NO_RESULT_FILL, UNCOVERED_COLOURS, uncovered_colour
+
+    assert uncovered_colour(0.0) == UNCOVERED_COLOURS[0]
+    assert uncovered_colour(0.15) == UNCOVERED_COLOURS[2]
+    assert uncovered_colour(0.9) == UNCOVERED_COLOURS[-1]
+    assert uncovered_colour(None) == NO_RESULT_FILL
+
+
+# ------------------------------------------------------------------ result store
+def test_result_store_computes_once_and_evicts_oldest():
+    from app_ui.state import ResultStore
+
+    store = ResultStore(max_items=2)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.05)
+        return len(calls)
+
+    threads = [threading.Thread(target=store.get_or_compute, args=(("a",), slow)) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(calls) == 1 and store.get(("a",)) == 1
+    store.get_or_compute(("b",), lambda: 2)
+    store.get_or_compute(("c",), lambda: 3)
+    assert ("a",) not in store and store.get(("c",)) == 3
+
+
+# ------------------------------------------------------------------ the app
+def _needs_default_network():
+    from geo.data import DataError, default_stations_path
+
+    try:
+        default_stations_path()
+    except DataError as exc:
+        pytest.skip(f"the modelled default network is not built yet: {exc}")
+
+
+@pytest.fixture()
+def app_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOMSONG_WORKSPACE", str(tmp_path / "ws" / "lomsong.gpkg"))
+    monkeypatch.setenv("LOMSONG_APP_RESOLUTION", "1000")
+    return tmp_path
+
+
+def _app(page: str | None = None):
+    """An AppTest of ``app.py`` (opening on ``page`` when given)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=240)
+    if page:
+        at.session_state["page"] = page
+    return at
+
+
+def _texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def _no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _open(page: str):
+    at = _app(page).run()
+    _no_exception(at)
+    return at
+
+
+def _go(at, page: str):
+    at.sidebar.radio(key="page").set_value(page).run()
+    _no_exception(at)
+    return at
+
+
+def test_map_page_shows_results_banner_and_footer(app_env):
+    _needs_default_network()
+    at = _app().run()
+    _no_exception(at)
+    assert at.title[0].value == "Lõm sóng Quảng Trị"
+    assert any("MÔ PHỎNG" in w and "MODELLED" in w for w in _texts(at.warning))
+    metrics = {m.label: m.value for m in at.metric}
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})+", metrics["Dân số (WorldPop)"])  # 1.472.648
+    assert metrics["Tỷ lệ có sóng"].endswith("%") and "," in metrics["Tỷ lệ có sóng"]
+    footer = " ".join(_texts(at.caption))
+    assert "WorldPop" in footer and "embedded 5′ relief" in footer and "1000 m" in footer
+
+
+def test_language_switch(app_env):
+    _needs_default_network()
+    at = _app().run()
+    at.sidebar.radio(key="lang").set_value("en").run()
+    _no_exception(at)
+    assert at.title[0].value == "Coverage gaps — Quảng Trị"
+    labels = [m.label for m in at.metric]
+    assert "People (WorldPop)" in labels
+    metrics = {m.label: m.value for m in at.metric}
+    assert re.fullmatch(r"\d{1,3}(,\d{3})+", metrics["People (WorldPop)"])
+    assert any("MODELLED" in w for w in _texts(at.warning))  # the banner stays bilingual
+
+
+def test_gaps_page_filters_and_downloads(app_env):
+    _needs_default_network()
+    at = _open("gaps")
+    assert at.header[0].value == "Vùng lõm sóng xếp hạng"
+    if at.dataframe:
+        df = at.dataframe[0].value
+        assert list(df["rank"]) == sorted(df["rank"])
+        labels = [b.label for b in at.get("download_button")]
+        assert {"Tải GeoPackage", "Tải GeoJSON", "Tải CSV"} <= set(labels)
+        at.number_input(key="gap_min_people").set_value(10**7).run()
+        _no_exception(at)
+        assert any("Không có vùng lõm" in i for i in _texts(at.info))
+
+
+def test_proposals_page_budget_change_and_report(app_env):
+    _needs_default_network()
+    at = _app().run()
+    at.sidebar.number_input(key="budget_sites").set_value(1).run()
+    _go(at, "proposals")
+    assert at.header[0].value == "Đề xuất vị trí trạm mới"
+    proposals = [d.value for d in at.dataframe]
+    if proposals:
+        assert len(proposals[0]) <= 1
+    at.radio(key="budget_kind").set_value("vnd").run()
+    _no_exception(at)
+    at.button(key="make_report").click().run()
+    _no_exception(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Tải báo cáo in (HTML)" in labels and "Tải danh sách ưu tiên (Excel)" in labels
+
+
+def test_commune_page_profile(app_env):
+    _needs_default_network()
+    at = _app()
+    at.session_state["commune_code"] = "19594"  # La Lay, a mountain commune
+    at.run()
+    _go(at, "commune")
+    assert at.header[0].value == "Hồ sơ xã"
+    text = " ".join(_texts(at.markdown))
+    assert "Đơn vị trước sáp nhập" in text and "Ghi chú chất lượng dữ liệu" in text
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Địa hình"] == "miền núi"
+    assert "Dân số pháp lý" in labels and "Dân số mô hình (WorldPop)" in labels
+
+
+def test_about_page_sources_and_dem(app_env):
+    at = _open("about")
+    text = " ".join(_texts(at.markdown))
+    assert "WorldPop" in text and "CC BY 4.0" in text  # PROVENANCE.md
+    assert "MÔ PHỎNG" in text
+    assert any("thô" in w for w in _texts(at.warning))  # the coarse-DEM warning
+
+
+def test_bad_dem_upload_is_a_message(app_env):
+    at = _open("about")
+    at.file_uploader(key="dem_upload").upload("N17E106.hgt", b"not a dem", "application/octet-stream")
+    at.run()
+    _no_exception(at)
+    assert any("Không dùng được DEM" in e for e in _texts(at.error))
+
+
+def test_upload_good_file_report_save_and_use(app_env):
+    at = _open("stations")
+    at.file_uploader(key="station_upload").upload("tram_bts.csv", GOOD_CSV, "text/csv")
+    at.run()
+    _no_exception(at)
+    assert any("Đã đọc 3 dòng" in s for s in _texts(at.success))
+    report = at.dataframe[0].value
+    assert len(report) >= 3
+    at.text_input(key="set_name").input("Viettel tháng 7").run()
+    at.button(key="save_set").click().run()
+    _no_exception(at)
+    assert any("Viettel tháng 7" in s for s in _texts(at.success))
+    assert at.session_state["active_set"] == "Viettel tháng 7"
+    from geo.workspace import Workspace
+
+    ws = Workspace(app_env / "ws" / "lomsong.gpkg")
+    assert ws.names() == ["Viettel tháng 7"] and len(ws.load("Viettel tháng 7").stations) == 3
+    # the modelled banner goes once a real set is active
+    at.run()
+    assert not any("MÔ PHỎNG" in w for w in _texts(at.warning))
+
+
+def test_upload_real_liaison_file(app_env):
+    at = _open("stations")
+    at.file_uploader(key="station_upload").upload(FIXTURE_CSV.name, FIXTURE_CSV.read_bytes(), "text/csv")
+    at.run()
+    _no_exception(at)
+    at.multiselect(key="report_status").set_value(["rejected"]).run()
+    view = at.dataframe[0].value
+    assert len(view) >= 5 and set(view["status"]) == {"bị loại"}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expect"),
+    [("junk.csv", JUNK, "Không đọc được tệp"), ("empty.xlsx", b"", "Không đọc được tệp"),
+     ("none_usable.csv", ALL_REJECTED_CSV, "Không có trạm nào dùng được")],
+)
+def test_bad_upload_shows_the_report_never_a_traceback(app_env, name, data, expect):
+    at = _open("stations")
+    at.file_uploader(key="station_upload").upload(name, data, "text/csv")
+    at.run()
+    _no_exception(at)
+    assert any(expect in e for e in _texts(at.error)), _texts(at.error)
+    if name == "none_usable.csv":
+        assert set(at.dataframe[0].value["row"]) == {2, 3}  # the report names both rows
+        assert not any(b.label == "Lưu vào kho" for b in at.button)
