@@ -49,8 +49,10 @@ EPSG:32648 (``Grid.for_geometry(load_province(), resolution_m, margin_m=1000)``)
 Speed
 -----
 Stations run in a thread pool over ``nogil`` numba kernels (the sweep of
-:mod:`geo.terrain`, then an RSRP kernel using per-station lookup tables of path loss
-and antenna gain), and are merged into the province rasters as they finish. Each
+:mod:`geo.terrain`, then an RSRP kernel using per-station lookup tables of path loss,
+antenna gain and J(v)), and are merged into the province rasters as they finish.
+Stations sharing an antenna position and height (e.g. a 5G site and its 4G anchor)
+share one sweep: the sweep returns v at λ = 1 m and v ∝ λ^−1/2 is scaled per band. Each
 station's window is cached (int16, 0.01 dB) under a key of the station's parameters,
 the grid's key, the DEM's key and the physics settings: in memory (LRU, bounded by
 ``cache_max_mb``) and, if ``cache_dir`` is set, on disk, so changing one station
