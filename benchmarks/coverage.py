@@ -99,11 +99,12 @@ def load_stations(grid: Grid) -> tuple[gpd.GeoDataFrame, str]:
 def run(stations, grid, dem, workers: int, terrain: bool = True, label: str = ""):
     clear_cache()
     cfg = CoverageConfig(terrain=terrain, workers=workers)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cov = compute(stations, grid, dem, cfg)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     md = cov.metadata
-    print(f"  {label:<28} {dt:7.2f} s  {md['cells_evaluated'] / dt / 1e6:7.1f} Mpixel/s  "
+    print(f"  {label:<28} {dt:7.2f} s wall ({cpu:6.1f} s CPU, load {os.getloadavg()[0]:.1f})  "
+          f"{md['cells_evaluated'] / dt / 1e6:7.1f} Mpixel/s  "
           f"{md['stations'] / dt:7.1f} stations/s  covered(any) {cov.covered('any').mean():.1%}  "
           f"peak RSS {peak_rss_mb():,.0f} MB")
     return cov, dt, cfg
