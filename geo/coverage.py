@@ -21,16 +21,22 @@ Model (per station, per cell at horizontal distance ``d``)
   boresight (:func:`geo.antenna.sector_gain_db`, tabulated at 0.1° elevation × 0.5°
   azimuth); 0 dB for omni stations (azimuth NaN). The elevation angle is that of the
   flat-ground geometry ``atan((h_BS − h_UT)/d)`` (terrain heights are not used for it).
+* Clutter (default ``clear_model="los-probability"``): the DEM shows terrain, not the
+  trees and houses around a terminal at 1.5 m. Where the terrain leaves the path clear,
+  the path loss is the 38.901 LOS/NLOS pair weighted by the standard's LOS probability
+  (TR 38.901 Table 7.4.2-1; RMa ``exp(−(d−10)/1000)``): ``PL = P·PL_LOS + (1−P)·PL_NLOS``
+  — the expected loss in dB, a planning simplification of the standard's random LOS
+  state. ``clear_model="los"`` uses PL_LOS alone (open country; far more optimistic:
+  n78 reaches 20+ km over flat land).
 * ``L_terrain`` (terrain on): the radial sweep of :mod:`geo.terrain` decides line of sight
   on the 4/3-Earth over the DEM; for cells *not* in line of sight it adds the knife-edge
   loss J(v) (ITU-R P.526-15 eq. (31)) of the *dominant obstacle* — the ground point with
   the highest elevation angle seen from the antenna — with v from its height above the
-  antenna–cell line (eq. (26)). J(0) = 6 dB at grazing incidence. Cells in line of sight
-  get no terrain loss (the 38.901 LOS formula already models the ground near the
-  terminal). So an obstructed cell gets the LOS path loss plus the terrain diffraction
-  loss (the usual "deterministic terrain + empirical model" split); with
-  ``obstructed_model="38901-nlos"`` it gets ``max(PL_LOS + J(v), PL_NLOS)`` instead
-  (TR 38.901's NLOS formula as a floor — more pessimistic, for clutter the DEM misses).
+  antenna–cell line (eq. (26)). J(0) = 6 dB at grazing incidence. With the default
+  ``obstructed_model="38901-nlos"`` an obstructed cell gets
+  ``max(PL_clear + J(v), PL_NLOS)`` (TR 38.901's NLOS formula as a floor: a terrain-shadowed
+  terminal is never better off than the standard's NLOS terminal); with
+  ``"diffraction"`` it gets ``PL_clear + J(v)``.
 * Terrain off: flat Earth, every cell in line of sight, no diffraction.
 
 Reach (window) of a station
@@ -88,7 +94,7 @@ from geo.diffraction import (
     knife_edge_loss_db_nb,
 )
 from geo.grid import Grid, write_geotiff
-from geo.propagation import MODELS, SPEED_OF_LIGHT_M_S, path_loss_db
+from geo.propagation import MODELS, SPEED_OF_LIGHT_M_S, los_probability, path_loss_db
 from geo.radio_defaults import GOOD_MARGIN_DB, TECHNOLOGIES, THRESHOLD_DBM, defaults_for
 from geo.terrain import sweep_window
 
@@ -114,7 +120,8 @@ _AZ_STEPS_PER_DEG = 2  # antenna-pattern table: 0.5° azimuth columns
 _EL_STEPS_PER_DEG = 10  # … and 0.1° elevation rows
 _Q_NONE = np.int16(-32768)  # int16 sentinel: no value (outside the station's reach)
 _Q_SCALE = 100.0  # int16 windows hold RSRP in 0.01 dB
-_OBSTRUCTED_MODELS = ("diffraction", "38901-nlos")
+_OBSTRUCTED_MODELS = ("38901-nlos", "diffraction")
+_CLEAR_MODELS = ("los-probability", "los")
 
 
 class CoverageError(ValueError):
@@ -147,7 +154,9 @@ class CoverageConfig:
     model : str or None
         Force one path-loss model for every station (one of ``geo.propagation.MODELS``);
         None: ``urban_model`` for stations in wards (phường), else ``rural_model``.
-    obstructed_model : {"diffraction", "38901-nlos"}
+    clear_model : {"los-probability", "los"}
+        Path loss where the terrain leaves the path clear (module docstring).
+    obstructed_model : {"38901-nlos", "diffraction"}
         Loss of terrain-obstructed paths (module docstring).
     sweep_oversample : int
         Rays per perimeter cell of the line-of-sight sweep (:func:`geo.terrain.sweep_window`):
@@ -173,7 +182,8 @@ class CoverageConfig:
     model: str | None = None
     rural_model: str = "38901-rma"
     urban_model: str = "38901-uma"
-    obstructed_model: str = "diffraction"
+    clear_model: str = "los-probability"
+    obstructed_model: str = "38901-nlos"
     sweep_oversample: int = 1
     technologies: tuple[str, ...] | None = None
     workers: int | None = None
@@ -186,6 +196,10 @@ class CoverageConfig:
             if value is not None and value not in MODELS:
                 msg = f"CoverageConfig.{name}={value!r}: expected one of {', '.join(MODELS)}."
                 raise CoverageError(msg)
+        if self.clear_model not in _CLEAR_MODELS:
+            msg = (f"CoverageConfig.clear_model={self.clear_model!r}: expected one "
+                   f"of {', '.join(_CLEAR_MODELS)}.")
+            raise CoverageError(msg)
         if self.obstructed_model not in _OBSTRUCTED_MODELS:
             msg = (f"CoverageConfig.obstructed_model={self.obstructed_model!r}: expected one "
                    f"of {', '.join(_OBSTRUCTED_MODELS)}.")
@@ -219,6 +233,7 @@ class CoverageConfig:
         """What a station's window depends on besides the station, grid and DEM."""
         return (f"t{int(self.terrain)}|ue{self.ue_height_m:g}|r{self.max_radius_m:g}|"
                 f"m{self.reach_margin_db:g}|k{self.k_factor:.6f}|o{self.obstructed_model}|"
+                f"c{self.clear_model}|"
                 f"s{self.sweep_oversample}|"
                 f"th{self.threshold_dbm(tech):g}")
 
@@ -304,13 +319,18 @@ def _station_models(gdf: gpd.GeoDataFrame, config: CoverageConfig, communes) -> 
 # ----------------------------------------------------------------------------- tables
 @lru_cache(maxsize=256)
 def _radial_tables(model: str, f_mhz: float, h_bs_m: float, h_ut_m: float, step_m: float,
-                   n: int):
-    """Path loss (LOS, NLOS), validity flags and pattern elevation row at ``d = i·step_m``."""
+                   n: int, clear_model: str = "los-probability"):
+    """Path loss (terrain-clear, NLOS), validity flags and pattern elevation row at
+    ``d = i·step_m``; the clear path is LOS or the LOS-probability blend (module docs)."""
     d = np.arange(n, dtype=float) * step_m
     pl_los, ext = path_loss_db(model, d, f_mhz, h_bs_m, h_ut_m, los=True, strict=False,
                                return_extrapolated=True)
     pl_nlos, ext_n = path_loss_db(model, d, f_mhz, h_bs_m, h_ut_m, los=False, strict=False,
                                   return_extrapolated=True)
+    if clear_model == "los-probability":
+        p_los = los_probability(model, d, h_ut_m)
+        pl_los = p_los * pl_los + (1.0 - p_los) * pl_nlos
+        ext = ext | ((p_los < 1.0) & ext_n)
     elev_deg = -np.degrees(np.arctan2(h_bs_m - h_ut_m, np.maximum(d, 1.0)))
     el_idx = np.clip(np.round((elev_deg + 90.0) * _EL_STEPS_PER_DEG), 0, 180 * _EL_STEPS_PER_DEG)
     return (np.ascontiguousarray(pl_los, dtype=np.float64),
@@ -451,11 +471,11 @@ def _reach_m(params: dict, grid: Grid, config: CoverageConfig) -> tuple[float, t
     step = grid.resolution_m / _TABLE_STEPS_PER_CELL
     n = int(math.ceil(config.max_radius_m * math.sqrt(2.0) / step)) + 3
     tables = _radial_tables(params["model"], params["band_mhz"], params["height_m"],
-                            float(config.ue_height_m), step, n)
+                            float(config.ue_height_m), step, n, config.clear_model)
     pl_los = tables[0]
     eirp_re = params["eirp_dbm"] - 10.0 * math.log10(params["subcarriers"])
     floor = config.threshold_dbm(params["technology"]) - config.reach_margin_db
-    rsrp_flat = eirp_re - pl_los  # boresight (relative gain 0 dB), line of sight
+    rsrp_flat = eirp_re - pl_los  # boresight (relative gain 0 dB), terrain clear
     above = np.flatnonzero(rsrp_flat >= floor)
     reach = float(above[-1] * step) if above.size else step
     return min(reach, config.max_radius_m), tables
@@ -1082,6 +1102,7 @@ def compute(
         "stations_from_cache": stats["cache_hits"],
         "models": stats["models"],
         "obstructed_model": config.obstructed_model,
+        "clear_model": config.clear_model,
         "reach_m": {"min": float(reach.min()), "median": float(np.median(reach)),
                     "max": float(reach.max())},
         "cells_evaluated": stats["cells_evaluated"],

@@ -42,6 +42,7 @@ __all__ = [
     "VALIDITY",
     "free_space_loss_db",
     "path_loss_db",
+    "los_probability",
     "model_code",
     "itm_point_to_point_loss_db",
 ]
@@ -406,6 +407,45 @@ ITM_CLIMATES = {
     "maritime-temperate-land": 6,
     "maritime-temperate-sea": 7,
 }
+
+
+def los_probability(model: str, d2d_m, h_ut_m=1.5):
+    r"""Probability that a terminal at ``d2d_m`` is in line of sight of the clutter.
+
+    3GPP TR 38.901 Table 7.4.2-1:
+
+    .. math::
+
+        \Pr_{LOS}^{RMa} = \begin{cases} 1 & d_{2D} \le 10\,m \\
+            \exp\!\left(-\frac{d_{2D}-10}{1000}\right) & d_{2D} > 10\,m \end{cases}
+
+        \Pr_{LOS}^{UMa} = \left[\frac{18}{d_{2D}} + \exp\!\left(-\frac{d_{2D}}{63}\right)
+            \left(1-\frac{18}{d_{2D}}\right)\right]
+            \left(1 + C'(h_{UT})\tfrac{5}{4}\left(\tfrac{d_{2D}}{100}\right)^3
+            \exp\!\left(-\tfrac{d_{2D}}{150}\right)\right),\quad d_{2D} > 18\,m
+
+    with :math:`C'(h_{UT}) = 0` for :math:`h_{UT} \le 13` m, else
+    :math:`((h_{UT}-13)/10)^{1.5}`. Free space is always LOS (1); COST-231 Hata is an
+    all-NLOS empirical fit (0).
+    """
+    d = np.maximum(np.asarray(d2d_m, dtype=float), 0.0)
+    if model == "38901-rma":
+        p = np.where(d <= 10.0, 1.0, np.exp(-(d - 10.0) / 1000.0))
+    elif model == "38901-uma":
+        hut = np.asarray(h_ut_m, dtype=float)
+        c = np.where(hut <= 13.0, 0.0, ((np.maximum(hut, 13.0) - 13.0) / 10.0) ** 1.5)
+        ds = np.maximum(d, 18.0)
+        base = 18.0 / ds + np.exp(-ds / 63.0) * (1.0 - 18.0 / ds)
+        p = np.where(d <= 18.0, 1.0,
+                     base * (1.0 + c * 1.25 * (ds / 100.0) ** 3 * np.exp(-ds / 150.0)))
+    elif model == "fspl":
+        p = np.ones_like(d)
+    elif model == "cost231-hata":
+        p = np.zeros_like(d)
+    else:
+        msg = f"Unknown path-loss model {model!r}; expected one of {', '.join(MODELS)}."
+        raise ValueError(msg)
+    return _scalar_out(np.clip(p, 0.0, 1.0))
 
 
 def itm_point_to_point_loss_db(

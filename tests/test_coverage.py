@@ -23,7 +23,10 @@ from geo.radio_defaults import defaults_for
 from geo.terrain import curvature_drop_m
 from tests._coverage_helpers import cell_centre, fractal_terrain, small_grid, stations_at
 
-RMA = CoverageConfig(model="38901-rma", max_radius_m=5_000.0, workers=1)
+# The engine's physics before clutter: LOS path loss where terrain is clear, knife edge
+# on top where it is not — what the terrain known answers below are written for.
+LOS_ONLY = {"clear_model": "los", "obstructed_model": "diffraction"}
+RMA = CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=5_000.0, workers=1)
 
 
 def _expected_rsrp(tech, d_m, model="38901-rma", h_bs=30.0):
@@ -32,11 +35,28 @@ def _expected_rsrp(tech, d_m, model="38901-rma", h_bs=30.0):
     return d.eirp_dbm - 10 * math.log10(d.subcarriers) - pl
 
 
+def test_default_clear_path_is_the_los_probability_blend():
+    # TR 38.901 Table 7.4.2-1: P_LOS(RMa) = exp(-(d-10)/1000); PL = P·PL_LOS + (1-P)·PL_NLOS
+    grid = small_grid(61, 61)
+    stations = stations_at(grid, [(30, 30)])
+    cov = compute(stations, grid, None, CoverageConfig(model="38901-rma", terrain=False,
+                                                       max_radius_m=3_000.0, workers=1))
+    d5 = defaults_for("5G")
+    for dc in (2, 10, 25):
+        d_m = dc * 100.0
+        p = math.exp(-(d_m - 10.0) / 1000.0)
+        pl_los = path_loss_db("38901-rma", d_m, d5.band_mhz, 30.0, 1.5, los=True, strict=False)
+        pl_nlos = path_loss_db("38901-rma", d_m, d5.band_mhz, 30.0, 1.5, los=False, strict=False)
+        expected = d5.eirp_dbm - 10 * math.log10(d5.subcarriers) - (p * pl_los + (1 - p) * pl_nlos)
+        assert cov.rsrp_dbm["5G"][30, 30 + dc] == pytest.approx(expected, abs=0.02)
+        assert cov.rsrp_dbm["5G"][30, 30 + dc] < _expected_rsrp("5G", d_m) - 0.5 * (1 - p)
+
+
 def test_flat_ground_rsrp_is_the_link_budget():
     # RSRP = EIRP − 10 log10(N_RE) − PL_RMa-LOS(d)  (TR 38.901 Table 7.4.1-1)
     grid = small_grid(61, 61)
     stations = stations_at(grid, [(30, 30)])
-    cov = compute(stations, grid, None, CoverageConfig(model="38901-rma", terrain=False,
+    cov = compute(stations, grid, None, CoverageConfig(model="38901-rma", **LOS_ONLY, terrain=False,
                                                        max_radius_m=3_000.0, workers=1))
     rsrp = cov.rsrp_dbm["5G"]
     for dc in (1, 5, 12, 25):
@@ -56,7 +76,7 @@ def test_terrain_on_flat_dem_equals_terrain_off_nearby():
     stations = stations_at(grid, [(30, 30)], technology="4G")
     flat = np.full(grid.shape, 7.0, dtype=np.float32)
     on = compute(stations, grid, flat, RMA)
-    off = compute(stations, grid, flat, CoverageConfig(model="38901-rma", terrain=False,
+    off = compute(stations, grid, flat, CoverageConfig(model="38901-rma", **LOS_ONLY, terrain=False,
                                                        max_radius_m=5_000.0, workers=1))
     np.testing.assert_array_equal(on.rsrp_dbm["4G"], off.rsrp_dbm["4G"])
 
@@ -81,7 +101,7 @@ def test_knife_edge_at_grazing_costs_about_6_db():
     z[:, c0 + int(d1 / res)] = line + curvature_drop_m(d1) + 0.05
     stations = stations_at(grid, [(r0, c0)], technology="4G")
     on = compute(stations, grid, z, RMA).rsrp_dbm["4G"]
-    off = compute(stations, grid, z, CoverageConfig(model="38901-rma", terrain=False,
+    off = compute(stations, grid, z, CoverageConfig(model="38901-rma", **LOS_ONLY, terrain=False,
                                                     max_radius_m=5_000.0, workers=1)).rsrp_dbm["4G"]
     target = c0 + int(dist / res)
     extra = off[r0, target] - on[r0, target]
@@ -95,7 +115,7 @@ def test_ridge_shadows_the_valley_behind_it():
     z[:, 30] = 300.0
     stations = stations_at(grid, [(20, 10)])
     on = compute(stations, grid, z, RMA).rsrp_dbm["5G"]
-    off = compute(stations, grid, z, CoverageConfig(model="38901-rma", terrain=False,
+    off = compute(stations, grid, z, CoverageConfig(model="38901-rma", **LOS_ONLY, terrain=False,
                                                     max_radius_m=5_000.0, workers=1)).rsrp_dbm["5G"]
     assert np.all(off[20, 32:55] - on[20, 32:55] > 10.0)
     np.testing.assert_array_equal(on[20, 11:29], off[20, 11:29])
@@ -107,7 +127,7 @@ def test_nlos_floor_is_never_more_optimistic():
     stations = stations_at(grid, [(30, 30)])
     a = compute(stations, grid, z, RMA).rsrp_dbm["5G"]
     b = compute(stations, grid, z, CoverageConfig(model="38901-rma", max_radius_m=5_000.0,
-                                                  obstructed_model="38901-nlos",
+                                                  clear_model="los", obstructed_model="38901-nlos",
                                                   workers=1)).rsrp_dbm["5G"]
     ok = ~np.isnan(a)
     assert np.all(b[ok] <= a[ok] + 0.011)
@@ -117,7 +137,7 @@ def test_nlos_floor_is_never_more_optimistic():
 def test_sector_antenna_back_is_30_db_below_front():
     grid = small_grid(41, 41)
     stations = stations_at(grid, [(20, 20)], azimuth_deg=90.0, tilt_deg=0.0)
-    rsrp = compute(stations, grid, None, CoverageConfig(model="38901-rma", terrain=False,
+    rsrp = compute(stations, grid, None, CoverageConfig(model="38901-rma", **LOS_ONLY, terrain=False,
                                                         max_radius_m=2_000.0,
                                                         workers=1)).rsrp_dbm["5G"]
     east, west = rsrp[20, 35], rsrp[20, 5]
@@ -137,9 +157,9 @@ def test_station_window_matches_compute():
 def test_extrapolated_cells_are_counted():
     grid = small_grid(41, 41, 500.0)
     stations = stations_at(grid, [(20, 20)])
-    near = compute(stations, grid, None, CoverageConfig(model="38901-rma", max_radius_m=9_000.0,
+    near = compute(stations, grid, None, CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=9_000.0,
                                                         workers=1))
-    far = compute(stations, grid, None, CoverageConfig(model="38901-rma", max_radius_m=14_000.0,
+    far = compute(stations, grid, None, CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=14_000.0,
                                                        workers=1))
     assert near.metadata["extrapolated_cells"] == 1  # only the mast cell (d < 10 m)
     assert far.metadata["extrapolated_cells"] > 100  # RMa LOS is valid to 10 km
@@ -151,7 +171,7 @@ def test_extrapolated_cells_are_counted():
 def test_adding_a_station_never_lowers_the_best_signal(cells, extra, seed):
     grid = small_grid(40, 40)
     z = fractal_terrain(grid.shape, seed, relief_m=300.0)
-    cfg = CoverageConfig(model="38901-rma", max_radius_m=2_500.0, workers=1)
+    cfg = CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=2_500.0, workers=1)
     before = compute(stations_at(grid, cells), grid, z, cfg)
     after = compute(stations_at(grid, [*cells, extra]), grid, z, cfg)
     b, a = before.rsrp_dbm["5G"], after.rsrp_dbm["5G"]
@@ -165,11 +185,11 @@ def test_adding_a_station_never_lowers_the_best_signal(cells, extra, seed):
 def test_any_is_the_union_and_indoor_margin_shrinks_coverage():
     grid = small_grid(61, 61, 250.0)
     stations = stations_at(grid, [(10, 10), (50, 50)], technology=["5G", "4G"])
-    cfg = CoverageConfig(model="38901-rma", max_radius_m=8_000.0, workers=2)
+    cfg = CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=8_000.0, workers=2)
     cov = compute(stations, grid, None, cfg)
     np.testing.assert_array_equal(cov.covered("any"), cov.covered("5G") | cov.covered("4G"))
     assert not cov.covered("2G").any()
-    indoor = compute(stations, grid, None, CoverageConfig(model="38901-rma", max_radius_m=8_000.0,
+    indoor = compute(stations, grid, None, CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=8_000.0,
                                                           indoor_margin_db=30.0))
     assert indoor.covered("any").sum() < cov.covered("any").sum()
     assert np.all(indoor.covered("any") <= cov.covered("any"))
@@ -207,7 +227,7 @@ def test_cache_reuses_unchanged_stations():
 def test_disk_cache_round_trip(tmp_path):
     clear_cache()
     grid = small_grid(41, 41)
-    cfg = CoverageConfig(model="38901-rma", max_radius_m=3_000.0, workers=1,
+    cfg = CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=3_000.0, workers=1,
                          cache_dir=str(tmp_path))
     stations = stations_at(grid, [(20, 20)])
     first = compute(stations, grid, None, cfg)
@@ -271,7 +291,7 @@ def test_per_commune_summary():
                                 geometry=[left, right], crs="EPSG:32648")
     pop = np.ones(grid.shape, np.float32)
     cov = compute(stations_at(grid, [(20, 5)], technology="4G"), grid, None,
-                  CoverageConfig(model="38901-rma", max_radius_m=1_200.0, workers=1))
+                  CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=1_200.0, workers=1))
     df = cov.per_commune(communes, pop, "4G")
     assert list(df["code"]) == ["1", "2"]
     assert df["area_km2"].tolist() == pytest.approx([8.0, 8.0])

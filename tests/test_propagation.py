@@ -293,3 +293,22 @@ def test_numba_kernels_match_numpy(model, d, f, hbs, hut, los, env):
     expected = path_loss_db(model, d, f, hbs, hut, los=los, strict=False, environment=env)
     got = path_loss_scalar_db(model_code(model), d, f, hbs, hut, los, HATA_ENV_CODES[env])
     assert got == pytest.approx(expected, abs=1e-9)
+
+
+def test_los_probability_known_answers():
+    # TR 38.901 Table 7.4.2-1
+    from geo.propagation import los_probability
+
+    assert los_probability("38901-rma", 10.0) == 1.0
+    assert los_probability("38901-rma", 1010.0) == pytest.approx(math.exp(-1.0))
+    assert los_probability("38901-uma", 18.0) == 1.0
+    assert los_probability("38901-uma", 100.0, 1.5) == pytest.approx(
+        18 / 100 + math.exp(-100 / 63) * (1 - 18 / 100))
+    c = ((23.0 - 13.0) / 10.0) ** 1.5
+    base = 18 / 100 + math.exp(-100 / 63) * (1 - 18 / 100)
+    assert los_probability("38901-uma", 100.0, 23.0) == pytest.approx(
+        base * (1 + c * 1.25 * 1.0 * math.exp(-100 / 150)))
+    assert los_probability("fspl", 5000.0) == 1.0
+    assert los_probability("cost231-hata", 5000.0) == 0.0
+    d = np.linspace(20, 20_000, 50)
+    assert np.all(np.diff(los_probability("38901-rma", d)) < 0)
