@@ -78,6 +78,13 @@ def register(subparsers) -> None:
     p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
     p.add_argument("--no-geotiffs", action="store_true", help="skip the coverage GeoTIFFs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--workers", type=int, metavar="N",
+                       help="run the per-station coverage on a local Dask cluster of N worker "
+                            "processes (default: this process only, no Dask)")
+    scale.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="run the per-station coverage on an existing Dask cluster "
+                            "(Kubernetes, HPC, cloud); workers need lomsong installed")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_dem_arguments(p)
     p.set_defaults(func=run_command)
@@ -168,11 +175,24 @@ def run_command(args) -> int:
             raise UserError(msg)
     dem = dem_from_args(args, check=False) if getattr(args, "dem", None) else None
     cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin)
-    result = run_analysis(
-        stations, tech, args.resolution, budget_sites, budget_vnd, focus, dem=dem,
-        terrain=args.terrain == "on", coverage_config=cov_cfg, candidates=candidates,
-        progress=progress, user_fiber=args.fiber,
-    )
+    run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
+    run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
+                      candidates=candidates, progress=progress, user_fiber=args.fiber)
+    workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    if workers is not None or scheduler is not None:
+        # Dask only here: the default run never imports it
+        from analysis.distributed import DistributedError, run_analysis_distributed
+
+        if workers is not None and workers < 1:
+            msg = f"--workers must be ≥ 1, got {workers}."
+            raise UserError(msg)
+        try:
+            result = run_analysis_distributed(*run_args, workers=workers, scheduler=scheduler,
+                                              **run_kwargs)
+        except DistributedError as exc:
+            raise UserError(str(exc)) from None
+    else:
+        result = run_analysis(*run_args, **run_kwargs)
     paths = write_outputs(result, args.out, progress=progress, geotiffs=not args.no_geotiffs)
     for bar in bars.values():
         bar.close()
