@@ -148,3 +148,15 @@ def test_bad_arguments():
         DaskExecutor(None, tile_cells=4)
     with pytest.raises(DistributedError):
         DaskExecutor(None, stations_per_task=0)
+
+
+def test_cli_scale_out_options(tmp_path, capsys):
+    from lomsong.cli import main
+
+    rc = main(["run", "--default", "--resolution", "1000", "--workers", "0", "--quiet",
+               "--out", str(tmp_path)])
+    assert rc == 2
+    assert "--workers must be ≥ 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # one or the other
+        main(["run", "--default", "--workers", "2", "--scheduler", "tcp://h:8786",
+              "--out", str(tmp_path)])
