@@ -75,9 +75,13 @@ class GapConfig:
     ----------
     min_density_per_km2 : float
         A cell is *populated* when it holds at least ``min_density_per_km2 × cell area`` people
-        (10 people/km² ≈ 0.1 person per 100 m cell). Written as a density so that the rule does not
+        (50 people/km² ≈ 0.5 person per 100 m cell; a 1 km WorldPop cell with ≥ 50 people is a
+        hamlet — thôn/bản — of a dozen households). Written as a density so that the rule does not
         change with the grid resolution. WorldPop spreads people thinly over forest, so a floor is
-        needed to keep empty mountainside out of the gaps.
+        needed to keep empty mountainside out of the gaps: on the embedded data 10/km² chains the
+        whole Trường Sơn range into one 3,800 km² "gap" across 41 communes, 25/km² into 700 km²
+        ones; at 50/km² the largest gap is ~40 km² (what a few sites can serve). Uncovered people
+        in sparser cells are still counted (``people_scattered_uncovered``), never dropped.
     min_people_per_cell : float or None
         If set, overrides the density rule with a fixed number of people per cell.
     eps_km : float
@@ -102,7 +106,7 @@ class GapConfig:
         ... or when at least this share of its people is uncovered.
     """
 
-    min_density_per_km2: float = 10.0
+    min_density_per_km2: float = 50.0
     min_people_per_cell: float | None = None
     eps_km: float = 1.0
     min_people: float = 50.0
