@@ -40,7 +40,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_TILE_CELLS",
-    "DEFAULT_STATIONS_PER_TASK",
+    "TASKS_PER_WORKER",
     "DistributedError",
     "DaskExecutor",
     "dask_client",
@@ -49,7 +49,9 @@ __all__ = [
 ]
 
 DEFAULT_TILE_CELLS = 512  # tile side in grid cells (51.2 km at 100 m)
-DEFAULT_STATIONS_PER_TASK = 64  # stations per window task (~0.1–5 s of work at 100 m)
+TASKS_PER_WORKER = 8  # window tasks per worker when stations_per_task is automatic
+MIN_STATIONS_PER_TASK = 32  # Dask costs ~1 ms per task; a station at 1 km takes ~0.3 ms
+MAX_STATIONS_PER_TASK = 1024
 
 
 class DistributedError(RuntimeError):
@@ -58,8 +60,8 @@ class DistributedError(RuntimeError):
 
 # ------------------------------------------------------------------------------- tasks
 def _batch_task(groups: Sequence[Sequence[tuple]], grid, elevation,
-                config) -> list[tuple[int, str, Any]]:
-    """Worker: windows of a batch of station groups, ``(pos, tech, _StationResult)`` in order.
+                config) -> list[tuple[int, str, Any, int, int]]:
+    """Worker: windows of a batch of station groups, ``(pos, tech, result, row, col)`` in order.
 
     Each group (stations of one antenna position) is one call of the engine's own
     :func:`geo.coverage._group_windows`. With ``config.cache_dir`` (a folder every worker
@@ -74,21 +76,18 @@ def _batch_task(groups: Sequence[Sequence[tuple]], grid, elevation,
         if config.cache_dir:
             for (_, _, res), item in zip(out, group, strict=True):
                 _CACHE.put(item[4], res, 0.0, config.cache_dir)
-        results.extend((pos, params["technology"], res) for pos, params, res in out)
+        results.extend((pos, params["technology"], res, item[2], item[3])
+                       for (pos, params, res), item in zip(out, group, strict=True))
     return results
 
 
-def _batch_stats(results: list[tuple[int, str, Any]]) -> list[tuple[int, int, int, float, str]]:
-    """Worker: the small per-station numbers the engine's metadata needs."""
-    return [(pos, int(res.n_extrapolated), int(res.q.size), float(res.reach_m), str(res.model))
-            for pos, _, res in results]
-
-
 def _tile_task(bounds: tuple[int, int, int, int], thr_q: dict[str, int],
-               *group_results: list[tuple[int, str, Any]]):
+               *group_results: list[tuple[int, str, Any, int, int]]):
     """Worker: fold the windows of ``group_results`` that reach the tile, in station order.
 
-    Returns ``(row0, col0, {tech: (best_q, server, count)})`` for the technologies present.
+    Returns ``(row0, col0, {tech: (best_q, server, count)}, stats)`` for the technologies
+    present; ``stats`` has ``(pos, n_extrapolated, cells, reach_m, model)`` of the stations
+    whose antenna cell lies in this tile (so each station is reported by exactly one tile).
     """
     from geo.coverage import _Q_NONE, _merge_kernel
 
@@ -96,7 +95,11 @@ def _tile_task(bounds: tuple[int, int, int, int], thr_q: dict[str, int],
     shape = (r1 - r0, c1 - c0)
     items = sorted((item for res in group_results for item in res), key=lambda it: it[0])
     parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for pos, tech, res in items:
+    stats = []
+    for pos, tech, res, row, col in items:
+        if r0 <= row < r1 and c0 <= col < c1:
+            stats.append((pos, int(res.n_extrapolated), int(res.q.size), float(res.reach_m),
+                          str(res.model)))
         h, w = res.q.shape
         a0, a1 = max(r0, res.r_lo), min(r1, res.r_lo + h)
         b0, b1 = max(c0, res.c_lo), min(c1, res.c_lo + w)
@@ -109,7 +112,7 @@ def _tile_task(bounds: tuple[int, int, int, int], thr_q: dict[str, int],
         best, server, count = parts[tech]
         sub = np.ascontiguousarray(res.q[a0 - res.r_lo:a1 - res.r_lo, b0 - res.c_lo:b1 - res.c_lo])
         _merge_kernel(sub, a0 - r0, b0 - c0, pos, thr_q[tech], best, server, count)
-    return r0, c0, parts
+    return r0, c0, parts, stats
 
 
 # ---------------------------------------------------------------------------- executor
@@ -134,10 +137,11 @@ class DaskExecutor:
         A connected client (:func:`dask_client`).
     tile_cells : int
         Side of the combination tiles, in grid cells.
-    stations_per_task : int
+    stations_per_task : int or None
         Stations per window task (whole antenna groups; neighbouring groups of one band of
-        tiles are batched together, so a tile depends on few tasks). Dask's overhead is
-        ~1 ms per task: at coarse resolutions a single station takes less than that.
+        tiles are batched together, so a tile depends on few tasks). None: about
+        :data:`TASKS_PER_WORKER` tasks per worker, within 32–1024 stations (Dask costs
+        ~1 ms per task; one station at 1 km takes ~0.3 ms).
 
     Notes
     -----
@@ -148,28 +152,39 @@ class DaskExecutor:
     """
 
     def __init__(self, client, tile_cells: int = DEFAULT_TILE_CELLS,
-                 stations_per_task: int = DEFAULT_STATIONS_PER_TASK) -> None:
+                 stations_per_task: int | None = None) -> None:
         if int(tile_cells) < 16:
             msg = f"tile_cells={tile_cells!r}: expected at least 16 cells."
             raise DistributedError(msg)
-        if int(stations_per_task) < 1:
+        if stations_per_task is not None and int(stations_per_task) < 1:
             msg = f"stations_per_task={stations_per_task!r}: expected at least 1."
             raise DistributedError(msg)
         self.client = client
         self.tile_cells = int(tile_cells)
-        self.stations_per_task = int(stations_per_task)
+        self.stations_per_task = None if stations_per_task is None else int(stations_per_task)
         self.last_run: dict[str, int] = {}
+
+    def _per_task(self, n_stations: int) -> int:
+        if self.stations_per_task is not None:
+            return self.stations_per_task
+        try:
+            n_workers = max(1, len(self.client.scheduler_info()["workers"]))
+        except Exception:  # noqa: BLE001 - any client trouble: a safe default
+            n_workers = 1
+        per = math.ceil(n_stations / (TASKS_PER_WORKER * n_workers))
+        return int(min(MAX_STATIONS_PER_TASK, max(MIN_STATIONS_PER_TASK, per)))
 
     def _batches(self, groups, bounds) -> list[tuple[list[int], tuple[int, int, int, int]]]:
         """Group indices batched by first tile row, then column; with their union window."""
         ts = self.tile_cells
+        per_task = self._per_task(sum(len(g) for g in groups))
         order = sorted(range(len(groups)), key=lambda i: (bounds[i][0] // ts, bounds[i][2], i))
         batches: list[tuple[list[int], tuple[int, int, int, int]]] = []
         cur: list[int] = []
         n = 0
         for i in order:
             if cur and (bounds[i][0] // ts != bounds[cur[0]][0] // ts
-                        or n + len(groups[i]) > self.stations_per_task):
+                        or n + len(groups[i]) > per_task):
                 batches.append((cur, _union([bounds[j] for j in cur])))
                 cur, n = [], 0
             cur.append(i)
@@ -191,11 +206,10 @@ class DaskExecutor:
         n_bands = math.ceil(height / ts)
         n_cols = math.ceil(width / ts)
         window_futs: dict[int, Any] = {}  # batch → windows (released when no band needs them)
-        stats_futs: dict[int, Any] = {}  # batch → per-station figures
         submitted = 0
         n_tiles = 0
-        reported = 0
         tiles: list = []
+        stats: list = []
 
         def submit_band(k: int) -> list:
             nonlocal submitted, n_tiles
@@ -204,7 +218,6 @@ class DaskExecutor:
                 members = [groups[i] for i in batches[b][0]]
                 window_futs[b] = client.submit(_batch_task, members, grid, elev, config,
                                                pure=False, priority=-k)
-                stats_futs[b] = client.submit(_batch_stats, window_futs[b], pure=False)
                 submitted += 1
             r0, r1 = k * ts, min(height, (k + 1) * ts)
             live = sorted(b for b in window_futs
@@ -224,29 +237,27 @@ class DaskExecutor:
             pending = submit_band(0) if n_bands else []
             for k in range(n_bands):
                 ahead = submit_band(k + 1) if k + 1 < n_bands else []
-                tiles.extend(t for t in client.gather(pending) if t[2])
+                for r0, c0, parts, st in client.gather(pending):
+                    if parts:
+                        tiles.append((r0, c0, parts))
+                    stats.extend(st)
+                    if progress and st:
+                        progress(len(st))
                 pending = ahead
                 for b in [b for b in window_futs if (batches[b][1][1] - 1) // ts <= k]:
                     del window_futs[b]  # windows no later band needs
-                if progress:
-                    done = sum(sum(len(groups[i]) for i in batches[b][0])
-                               for b in stats_futs if stats_futs[b].done())
-                    if done > reported:
-                        progress(done - reported)
-                        reported = done
-            keys = sorted(stats_futs)
-            per_batch = client.gather([stats_futs[b] for b in keys])
         except Exception as exc:
             msg = f"A Dask coverage task failed: {type(exc).__name__}: {exc}"
             raise DistributedError(msg) from exc
         finally:
             window_futs.clear()
-            stats_futs.clear()
         # per-station figures in group order, as the serial engine reports them
         rank = {pos: n for n, g in enumerate(groups) for pos, *_ in g}
-        flat = sorted((s for st in per_batch for s in st), key=lambda s: (rank[s[0]], s[0]))
-        if progress and len(flat) > reported:
-            progress(len(flat) - reported)
+        flat = sorted(stats, key=lambda s: (rank[s[0]], s[0]))
+        if len(flat) != sum(len(g) for g in groups):
+            msg = (f"Dask coverage returned figures for {len(flat)} stations; "
+                   f"{sum(len(g) for g in groups)} were sent.")
+            raise DistributedError(msg)
         self.last_run = {"groups": len(groups), "stations": len(flat),
                          "window_tasks": len(batches), "tiles": n_tiles}
         return tiles, flat

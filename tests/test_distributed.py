@@ -97,12 +97,13 @@ def test_tile_fold_matches_merge_kernel_with_ties():
         r, c = rng.integers(0, shape[0] - h), rng.integers(0, shape[1] - w)
         q = rng.integers(-9000, -8990, size=(h, w)).astype(np.int16)  # many ties
         q[rng.random((h, w)) < 0.2] = _Q_NONE
-        wins.append((pos, "5G", _StationResult(int(r), int(c), q, 0, 1000.0, "fspl")))
+        res = _StationResult(int(r), int(c), q, 0, 1000.0, "fspl")
+        wins.append((pos, "5G", res, int(r + h // 2), int(c + w // 2)))
     thr = -8995
     best = np.full(shape, _Q_NONE, np.int16)
     server = np.full(shape, -1, np.int32)
     count = np.zeros(shape, np.uint16)
-    for pos, _, res in wins:
+    for pos, _, res, _, _ in wins:
         _merge_kernel(res.q, res.r_lo, res.c_lo, pos, thr, best, server, count)
 
     tiles = []
@@ -118,13 +119,17 @@ def test_tile_fold_matches_merge_kernel_with_ties():
     b2 = np.full(shape, _Q_NONE, np.int16)
     s2 = np.full(shape, -1, np.int32)
     n2 = np.zeros(shape, np.uint16)
-    for r0, c0, parts in tiles[::-1]:
+    owners = []
+    for r0, c0, parts, stats in tiles[::-1]:
+        owners += [st[0] for st in stats]
         for _t, (b, s, n) in parts.items():
             _fold_tile(r0, c0, b, s, n, b2, s2, n2)
     np.testing.assert_array_equal(best, b2)
     np.testing.assert_array_equal(server, s2)
     # every window counted twice (once whole, once in the two partials)
     np.testing.assert_array_equal(2 * count.astype(np.int64), n2)
+    # each station reported once per tiling (here: by the full tiles and by the partials)
+    assert sorted(owners) == sorted(2 * list(range(len(wins))))
 
 
 def test_default_path_does_not_import_dask():
