@@ -23,10 +23,17 @@ def test_checksums_match_shipped_files():
     assert expected <= set(checked)
 
 
-def test_corrupted_file_is_reported_by_name(tmp_path):
+@pytest.fixture
+def data_copy(tmp_path):
+    """A private copy of data/ to damage."""
     for p in gdata.data_dir().iterdir():
         if p.is_file():
             shutil.copy(p, tmp_path / p.name)
+    return tmp_path
+
+
+def test_corrupted_file_is_reported_by_name(data_copy):
+    tmp_path = data_copy
     with open(tmp_path / "roads.gpkg", "r+b") as f:
         f.seek(2000)
         f.write(b"\x00garbage\x00")
@@ -37,10 +44,8 @@ def test_corrupted_file_is_reported_by_name(tmp_path):
         gdata.verify_data(tmp_path)
 
 
-def test_loader_refuses_a_corrupted_file(tmp_path, monkeypatch):
-    for p in gdata.data_dir().iterdir():
-        if p.is_file():
-            shutil.copy(p, tmp_path / p.name)
+def test_loader_refuses_a_corrupted_file(data_copy, monkeypatch):
+    tmp_path = data_copy
     with open(tmp_path / "worldpop_2020_1km.tif", "r+b") as f:
         f.seek(500)
         f.write(b"\xff\xfe")
