@@ -62,17 +62,20 @@ def synthetic_terrain(side_km: float, resolution_m: float, seed: int = SEED):
     side_m = side_km * 1000.0
     grid = Grid.from_bounds((x0, y0, x0 + side_m, y0 + side_m), resolution_m)
     rng = np.random.default_rng(seed)
-    z = np.zeros(grid.shape, dtype=np.float64)
+    z = np.zeros(grid.shape, dtype=np.float32)  # float32 throughout: small setup footprint
     for scale_m, weight in ((40_000, 1.0), (10_000, 0.5), (2_500, 0.25), (600, 0.1)):
         cell_m = max(resolution_m, scale_m / 4.0)
         n = (max(2, math.ceil(grid.shape[0] * resolution_m / cell_m)),
              max(2, math.ceil(grid.shape[1] * resolution_m / cell_m)))
-        octave = gaussian_filter(rng.standard_normal(n), 2.0, mode="wrap")
+        octave = gaussian_filter(rng.standard_normal(n), 2.0, mode="wrap").astype(np.float32)
         octave = zoom(octave, (grid.shape[0] / n[0], grid.shape[1] / n[1]), order=1,
                       grid_mode=True, mode="grid-wrap")[: grid.shape[0], : grid.shape[1]]
-        z += weight * octave / (octave.std() or 1.0)
-    z = (z - z.min()) / (z.max() - z.min()) * MAX_ELEV_M
-    return grid, z.astype(np.float32)
+        octave *= np.float32(weight / (float(octave.std()) or 1.0))
+        z += octave
+        del octave
+    z -= z.min()
+    z *= np.float32(MAX_ELEV_M / float(z.max()))
+    return grid, z
 
 
 def synthetic_stations(n: int, grid, seed: int = SEED):
