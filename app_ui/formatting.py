@@ -19,6 +19,7 @@ __all__ = [
     "fmt_km",
     "fmt_dbm",
     "parse_num",
+    "display_table",
 ]
 
 DASH = "–"
@@ -124,3 +125,45 @@ def parse_num(text: str, lang: str = "vi") -> float:
     except ValueError:
         msg = f"'{text}' is not a number."
         raise ValueError(msg) from None
+
+
+def _cell(col: str, value, lang: str) -> str:
+    if isinstance(value, bool):
+        return ("có" if value else "không") if lang == "vi" else ("yes" if value else "no")
+    if not isinstance(value, Real) or isinstance(value, bool):
+        return "" if value is None else str(value)
+    if col.endswith("_vnd"):
+        return fmt_vnd(value, lang)
+    if col.startswith("share_"):
+        return fmt_pct(value, 1, lang)
+    if col in ("lon", "lat"):
+        return fmt_num(value, 5, lang)
+    if col.startswith("people") or col in ("score", "score_people", "elev_mean_m", "elev_m"):
+        return fmt_int(value, lang)
+    if col.startswith("w_"):
+        return fmt_num(value, 2, lang)
+    if col.endswith(("_km", "_km2")):
+        return fmt_num(value, 1, lang)
+    if isinstance(value, float) and not float(value).is_integer():
+        return fmt_num(value, 1, lang)
+    return fmt_int(value, lang) if col not in ("rank", "gap_id", "gaps", "largest_gap_id") else str(int(value))
+
+
+def display_table(df, headers: dict | None = None, lang: str = "vi", labels: dict | None = None):
+    """A table for the screen: numbers in the language's format, headers in its words.
+
+    ``headers`` maps a column to ``(vi, en)``; ``labels`` maps a column to a function turning a
+    value into its label (e.g. terrain classes). Downloads keep the raw numbers; this is only
+    what a person reads.
+    """
+    import pandas as pd
+
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        fn = (labels or {}).get(col)
+        values = df[col].tolist()
+        out[col] = [fn(v) if fn else _cell(col, v, lang) for v in values]
+    if headers:
+        i = 0 if lang == "vi" else 1
+        out = out.rename(columns={c: headers[c][i] for c in out.columns if c in headers})
+    return out.reset_index(drop=True)

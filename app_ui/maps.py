@@ -70,6 +70,7 @@ NO_RESULT_FILL = "#d9d9d9"
 #: RSRP classes relative to the threshold: below, +0–10, +10–20, +20–30, > +30 dB.
 RSRP_COLOURS = ("#d7301f", "#fee08b", "#a6d96a", "#66bd63", "#1a9850")
 RSRP_STEP_DB = 10.0
+NO_SIGNAL_DBM = -999.0  # stands for "nothing reaches" inside the analysed area when drawing
 GAP_COLOUR = "#7a0177"
 PROPOSAL_COLOUR = "#0050b3"
 FIBER_COLOUR = "#e66101"
@@ -141,12 +142,22 @@ def rsrp_bins(threshold_dbm: float) -> list[tuple[float, float, str]]:
     return [(edges[i], edges[i + 1], RSRP_COLOURS[i]) for i in range(len(RSRP_COLOURS))]
 
 
-def rsrp_rgba(rsrp_dbm: np.ndarray, threshold_dbm: float, alpha: int = 170) -> np.ndarray:
-    """RGBA image (uint8, H×W×4) of an RSRP array; NaN (no signal) is transparent."""
+def rsrp_rgba(
+    rsrp_dbm: np.ndarray, threshold_dbm: float, alpha: int = 170, inside: np.ndarray | None = None,
+) -> np.ndarray:
+    """RGBA image (uint8, H×W×4) of an RSRP array.
+
+    Without ``inside``, NaN (no signal) is transparent. With ``inside`` (a boolean mask of
+    the analysed area), cells outside it are transparent and NaN cells inside it take the
+    below-threshold colour: no signal at all is drawn like too weak a signal.
+    """
     out = np.zeros((*rsrp_dbm.shape, 4), dtype=np.uint8)
     valid = np.isfinite(rsrp_dbm)
+    level = np.where(valid, rsrp_dbm, -np.inf)
+    if inside is None:
+        inside = valid
     for low, high, colour in rsrp_bins(threshold_dbm):
-        sel = valid & (rsrp_dbm >= low) & (rsrp_dbm < high)
+        sel = inside & (level >= low) & (level < high)
         rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
         out[sel, :3] = rgb
         out[sel, 3] = alpha
@@ -155,14 +166,20 @@ def rsrp_rgba(rsrp_dbm: np.ndarray, threshold_dbm: float, alpha: int = 170) -> n
 
 def rsrp_overlay(
     rsrp_dbm: np.ndarray, transform, crs, threshold_dbm: float, max_px: int = MAX_OVERLAY_PX,
+    inside: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[list[float]]]:
     """An RSRP raster warped to Web Mercator for a Leaflet image overlay.
 
     Returns the RGBA image and its ``[[south, west], [north, east]]`` bounds; Leaflet
     stretches an image linearly in Web Mercator, so warping to EPSG:3857 first places
-    every pixel where it belongs.
+    every pixel where it belongs. ``inside`` (same shape, bool) limits the drawing to the
+    analysed area (see :func:`rsrp_rgba`).
     """
     src = np.asarray(rsrp_dbm, dtype=np.float32)
+    if inside is not None:
+        # NaN inside → a level below every class edge; outside → NaN (transparent)
+        src = np.where(np.asarray(inside, bool), np.nan_to_num(src, nan=NO_SIGNAL_DBM), np.nan)
+        src = src.astype(np.float32)
     height, width = src.shape
     left, bottom, right, top = array_bounds(height, width, transform)
     dst_transform, dst_w, dst_h = calculate_default_transform(
@@ -204,8 +221,8 @@ class HtmlLegend(MacroElement):
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function() {
                 var div = L.DomUtil.create('div', 'lomsong-legend');
-                div.style.cssText = 'background: rgba(255,255,255,0.92); padding: 6px 8px;'
-                    + ' font: 12px/1.35 sans-serif; border-radius: 4px;'
+                div.style.cssText = 'background: rgba(255,255,255,0.92); padding: 4px 7px;'
+                    + ' font: 11px/1.2 sans-serif; border-radius: 4px;'
                     + ' box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 240px;';
                 div.innerHTML = {{ this.html|tojson }};
                 return div;
@@ -225,10 +242,10 @@ class HtmlLegend(MacroElement):
 
 def _swatch(colour: str, label: str, outline: bool = False) -> str:
     style = (
-        f"border: 3px solid {colour}; background: transparent;" if outline else f"background: {colour};"
+        f"border: 2px solid {colour}; background: transparent;" if outline else f"background: {colour};"
     )
     return (
-        f'<div><span style="display:inline-block;width:14px;height:12px;{style}'
+        f'<div><span style="display:inline-block;width:12px;height:9px;{style}'
         f'margin-right:6px;vertical-align:middle"></span>{html.escape(label)}</div>'
     )
 
@@ -276,6 +293,7 @@ class MapData:
     proposals: gpd.GeoDataFrame | None = None
     fiber_nodes: gpd.GeoDataFrame | None = None
     fiber_routes: gpd.GeoDataFrame | None = None
+    rsrp_image: tuple | None = None  # a ready :func:`rsrp_overlay` result (cached by the caller)
 
 
 def bounds_of(gdf: gpd.GeoDataFrame, pad_deg: float = 0.0) -> list[list[float]]:
@@ -499,6 +517,10 @@ def build_map(
         zoom_start=9, location=[17.0, 106.6],
     )
     m.options["minZoom"], m.options["maxZoom"] = MIN_ZOOM, MAX_ZOOM
+    m.options["zoomSnap"] = 0.25  # fit the province snugly
+    # Leaflet's keyboard handler focuses the map on mousedown; inside the Streamlit iframe
+    # that scrolls the page under the pointer and the click lands elsewhere.
+    m.options["keyboard"] = False
     if basemap:
         folium.TileLayer(
             "OpenStreetMap", name=t("layer_osm", lang), attr="© OpenStreetMap contributors",
@@ -514,8 +536,13 @@ def build_map(
         ).add_to(m)
     if _has(data.communes):
         _communes_layer(data.communes, lang).add_to(m)
-    if data.rsrp_dbm is not None and data.threshold_dbm is not None:
-        img, bounds = rsrp_overlay(data.rsrp_dbm, data.rsrp_transform, data.rsrp_crs, data.threshold_dbm)
+    has_rsrp = data.rsrp_image is not None or (
+        data.rsrp_dbm is not None and data.threshold_dbm is not None
+    )
+    if has_rsrp:
+        img, bounds = data.rsrp_image or rsrp_overlay(
+            data.rsrp_dbm, data.rsrp_transform, data.rsrp_crs, data.threshold_dbm
+        )
         folium.raster_layers.ImageOverlay(
             img, bounds=bounds, name=t("layer_rsrp", lang), opacity=0.75, mercator_project=False,
             interactive=False, zindex=2,
@@ -528,7 +555,7 @@ def build_map(
         _stations_layer(data.stations, lang).add_to(m)
     if _has(data.proposals):
         _proposals_layer(data.proposals, lang).add_to(m)
-    HtmlLegend(legend_html(data.threshold_dbm, lang, data.rsrp_dbm is not None)).add_to(m)
+    HtmlLegend(legend_html(data.threshold_dbm, lang, has_rsrp)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if focus is None:
         for layer in (data.province, data.communes):

@@ -43,6 +43,8 @@ class Results:
     fiber_nodes: gpd.GeoDataFrame | None = None
     fiber_routes: gpd.GeoDataFrame | None = None
     raw: Any = field(default=None, repr=False)
+    overlay_key: tuple | None = None
+    inside: np.ndarray | None = field(default=None, repr=False)  # cells inside the communes
 
 
 def _pipeline():
@@ -206,7 +208,7 @@ def _analysis(settings: state.Settings, siting: bool) -> Results:
         proposals=sit.proposals if sit is not None else None,
         curve=sit.curve if sit is not None else None, rsrp_dbm=rsrp, grid=inputs.grid,
         threshold_dbm=thr, stations=gdf, fiber_nodes=fiber_nodes, fiber_routes=fiber_routes,
-        raw=raw,
+        raw=raw, overlay_key=gkey, inside=inputs.commune_id >= 0,
     )
 
 
@@ -330,9 +332,19 @@ def map_data(res: Results, settings: state.Settings, layers=None):
                 if c in res.communes.columns]
         fig = res.communes.set_index(res.communes["code"].astype(str))[cols]
         com = com.join(fig, on="code")
+    overlay = None
+    if res.rsrp_dbm is not None and res.threshold_dbm is not None and res.grid is not None:
+        from app_ui.maps import rsrp_overlay
+
+        overlay = state.store().get_or_compute(
+            ("overlay", res.overlay_key, res.threshold_dbm),
+            lambda: rsrp_overlay(res.rsrp_dbm, res.grid.transform, res.grid.rasterio_crs,
+                                 res.threshold_dbm, inside=res.inside),
+        )
     return MapData(
         communes=com,
         province=state.province_display(),
+        rsrp_image=overlay,
         rsrp_dbm=res.rsrp_dbm,
         rsrp_transform=getattr(res.grid, "transform", None),
         rsrp_crs=getattr(res.grid, "rasterio_crs", None),
@@ -345,17 +357,13 @@ def map_data(res: Results, settings: state.Settings, layers=None):
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _cached_map(key: tuple, _res: Results, _settings: state.Settings, focus_key: str, lang: str,
-                basemap: bool):
+def result_map(res: Results, settings: state.Settings, focus=None, layers=None):
+    """The folium map of a result.
+
+    Built afresh on every run (streamlit-folium alters a map while sending it, so a map object
+    must not be sent twice); the expensive part, the RSRP image, is kept per result.
+    """
     from app_ui.maps import build_map
 
-    focus = None if focus_key == "" else [[float(v) for v in p.split(",")] for p in focus_key.split(";")]
-    return build_map(map_data(_res, _settings), lang=lang, basemap=basemap, focus=focus)
-
-
-def result_map(res: Results, settings: state.Settings, focus=None, layers=None):
-    """The folium map of a result (built once per result, language, base map and focus)."""
-    focus_key = "" if focus is None else ";".join(",".join(f"{v:.6f}" for v in p) for p in focus)
-    dem_key = getattr(state.active_dem(), "key", "")
-    return _cached_map((res.key, dem_key), res, settings, focus_key, current_lang(), settings.basemap)
+    return build_map(map_data(res, settings), lang=current_lang(), basemap=settings.basemap,
+                     focus=focus)

@@ -153,6 +153,11 @@ def test_rsrp_colours_known_answers():
     assert img[0, 0, 3] == 0  # no signal: transparent
     hexes = ["#" + bytes(img[0, i, :3]).hex() for i in (1, 2, 3)]
     assert hexes == [RSRP_COLOURS[0], RSRP_COLOURS[1], RSRP_COLOURS[4]]
+    inside = np.array([[True, True, False, True]])
+    img = rsrp_rgba(np.array([[np.nan, -120.0, -105.0, -60.0]], dtype=np.float32), -110.0,
+                    inside=inside)
+    assert "#" + bytes(img[0, 0, :3]).hex() == RSRP_COLOURS[0] and img[0, 0, 3] > 0  # nothing reaches
+    assert img[0, 2, 3] == 0  # outside the analysed area: not drawn
 
 
 def test_rsrp_overlay_lands_on_the_grid(small_layers):
@@ -279,7 +284,9 @@ def test_gaps_page_filters_and_downloads(app_env):
     assert at.header[0].value == "Vùng lõm sóng xếp hạng"
     if at.dataframe:
         df = at.dataframe[0].value
-        assert list(df["rank"]) == sorted(df["rank"])
+        ranks = [int(r) for r in df["Hạng"]]
+        assert ranks == sorted(ranks)
+        assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", v) for v in df["Số dân chưa có sóng"])
         labels = [b.label for b in at.get("download_button")]
         assert {"Tải GeoPackage", "Tải GeoJSON", "Tải CSV"} <= set(labels)
         at.number_input(key="gap_min_people").set_value(10**7).run()
@@ -363,7 +370,7 @@ def test_upload_real_liaison_file(app_env):
     _no_exception(at)
     at.multiselect(key="report_status").set_value(["rejected"]).run()
     view = at.dataframe[0].value
-    assert len(view) >= 5 and set(view["status"]) == {"bị loại"}
+    assert len(view) >= 5 and set(view["Kết quả"]) == {"bị loại"}
 
 
 @pytest.mark.parametrize(
@@ -378,5 +385,5 @@ def test_bad_upload_shows_the_report_never_a_traceback(app_env, name, data, expe
     _no_exception(at)
     assert any(expect in e for e in _texts(at.error)), _texts(at.error)
     if name == "none_usable.csv":
-        assert set(at.dataframe[0].value["row"]) == {2, 3}  # the report names both rows
+        assert set(at.dataframe[0].value["Dòng"]) == {2, 3}  # the report names both rows
         assert not any(b.label == "Lưu vào kho" for b in at.button)

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import runner, state
+from app_ui.formatting import display_table
 from app_ui.i18n import TERRAIN_LABELS, current_lang, t, terrain_label
 from app_ui.maps import bounds_of
 from app_ui.pages.map_page import show_map
@@ -40,13 +41,16 @@ def filter_gaps(gaps: gpd.GeoDataFrame, terrain=(), commune: str | None = None,
 
 
 def gap_table(gaps: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
-    """The gap rows as shown (no geometry; terrain in the session's language)."""
+    """The gap rows as shown: no geometry, numbers and words in the session's language."""
+    from analysis.report import BACKHAUL_VI, GAP_HEADERS
+
     cols = [c for c in GAP_COLUMNS if c in gaps.columns]
     cols += [c for c in gaps.columns if c.startswith("score_") or c.startswith("w_")]
     df = pd.DataFrame(gaps[cols]).reset_index(drop=True)
-    if "terrain" in df.columns:
-        df["terrain"] = df["terrain"].astype(str).map(lambda v: terrain_label(v, lang))
-    return df
+    labels = {"terrain": lambda v: terrain_label(str(v), lang)}
+    if lang == "vi":
+        labels["backhaul"] = lambda v: BACKHAUL_VI.get(str(v), str(v))
+    return display_table(df, GAP_HEADERS, lang, labels)
 
 
 def render() -> None:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import runner, state
-from app_ui.formatting import fmt_int, fmt_pct, fmt_vnd
+from app_ui.formatting import display_table, fmt_int, fmt_pct, fmt_vnd
 from app_ui.i18n import TERRAIN_LABELS, current_lang, t, terrain_label
 
 __all__ = ["render", "proposal_table"]
@@ -18,11 +18,15 @@ PROPOSAL_COLUMNS = (
 
 
 def proposal_table(proposals: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The ranked sites as shown: numbers and words in the session's language."""
+    from analysis.report import BACKHAUL_VI, PROPOSAL_HEADERS
+
     cols = [c for c in PROPOSAL_COLUMNS if c in proposals.columns]
     df = pd.DataFrame(proposals[cols]).reset_index(drop=True)
-    if "terrain" in df.columns:
-        df["terrain"] = df["terrain"].astype(str).map(lambda v: terrain_label(v, lang))
-    return df
+    labels = {"terrain": lambda v: terrain_label(str(v), lang)}
+    if lang == "vi":
+        labels["backhaul"] = lambda v: BACKHAUL_VI.get(str(v), str(v))
+    return display_table(df, PROPOSAL_HEADERS, lang, labels)
 
 
 def _controls(lang: str) -> None:

@@ -17,6 +17,11 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "
 #: Coordinate systems a liaison's X/Y columns may be in (None = WGS84 lon/lat, detected).
 CRS_CHOICES = (None, "EPSG:3405", "EPSG:3406", "VN2000-TM3-106.00", "VN2000-TM3-106.15")
 STATUSES = ("kept", "fixed", "rejected")
+#: Report columns as shown (Vietnamese, English).
+REPORT_HEADERS = {
+    "row": ("Dòng", "Row"), "column": ("Cột", "Column"), "value": ("Giá trị", "Value"),
+    "status": ("Kết quả", "Outcome"), "problem": ("Vấn đề", "Problem"),
+}
 
 
 def read_upload(uploaded, crs=None, sheet: str | None = None) -> tuple[object | None, str | None]:
@@ -98,7 +103,9 @@ def _upload_section(lang: str) -> None:
         t("report_filter"), STATUSES, default=list(STATUSES), key="report_status",
         format_func=lambda s: t(f"status_{s}"),
     )
-    st.dataframe(report_view(station_set.report, statuses, lang), hide_index=True,
+    i = 0 if lang == "vi" else 1
+    view = report_view(station_set.report, statuses, lang)
+    st.dataframe(view.rename(columns={k: v[i] for k, v in REPORT_HEADERS.items()}), hide_index=True,
                  width="stretch", height=260)
     st.download_button(
         t("report_download"), report_csv(station_set.report),
