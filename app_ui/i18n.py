@@ -36,6 +36,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Mức RSRP tối thiểu coi là có sóng. Mặc định: 5G −110 dBm, 4G −115 dBm.",
         "Minimum RSRP counted as covered. Defaults: 5G −110 dBm, 4G −115 dBm.",
     ),
+    "threshold_any": (
+        "\"Bất kỳ\": mỗi công nghệ dùng ngưỡng mặc định của nó.",
+        "\"Any\": each technology uses its own default threshold.",
+    ),
+    "set_lost": (
+        "Bộ trạm \"{name}\" không còn trong kho; đang dùng mạng mô phỏng.",
+        "The station set \"{name}\" is no longer in the workspace; using the modelled network.",
+    ),
     "indoor_margin": ("Suy hao trong nhà (dB)", "Indoor margin (dB)"),
     "indoor_margin_help": (
         "Cộng thêm suy hao xuyên tường; 0 = ngoài trời.",
@@ -266,7 +274,7 @@ def current_lang() -> str:
     try:
         import streamlit as st
 
-        lang = st.session_state.get("lang", DEFAULT_LANG)
+        lang = st.session_state.get("lang", DEFAULT_LANG) if st.runtime.exists() else DEFAULT_LANG
     except Exception:  # outside a Streamlit run
         lang = DEFAULT_LANG
     return lang if lang in LANGS else DEFAULT_LANG

@@ -60,8 +60,10 @@ def sidebar(pages: dict) -> str:
         )
         st.number_input(
             t("threshold"), min_value=-140.0, max_value=-60.0, step=1.0, key="threshold_dbm",
-            help=t("threshold_help"),
+            help=t("threshold_help"), disabled=ss.get("tech") == "any",
         )
+        if ss.get("tech") == "any":
+            st.caption(t("threshold_any"))
         st.slider(
             t("indoor_margin"), min_value=0.0, max_value=30.0, step=1.0, key="indoor_margin_db",
             help=t("indoor_margin_help"),
@@ -85,7 +87,7 @@ def banners() -> None:
         modelled = False
     lost = st.session_state.pop("active_set_lost", None)
     if lost:
-        st.warning(f"{lost}: —")
+        st.warning(t("set_lost", name=lost))
     if modelled:
         st.warning("⚠️ " + t("modelled_banner", "vi") + "  \n" + t("modelled_banner", "en"))
         if st.session_state.get("tech") == "any":

@@ -341,6 +341,35 @@ def test_bad_dem_upload_is_a_message(app_env):
     assert any("Không dùng được DEM" in e for e in _texts(at.error))
 
 
+def _geotiff_bytes() -> bytes:
+    """A 0.02° (~2 km) DEM over the province: a ridge rising to the west."""
+    from rasterio.io import MemoryFile
+    from rasterio.transform import from_origin
+
+    west, north, step = 105.4, 18.4, 0.02
+    cols, rows = 120, 120
+    elev = np.tile(np.linspace(1500.0, 0.0, cols, dtype=np.float32), (rows, 1))
+    with MemoryFile() as mem:
+        with mem.open(driver="GTiff", width=cols, height=rows, count=1, dtype="float32",
+                      crs="EPSG:4326", transform=from_origin(west, north, step, step)) as ds:
+            ds.write(elev, 1)
+        return mem.read()
+
+
+def test_good_dem_upload_replaces_the_embedded_one_and_is_kept(app_env):
+    at = _open("about")
+    at.file_uploader(key="dem_upload").upload("dem_test.tif", _geotiff_bytes(), "image/tiff")
+    at.run()
+    _no_exception(at)
+    kept = list((app_env / "ws" / "dem").glob("*dem_test.tif"))
+    assert len(kept) == 1
+    assert at.session_state["dem_path"] == str(kept[0])
+    text = " ".join(_texts(at.markdown))
+    assert "Đang dùng:" in text and "embedded" not in text.split("Đang dùng:")[1][:40]
+    footer = " ".join(_texts(at.caption))
+    assert "embedded 5′ relief" not in footer
+
+
 def test_upload_good_file_report_save_and_use(app_env):
     at = _open("stations")
     at.file_uploader(key="station_upload").upload("tram_bts.csv", GOOD_CSV, "text/csv")
