@@ -118,7 +118,8 @@ def _stage_inputs(settings, dem, progress):
     pipeline = _pipeline()
     key = ("inputs", int(settings.resolution_m), getattr(dem, "key", ""))
     return key, state.store().get_or_compute(
-        key, lambda: pipeline.prepare_inputs(settings.resolution_m, dem, progress=progress)
+        key, lambda: pipeline.prepare_inputs(settings.resolution_m, dem, progress=progress),
+        persist=True,
     )
 
 
@@ -127,7 +128,8 @@ def _stage_coverage(settings, inputs, ikey, station_set, progress):
     cfg = coverage_config(settings)
     key = ("coverage", ikey, state.station_set_key(station_set), repr(cfg))
     return key, state.store().get_or_compute(
-        key, lambda: pipeline.coverage_stage(inputs, station_set, cfg, progress=progress)
+        key, lambda: pipeline.coverage_stage(inputs, station_set, cfg, progress=progress),
+        persist=True,
     )
 
 
@@ -135,7 +137,7 @@ def _stage_gaps(settings, inputs, coverage, ckey):
     pipeline = _pipeline()
     key = ("gaps", ckey, settings.tech)
     return key, state.store().get_or_compute(
-        key, lambda: pipeline.gaps_stage(inputs, coverage, settings.tech)
+        key, lambda: pipeline.gaps_stage(inputs, coverage, settings.tech), persist=True,
     )
 
 
@@ -149,6 +151,7 @@ def _stage_siting(settings, inputs, coverage, gaps_out, gkey, progress):
             inputs, coverage, gaps_out, budget_sites=budget_sites, budget_vnd=settings.budget_vnd,
             focus=focus, progress=progress, exact_check=False,
         ),
+        persist=True,
     )
 
 

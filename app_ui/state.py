@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -305,14 +306,65 @@ def saved_dems() -> list[Path]:
 
 
 # ----------------------------------------------------------------------- results store
-class ResultStore:
-    """A small thread-safe LRU of analysis results, shared by every session."""
+def code_version() -> str:
+    """A fingerprint of the library's source (``geo/``, ``analysis/``): disk caches made by
+    other code are never reused."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    sums = root / "data" / "SHA256SUMS"  # the embedded data the results were made from
+    if sums.exists():
+        h.update(sums.read_bytes())
+    for folder in ("geo", "analysis"):
+        for path in sorted((root / folder).glob("*.py")):
+            stat = path.stat()
+            h.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
 
-    def __init__(self, max_items: int = MAX_RESULTS):
+
+class ResultStore:
+    """A small thread-safe LRU of analysis results, shared by every session.
+
+    With ``disk_dir``, results computed with ``persist=True`` are also pickled there (keyed
+    by the inputs and :func:`code_version`), so a restarted app starts warm. The folder is
+    the user's own workspace; files that cannot be read are ignored and recomputed.
+    """
+
+    def __init__(self, max_items: int = MAX_RESULTS, disk_dir: Path | None = None):
         self.max_items = max_items
+        self.disk_dir = Path(disk_dir) if disk_dir else None
+        self._version = code_version() if disk_dir else ""
         self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
+
+    def _disk_path(self, key: tuple) -> Path | None:
+        if self.disk_dir is None:
+            return None
+        digest = hashlib.sha256(f"{self._version}|{key!r}".encode()).hexdigest()[:32]
+        return self.disk_dir / f"{digest}.pkl"
+
+    def _load(self, key: tuple):
+        path = self._disk_path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except Exception:  # a damaged or foreign cache file: compute again
+            return None
+
+    def _save(self, key: tuple, value) -> None:
+        path = self._disk_path(key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except Exception:  # the cache is an optimisation: never fail a page for it
+            pass
 
     def get(self, key: tuple):
         with self._lock:
@@ -325,7 +377,7 @@ class ResultStore:
         with self._lock:
             return key in self._items
 
-    def get_or_compute(self, key: tuple, compute: Callable[[], Any]):
+    def get_or_compute(self, key: tuple, compute: Callable[[], Any], persist: bool = False):
         hit = self.get(key)
         if hit is not None:
             return hit
@@ -335,7 +387,11 @@ class ResultStore:
             hit = self.get(key)
             if hit is not None:
                 return hit
-            value = compute()
+            value = self._load(key) if persist else None
+            if value is None:
+                value = compute()
+                if persist:
+                    self._save(key, value)
             with self._lock:
                 self._items[key] = value
                 self._items.move_to_end(key)
@@ -350,9 +406,15 @@ class ResultStore:
 
 
 @st.cache_resource(show_spinner=False)
+def _store(disk_dir: str) -> ResultStore:
+    return ResultStore(disk_dir=Path(disk_dir) if disk_dir else None)
+
+
 def store() -> ResultStore:
-    """The process-wide result store."""
-    return ResultStore()
+    """The process-wide result store (disk layer in ``<workspace>/cache`` unless
+    ``LOMSONG_APP_DISK_CACHE=0``)."""
+    use_disk = os.environ.get("LOMSONG_APP_DISK_CACHE", "1").strip() != "0"
+    return _store(str(workspace_path().parent / "cache") if use_disk else "")
 
 
 # ----------------------------------------------------------------------- navigation

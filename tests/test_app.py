@@ -205,6 +205,22 @@ def test_result_store_computes_once_and_evicts_oldest():
     assert ("a",) not in store and store.get(("c",)) == 3
 
 
+def test_result_store_disk_layer_survives_a_restart(tmp_path):
+    from app_ui.state import ResultStore
+
+    first = ResultStore(disk_dir=tmp_path)
+    assert first.get_or_compute(("k", 1), lambda: {"people": 5}, persist=True) == {"people": 5}
+    again = ResultStore(disk_dir=tmp_path)  # a new process: memory empty, disk warm
+
+    def boom():
+        raise AssertionError("recomputed although cached on disk")
+
+    assert again.get_or_compute(("k", 1), boom, persist=True) == {"people": 5}
+    assert again.get_or_compute(("k", 2), lambda: 7) == 7 and len(list(tmp_path.glob("*.pkl"))) == 1
+    next(tmp_path.glob("*.pkl")).write_bytes(b"damaged")
+    assert ResultStore(disk_dir=tmp_path).get_or_compute(("k", 1), lambda: 9, persist=True) == 9
+
+
 # ------------------------------------------------------------------ the app
 def _needs_default_network():
     from geo.data import DataError, default_stations_path
@@ -219,6 +235,7 @@ def _needs_default_network():
 def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("LOMSONG_WORKSPACE", str(tmp_path / "ws" / "lomsong.gpkg"))
     monkeypatch.setenv("LOMSONG_APP_RESOLUTION", "1000")
+    monkeypatch.setenv("LOMSONG_APP_DISK_CACHE", "0")  # one in-memory store for the module
     return tmp_path
 
 
