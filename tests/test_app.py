@@ -433,3 +433,23 @@ def test_bad_upload_shows_the_report_never_a_traceback(app_env, name, data, expe
     if name == "none_usable.csv":
         assert set(at.dataframe[0].value["Dòng"]) == {2, 3}  # the report names both rows
         assert not any(b.label == "Lưu vào kho" for b in at.button)
+
+
+def test_compare_two_station_sets(app_env):
+    _needs_default_network()
+    at = _open("stations")
+    at.file_uploader(key="station_upload").upload("tram_bts.csv", GOOD_CSV, "text/csv")
+    at.run()
+    at.text_input(key="set_name").input("ba trạm").run()
+    at.button(key="save_set").click().run()
+    _no_exception(at)
+    at.selectbox(key="compare_before").set_value("ba trạm").run()
+    at.selectbox(key="compare_after").select_index(0).run()  # the modelled default
+    at.button(key="compare_run").click().run()
+    _no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    newly = int(metrics["Người được phủ thêm"].replace(".", ""))
+    lost = int(metrics["Người mất sóng"].replace(".", ""))
+    assert newly > 100_000 and lost >= 0  # 1,054 modelled stations reach far more than 3
+    before, after = (int(v.replace(".", "")) for v in metrics["Số vùng lõm trước → sau"].split(" → "))
+    assert before >= 0 and after >= 0
