@@ -241,12 +241,18 @@ def _draw(ax, gdf, facecolor="none", edgecolor="#333", linewidth=0.5, alpha=1.0,
                           linewidths=linewidth, alpha=alpha, zorder=zorder)
     ax.add_collection(coll)
     return coll
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
+def _figure(figsize):
+    """A figure outside pyplot: no global backend switch, no state left behind (notebooks
+    that call the report keep their inline plots)."""
+    from matplotlib.figure import Figure
 
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
+
+
+def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -259,17 +265,14 @@ def _simplified(gdf):
 def _province_map(result, communes=None) -> str:
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     communes = communes if communes is not None else _simplified(result.gaps.communes)
     gaps = result.gaps.gaps
     props = result.siting.proposals
-    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    fig, ax = _figure((7.5, 7.5))
     share_unc = (1 - communes["share_covered"].fillna(1.0)).to_numpy()
-    cmap = plt.get_cmap("OrRd")
+    cmap = matplotlib.colormaps["OrRd"]
     _draw(ax, communes, facecolor=cmap(share_unc), edgecolor="#555", linewidth=0.4)
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
+    sm = matplotlib.cm.ScalarMappable(cmap=cmap, norm=matplotlib.colors.Normalize(0, 1))
     fig.colorbar(sm, ax=ax, shrink=0.6, label="share uncovered / tỷ lệ chưa có sóng")
     if len(gaps):
         _draw(ax, gaps, facecolor="none", edgecolor="#b00", linewidth=0.6, zorder=2)
@@ -289,13 +292,9 @@ def _province_map(result, communes=None) -> str:
 
 
 def _curve_plot(result) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     curve = result.siting.curve
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = _figure((6, 3.2))
     ax.plot(curve["sites"], curve["people_new_cum"], marker="o", ms=3, color="#0a0")
     ax.set_xlabel("sites / số trạm")
     ax.set_ylabel("people newly covered / số dân được phủ thêm")
@@ -304,16 +303,12 @@ def _curve_plot(result) -> str:
 
 
 def _commune_map(result, i: int, communes=None) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     communes = communes if communes is not None else result.gaps.communes
     c = communes.iloc[[i]]
     gaps = result.gaps.gaps
     props = result.siting.proposals
-    fig, ax = plt.subplots(figsize=(3.6, 3.6))
+    fig, ax = _figure((3.6, 3.6))
     _draw(ax, c, facecolor="#f4f1e8", edgecolor="#333", linewidth=0.8)
     xmin, ymin, xmax, ymax = c.total_bounds
     if len(gaps):
