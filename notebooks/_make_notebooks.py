@@ -34,6 +34,7 @@ out_dir = "out/notebooks/{stem}"  # this notebook's outputs go here
 '''
 
 SETUP = '''\
+%matplotlib inline
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -355,8 +356,6 @@ from analysis.pipeline import run_analysis, siting_stage, write_outputs
 
 result = run_analysis(stations, tech, resolution_m, budget, inputs=inputs)
 paths = write_outputs(result, out)
-%matplotlib inline
-# (the report writer switches matplotlib to its file-only backend; back to inline figures)
 s = result.summary
 if s.get("warning"):
     print("WARNING:", s["warning"])
