@@ -171,7 +171,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare_run": ("So sánh", "Compare"),
     "compare_newly": ("Người được phủ thêm", "People newly covered"),
     "compare_lost": ("Người mất sóng", "People losing coverage"),
-    "compare_gaps_closed": ("Vùng lõm được xóa (ròng)", "Gaps closed (net)"),
+    "compare_gaps_closed": ("Vùng lõm được xóa (≥ 90% dân có sóng)", "Gaps closed (≥ 90% of people covered)"),
     "compare_gaps_before_after": ("Số vùng lõm trước → sau", "Gaps before → after"),
     "workspace_path": ("Kho dữ liệu: {path}", "Workspace: {path}"),
     "delete_set": ("Xóa bộ trạm", "Delete set"),

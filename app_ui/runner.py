@@ -238,8 +238,9 @@ def _coverage_of(name: str | None, settings: state.Settings):
 def compare(before: str | None, after: str | None, settings: state.Settings) -> dict | None:
     """People newly covered / no longer covered and gaps before → after, for two station sets.
 
-    The figures come from the coverage engine (:meth:`geo.coverage.Coverage.summary`, with
-    the people of the cells the other set leaves uncovered) and the pipeline's gap tables.
+    The figures come from :func:`analysis.compare.compare_coverage` on the two runs' coverage
+    masks and the earlier run's gap labels (a gap is closed when ≥ 90 % of its people are
+    covered afterwards).
     """
     try:
         inputs, cov_a, gaps_a = _coverage_of(before, settings)
@@ -247,24 +248,11 @@ def compare(before: str | None, after: str | None, settings: state.Settings) -> 
     except state.LibraryMissing as exc:
         st.info(t("library_missing", what=str(exc)))
         return None
-    pop = np.where(inputs.commune_id >= 0, np.nan_to_num(inputs.population), 0.0)
-    newly = cov_b.summary(pop * ~gaps_a.covered, settings.tech)["people_covered"]
-    lost = cov_a.summary(pop * ~gaps_b.covered, settings.tech)["people_covered"]
-    n_a, n_b = len(gaps_a.gaps), len(gaps_b.gaps)
-    out = {
-        "people_newly_covered": float(newly),
-        "people_no_longer_covered": float(lost),
-        "gaps_before": n_a,
-        "gaps_after": n_b,
-        "gaps_closed": None,
-    }
-    try:  # a library comparison of gap tables, when the pipeline offers one
-        from analysis.pipeline import gaps_closed  # type: ignore[attr-defined]
+    from analysis.compare import compare_coverage
 
-        out["gaps_closed"] = int(gaps_closed(gaps_a, gaps_b))
-    except ImportError:
-        out["gaps_closed"] = max(0, n_a - n_b)
-    return out
+    pop = np.where(inputs.commune_id >= 0, np.nan_to_num(inputs.population), 0.0)
+    return compare_coverage(pop, gaps_a.covered, gaps_b.covered,
+                            labels_before=gaps_a.result.labels, gaps_after=len(gaps_b.gaps))
 
 
 def outputs(res: Results, settings: state.Settings) -> dict[str, bytes] | None:
