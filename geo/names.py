@@ -106,11 +106,16 @@ def closest_names(query: str, names: Iterable[str], n: int = 5) -> list[str]:
     return [keys[h] for h in hits]
 
 
-def find_commune(query: str | int, communes: pd.DataFrame | None = None) -> pd.Series:
+def find_commune(
+    query: str | int, communes: pd.DataFrame | None = None, include_former: bool = True,
+) -> pd.Series:
     """The one commune row that ``query`` names.
 
     Accepts the 5-digit national code, or the name in any tone-mark style, case, with
-    or without diacritics or the ``Xã``/``Phường``/``Đặc khu`` prefix.
+    or without diacritics, spaces (``Đa Krông`` = ``Đakrông``) or the
+    ``Xã``/``Phường``/``Đặc khu`` prefix. With ``include_former``, the name of a
+    pre-merger unit (e.g. ``Thị trấn Quy Đạt``) finds the commune that absorbed it; the
+    returned row then has ``matched_former`` set to that unit's name.
 
     Raises
     ------
@@ -139,9 +144,25 @@ def find_commune(query: str | int, communes: pd.DataFrame | None = None) -> pd.S
     exact = communes[names.map(normalize_name) == normalize_name(q)]
     if len(exact) == 1:
         return exact.iloc[0]
-    loose = communes[names.map(match_key) == match_key(q)]
-    if len(loose) == 1:
-        return loose.iloc[0]
-    if len(loose) > 1:
-        raise CommuneNotFound(q, loose["name"].tolist(), ambiguous=True)
+    for key in (match_key, _tight_key):
+        loose = communes[names.map(key) == key(q)]
+        if len(loose) == 1:
+            return loose.iloc[0]
+        if len(loose) > 1:
+            raise CommuneNotFound(q, loose["name"].tolist(), ambiguous=True)
+    if include_former and "predecessors" in communes.columns:
+        hits = [(i, former) for i, units in communes["predecessors"].items()
+                for former in (units or []) if _tight_key(former) == _tight_key(q)]
+        if len({i for i, _ in hits}) == 1:
+            row = communes.loc[hits[0][0]].copy()
+            row["matched_former"] = hits[0][1]
+            return row
+        if hits:
+            raise CommuneNotFound(q, [f"{communes.loc[i, 'name']} ({f})" for i, f in hits],
+                                  ambiguous=True)
     raise CommuneNotFound(q, closest_names(q, names))
+
+
+def _tight_key(text: str) -> str:
+    """:func:`match_key` without spaces: ``"Đa Krông"`` = ``"Đakrông"``."""
+    return match_key(text).replace(" ", "")

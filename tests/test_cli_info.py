@@ -50,3 +50,9 @@ def test_unknown_commune_exits_2_with_closest_names():
     assert r.returncode == 2
     assert "Minh Hoá" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_commune_by_former_unit_name(capsys):
+    assert main(["commune", "Thị trấn Quy Đạt"]) == 0
+    out = capsys.readouterr().out
+    assert "former unit Thị trấn Quy Đạt" in out and "Xã Minh Hoá (18901)" in out

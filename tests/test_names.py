@@ -58,3 +58,15 @@ def test_normalisation_is_idempotent(text):
     once = normalize_name(text)
     assert normalize_name(once) == once
     assert to_new_style(to_new_style(text)) == to_new_style(text)
+
+
+def test_spacing_variants(communes):
+    assert find_commune("Xã Đa Krông", communes)["name"] == "Đakrông"
+
+
+def test_former_unit_finds_its_successor(communes):
+    row = find_commune("Thị trấn Quy Đạt", communes)
+    assert row["code"] == "18901" and row["matched_former"] == "Thị trấn Quy Đạt"
+    assert find_commune("quy dat", communes)["code"] == "18901"
+    with pytest.raises(CommuneNotFound):
+        find_commune("Quy Đạt", communes, include_former=False)

@@ -116,6 +116,8 @@ def commune_dict(name: str, dem=None) -> dict:
         "admin_centre": row["admin_centre"],
         "geometry_repaired": bool(row["geometry_repaired"]),
     })
+    if isinstance(row.get("matched_former"), str):
+        rec["matched_former"] = row["matched_former"]
     return rec
 
 
@@ -164,7 +166,11 @@ def _commune(args) -> int:
         json.dump(d, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
-    lines = [
+    lines = []
+    if "matched_former" in d:
+        lines.append(f"'{args.name}' is the former unit {d['matched_former']}, merged on "
+                     f"1 July 2025 into:")
+    lines += [
         f"{d['full_name']} ({d['code']}) — {d['kind']}, {d['terrain']}",
         f"  legal area {d['area_km2']:g} km² (drawn {d['area_km2_drawn']:.1f} km²)",
         f"  legal population {_fmt_int(d['population_legal'])}; "
