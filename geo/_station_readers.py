@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import json
 import os
@@ -738,6 +739,8 @@ def _read_kml(data: bytes) -> RawTable:
                 point = _kml_point(coords)
             elif tag in ("LineString", "Polygon", "LinearRing") and other is None:
                 other = tag
+        for key, value in _description_fields(rec.get("description")).items():
+            rec.setdefault(key, value)  # ExtendedData wins over the popup table
         for k in rec:
             columns.setdefault(k, None)
         records.append(rec)
@@ -745,6 +748,30 @@ def _read_kml(data: bytes) -> RawTable:
     cols = list(columns)
     rows = [(i + 1, [r.get(c) for c in cols]) for i, r in enumerate(records)]
     return RawTable("kml", cols, rows, geometry=geoms, crs=CRS.from_epsg(4326), header_row=0)
+
+
+_TABLE_ROW = re.compile(
+    r"<tr[^>]*>\s*<t[dh][^>]*>(.*?)</t[dh]>\s*<t[dh][^>]*>(.*?)</t[dh]>\s*</tr>",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _description_fields(description) -> dict[str, str]:
+    """Key/value rows of an HTML popup table in a KML description.
+
+    ArcGIS, Google My Maps and many GIS exports write a placemark's attributes as a
+    two-column ``<table>`` in ``<description>`` instead of ExtendedData.
+    """
+    if not description or "<t" not in str(description).lower():
+        return {}
+    out: dict[str, str] = {}
+    for key, value in _TABLE_ROW.findall(str(description)):
+        k = html.unescape(_TAG.sub("", key)).strip()
+        v = html.unescape(_TAG.sub("", value)).strip()
+        if k and k.lower() not in ("name", "description") and k not in out:
+            out[k] = v
+    return out
 
 
 def _kml_point(text) -> tuple[float, float] | str:

@@ -629,6 +629,8 @@ def validate_table(
             if _blank(vo):
                 r.add("no_operator", co or "operator", "")
             vid, cid = cell("station_id")
+            if _blank(vid) and table.kind in ("kml", "kmz") and "name" in table.columns:
+                vid = cells[table.columns.index("name")]  # the placemark's own <name>
             if _blank(vid):
                 r.rec["station_id"] = f"row{rn}"
                 r.add("no_id", cid or "station_id", "", fixed=f"row{rn}")
