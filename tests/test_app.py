@@ -455,3 +455,15 @@ def test_compare_two_station_sets(app_env):
     assert before >= 0 and after >= 0
     closed = int(metrics["Vùng lõm được xóa (≥ 90% dân có sóng)"].replace(".", ""))
     assert 0 < closed <= before  # 3 stations leave gaps that the modelled network mostly closes
+
+
+def test_curve_axis_numbers_follow_the_language():
+    import pandas as pd
+
+    from app_ui.pages.proposals import _curve_chart
+
+    curve = pd.DataFrame({"sites": [0, 1, 2], "people": [1000.0, 250_000.0, 1_234_567.0]})
+    vi = _curve_chart(curve, "sites", "people", "vi").to_dict()
+    en = _curve_chart(curve, "sites", "people", "en").to_dict()
+    assert "/,/g, '.'" in vi["encoding"]["y"]["axis"]["labelExpr"]  # 1.234.567
+    assert en["encoding"]["y"]["axis"]["format"] == ",d"  # 1,234,567

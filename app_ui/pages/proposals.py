@@ -68,7 +68,8 @@ def render() -> None:
         if res.curve is not None and len(res.curve):
             st.subheader(t("curve_title"))
             curve = res.curve.rename(columns={"sites": t("curve_x"), "people_covered": t("curve_y")})
-            st.line_chart(curve, x=t("curve_x"), y=t("curve_y"), height=260)
+            st.altair_chart(_curve_chart(curve, t("curve_x"), t("curve_y"), lang),
+                            width="stretch")
         st.dataframe(proposal_table(props, lang), hide_index=True, width="stretch", height=320)
         if "share_covered_after" in props.columns:
             st.caption(f"{t('share_covered')}: {fmt_pct(s.get('share_covered'), 1, lang)} → "
@@ -98,3 +99,18 @@ def render() -> None:
     from app_ui.pages.map_page import show_map
 
     show_map(res, settings, key="proposals_map", height=480)
+
+
+def _curve_chart(curve, x: str, y: str, lang: str):
+    """People covered vs number of sites; Vietnamese axis numbers (1.234.567) in Vietnamese."""
+    import altair as alt
+
+    label = "replace(format(datum.value, ',d'), /,/g, '.')" if lang == "vi" else None
+    y_axis = alt.Axis(labelExpr=label) if label else alt.Axis(format=",d")
+    return (
+        alt.Chart(curve)
+        .mark_line(point=True)
+        .encode(x=alt.X(f"{x}:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+                y=alt.Y(f"{y}:Q", axis=y_axis))
+        .properties(height=260)
+    )
