@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI machines are small and shared: no per-example deadlines, and the same examples every
+# run (a failure found once is found again). HYPOTHESIS_PROFILE=dev searches afresh.
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Deterministic GeoPackage timestamps for byte-identical outputs.
 os.environ.setdefault("OGR_CURRENT_DATE", "2026-11-23T00:00:00Z")
