@@ -34,6 +34,10 @@ def register(subparsers) -> None:
     src.add_argument("--stations", metavar="FILE", help="station list (CSV/XLSX/GeoJSON/…)")
     src.add_argument("--default", action="store_true",
                      help="the embedded MODELLED reference network (527 sites, 5G + 4G)")
+    p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, "
+                                 "VN2000-TM3-106.15)")
+    p.add_argument("--sheet", help="worksheet of an Excel station file (default: the first "
+                                   "with a header row)")
     p.add_argument("--tech", choices=sorted(_TECH_CHOICES), default="any",
                    help="technology to compute and summarise (default any = all in the list)")
     p.add_argument("--resolution", type=float, default=100.0, metavar="M",
@@ -63,7 +67,7 @@ def _load_stations(args):
 
         msg = f"Station file {path} does not exist."
         raise UserError(msg)
-    return st.read_stations(path)
+    return st.read_stations(path, crs=args.crs, sheet=args.sheet)
 
 
 def run(args) -> int:

@@ -58,6 +58,8 @@ def register(subparsers) -> None:
     src.add_argument("--default", action="store_true",
                      help="the embedded MODELLED reference network (results are indicative)")
     p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, VN2000-TM3-106.15)")
+    p.add_argument("--sheet", help="worksheet of an Excel station file (default: the first with a "
+                                   "header row)")
     p.add_argument("--tech", default="5g", choices=("5g", "4g", "any"),
                    help="technology whose gaps are analysed (default 5g)")
     p.add_argument("--resolution", type=float, default=100.0, metavar="M",
@@ -168,7 +170,7 @@ def run_command(args) -> int:
     else:
         from geo.stations import read_stations
 
-        stations = read_stations(args.stations, crs=args.crs)
+        stations = read_stations(args.stations, crs=args.crs, sheet=args.sheet)
         if hasattr(stations, "usable") and not stations.usable:
             msg = (f"No usable station in {args.stations}; run `lomsong stations validate "
                    f"{args.stations}` to see why each row was rejected.")
