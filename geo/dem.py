@@ -37,7 +37,6 @@ from rasterio.errors import RasterioError
 from rasterio.io import MemoryFile
 from rasterio.merge import merge
 from rasterio.vrt import WarpedVRT
-from rasterio.warp import reproject
 
 __all__ = [
     "COARSE_RESOLUTION_M",
@@ -217,18 +216,8 @@ class Dem:
         hit = self._grid_cache.get(cache_key)
         if hit is not None:
             return hit
-        out = np.full(grid.shape, np.nan, dtype=np.float32)
-        reproject(
-            source=self.elevation_m,
-            destination=out,
-            src_transform=self.transform,
-            src_crs=self.crs,
-            src_nodata=np.nan,
-            dst_transform=grid.transform,
-            dst_crs=grid.rasterio_crs,
-            dst_nodata=np.nan,
-            resampling=Resampling.bilinear,
-        )
+        out = grid.reproject_array(self.elevation_m, self.transform, self.crs, np.nan,
+                                   resampling=Resampling.bilinear, dtype="float32")
         if fill_value is not None:
             out[np.isnan(out)] = fill_value
         out.setflags(write=False)
