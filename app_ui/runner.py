@@ -75,6 +75,13 @@ class _Progress:
         frac = (self.i + min(1.0, done / total)) / max(1, len(self.stages))
         self.bar.progress(min(1.0, frac), text=f"{t(self.stages[self.i])} {done}/{total}")
 
+    def pipeline(self, stage: str, done: int, total: int) -> None:
+        """The pipeline's ``progress(stage, done, total)`` callback."""
+        key = _STAGE_TEXT.get(stage, "stage_inputs")
+        if key in self.stages and (self.bar is None or self.stages.index(key) != self.i):
+            self.stage(key)
+        self.callback(done, total)
+
     def done(self) -> None:
         if self.bar is not None:
             self.bar.empty()
@@ -161,20 +168,11 @@ def _analysis(settings: state.Settings, siting: bool) -> Results:
     dem = state.active_dem()
     stages = ["stage_inputs", "stage_coverage", "stage_gaps"] + (["stage_siting"] if siting else [])
     bar = _Progress(stages)
-
-    def progress(stage: str, done: int, total: int) -> None:
-        key = _STAGE_TEXT.get(stage, "stage_inputs")
-        if key in stages and (bar.bar is None or stages.index(key) != bar.i):
-            bar.stage(key)
-        bar.callback(done, total)
-
     try:
-        ikey, inputs = _stage_inputs(settings, dem, progress)
-        ckey, coverage = _stage_coverage(settings, inputs, ikey, station_set, progress)
-        gkey, gaps_out = _stage_gaps(settings, inputs, coverage, ckey)
+        inputs, coverage, gkey, gaps_out = _through_gaps(settings, station_set, dem, bar)
         skey, sit = (None, None)
         if siting:
-            skey, sit = _stage_siting(settings, inputs, coverage, gaps_out, gkey, progress)
+            skey, sit = _stage_siting(settings, inputs, coverage, gaps_out, gkey, bar.pipeline)
     finally:
         bar.done()
     gdf = station_set.stations
@@ -219,20 +217,19 @@ def _coverage_of(name: str | None, settings: state.Settings):
     station_set = state.load_station_set(name)
     dem = state.active_dem()
     bar = _Progress(["stage_inputs", "stage_coverage", "stage_gaps"])
-
-    def progress(stage: str, done: int, total: int) -> None:
-        key = _STAGE_TEXT.get(stage, "stage_inputs")
-        if key in bar.stages and (bar.bar is None or bar.stages.index(key) != bar.i):
-            bar.stage(key)
-        bar.callback(done, total)
-
     try:
-        ikey, inputs = _stage_inputs(settings, dem, progress)
-        ckey, coverage = _stage_coverage(settings, inputs, ikey, station_set, progress)
-        gkey, gaps_out = _stage_gaps(settings, inputs, coverage, ckey)
+        inputs, coverage, _, gaps_out = _through_gaps(settings, station_set, dem, bar)
     finally:
         bar.done()
     return inputs, coverage, gaps_out
+
+
+def _through_gaps(settings: state.Settings, station_set, dem, bar: _Progress):
+    """Inputs, coverage and gaps stages (each cached); returns the gaps stage's key too."""
+    ikey, inputs = _stage_inputs(settings, dem, bar.pipeline)
+    ckey, coverage = _stage_coverage(settings, inputs, ikey, station_set, bar.pipeline)
+    gkey, gaps_out = _stage_gaps(settings, inputs, coverage, ckey)
+    return inputs, coverage, gkey, gaps_out
 
 
 def compare(before: str | None, after: str | None, settings: state.Settings) -> dict | None:

@@ -49,6 +49,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         ("geo.names", "CommuneNotFound"),
         ("geo.stations", "StationFileError"),
         ("geo.dem", "DemError"),
+        ("geo.workspace", "WorkspaceError"),
+        ("geo.coverage", "CoverageError"),
+        ("analysis.config", "ConfigError"),
     ):
         try:
             types.append(getattr(importlib.import_module(mod), attr))

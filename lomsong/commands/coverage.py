@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lomsong.commands.dem import add_dem_arguments, dem_from_args
+
 __all__ = ["register", "run"]
 
 _TECH_CHOICES = {"5g": ("5G",), "4g": ("4G",), "3g": ("3G",), "2g": ("2G",), "any": None}
@@ -44,10 +46,9 @@ def register(subparsers) -> None:
                    help="grid cell size in metres, 30–1000 (default 100)")
     p.add_argument("--terrain", choices=("on", "off"), default="on",
                    help="off = flat-earth baseline: no line of sight, no diffraction")
-    p.add_argument("--dem", metavar="PATH", default=None,
-                   help="DEM file (GeoTIFF, SRTM .hgt/.zip, …); default the embedded coarse relief")
     p.add_argument("--indoor-margin", type=float, default=0.0, metavar="DB",
                    help="extra dB required for 'covered' (building penetration)")
+    add_dem_arguments(p)
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="on-disk per-station cache (speeds up re-runs)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: CPU count)")
@@ -71,8 +72,8 @@ def _load_stations(args):
 
 
 def run(args) -> int:
-    from geo.coverage import CoverageConfig, CoverageError, analysis_grid, compute
-    from geo.dem import load_dem
+    from geo.coverage import CoverageConfig, analysis_grid, compute
+    from geo.data import load_province
     from lomsong.cli import UserError
 
     t0 = time.perf_counter()
@@ -81,15 +82,12 @@ def run(args) -> int:
     if len(gdf) == 0:
         msg = "The station list has no usable station."
         raise UserError(msg)
-    try:
-        config = CoverageConfig(terrain=args.terrain == "on",
-                                indoor_margin_db=float(args.indoor_margin),
-                                technologies=_TECH_CHOICES[args.tech],
-                                cache_dir=args.cache_dir, workers=args.workers)
-    except CoverageError as exc:
-        raise UserError(str(exc)) from None
+    config = CoverageConfig(terrain=args.terrain == "on",
+                            indoor_margin_db=float(args.indoor_margin),
+                            technologies=_TECH_CHOICES[args.tech],
+                            cache_dir=args.cache_dir, workers=args.workers)
     grid = analysis_grid(args.resolution)
-    dem = load_dem(args.dem) if args.terrain == "on" else None
+    dem = dem_from_args(args, grid, area=load_province()) if args.terrain == "on" else None
 
     from geo.data import load_communes
     from geo.population import population_on_grid
@@ -114,8 +112,6 @@ def run(args) -> int:
     try:
         cov = compute(gdf, grid, dem, config, population=population, communes=communes,
                       progress=progress)
-    except CoverageError as exc:
-        raise UserError(str(exc)) from None
     finally:
         if bar is not None:
             bar.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from lomsong.commands.dem import add_dem_arguments, dem_from_args
+
 __all__ = ["register", "info_dict", "commune_dict"]
 
 PROVENANCE_LINES = (
@@ -21,23 +23,32 @@ PROVENANCE_LINES = (
 def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="summary of the embedded Quảng Trị data")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--dem", help="DEM file for terrain classes (default: embedded 5′ relief)")
+    add_dem_arguments(p)
     p.add_argument("--verify", action="store_true", help="check data/SHA256SUMS first")
     p.set_defaults(func=_info)
 
     c = subparsers.add_parser("commune", help="facts about one commune (name or 5-digit code)")
     c.add_argument("name", help='e.g. "Minh Hóa", "minh hoa", "Xã Minh Hoá" or 18901')
     c.add_argument("--json", action="store_true")
-    c.add_argument("--dem", help="DEM file for the terrain class")
+    add_dem_arguments(c)
     c.set_defaults(func=_commune)
 
 
-def _load_dem(path):
-    if not path:
+def _load_dem(args):
+    """The DEM given with ``--dem`` (checked to cover the province), or None for the embedded one."""
+    if not args.dem:
         return None
-    from geo.dem import load_dem
+    from geo.data import load_province
 
-    return load_dem(path)
+    return dem_from_args(args, area=load_province(), grid=_terrain_grid())
+
+
+def _terrain_grid():
+    from geo.data import load_province
+    from geo.grid import Grid
+    from geo.landform import LandformConfig
+
+    return Grid.for_geometry(load_province(), LandformConfig().sample_resolution_m)
 
 
 def _dem_description(dem) -> dict:
@@ -130,7 +141,7 @@ def _info(args) -> int:
         from geo.data import verify_data
 
         verify_data()
-    d = info_dict(_load_dem(args.dem))
+    d = info_dict(_load_dem(args))
     if args.json:
         json.dump(d, sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -161,7 +172,7 @@ def _info(args) -> int:
 
 
 def _commune(args) -> int:
-    d = commune_dict(args.name, _load_dem(args.dem))
+    d = commune_dict(args.name, _load_dem(args))
     if args.json:
         json.dump(d, sys.stdout, ensure_ascii=False, indent=1)
         print()

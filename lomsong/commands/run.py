@@ -131,17 +131,14 @@ def _read_points(path: str):
 def run_command(args) -> int:
     from tqdm import tqdm
 
-    from analysis.config import ConfigError, normalize_tech, parse_focus
+    from analysis.config import normalize_tech, parse_focus
     from analysis.pipeline import run_analysis, write_outputs
     from geo.coverage import CoverageConfig
     from lomsong.cli import UserError
     from lomsong.commands.dem import dem_from_args
 
-    try:
-        tech = normalize_tech(args.tech)
-        focus = parse_focus(args.focus)
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
+    tech = normalize_tech(args.tech)
+    focus = parse_focus(args.focus)
     if args.budget is not None and args.budget < 0:
         msg = f"--budget must be ≥ 0 sites, got {args.budget}."
         raise UserError(msg)
@@ -175,7 +172,12 @@ def run_command(args) -> int:
             msg = (f"No usable station in {args.stations}; run `lomsong stations validate "
                    f"{args.stations}` to see why each row was rejected.")
             raise UserError(msg)
-    dem = dem_from_args(args, check=False) if getattr(args, "dem", None) else None
+    dem = None
+    if getattr(args, "dem", None):
+        from geo.coverage import analysis_grid
+        from geo.data import load_province
+
+        dem = dem_from_args(args, analysis_grid(args.resolution), area=load_province())
     cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin)
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,

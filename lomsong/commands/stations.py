@@ -85,12 +85,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _user_error(exc: Exception):
-    from lomsong.cli import UserError
-
-    return UserError(str(exc))
-
-
 def _print_report(st, lang: str = "en", out=None) -> None:
     out = out or sys.stdout
     s = st.summary()
@@ -135,17 +129,12 @@ def _workspace(args):
 
 
 def _import(args) -> int:
-    from geo.workspace import WorkspaceError
-
     st = _read(args)
     if not st.usable:
         _print_report(st, out=sys.stderr)
         print("lomsong: error: no usable station in the file; nothing saved.", file=sys.stderr)
         return 2
-    try:
-        meta = _workspace(args).save(st, args.name, replace=args.replace)
-    except WorkspaceError as exc:
-        raise _user_error(exc) from exc
+    meta = _workspace(args).save(st, args.name, replace=args.replace)
     if args.json:
         print(json.dumps(meta, ensure_ascii=False, indent=1))
     else:
@@ -155,12 +144,7 @@ def _import(args) -> int:
 
 
 def _list(args) -> int:
-    from geo.workspace import WorkspaceError
-
-    try:
-        df = _workspace(args).list_sets()
-    except WorkspaceError as exc:
-        raise _user_error(exc) from exc
+    df = _workspace(args).list_sets()
     if args.json:
         print(json.dumps(df.to_dict("records"), ensure_ascii=False, indent=1, default=str))
         return 0
@@ -175,42 +159,25 @@ def _list(args) -> int:
 
 
 def _export(args) -> int:
-    from geo.workspace import WorkspaceError
-
-    try:
-        path = _workspace(args).export(args.name, args.file)
-    except WorkspaceError as exc:
-        raise _user_error(exc) from exc
+    path = _workspace(args).export(args.name, args.file)
     print(f"Exported {args.name!r} to {path}")
     return 0
 
 
 def _rename(args) -> int:
-    from geo.workspace import WorkspaceError
-
-    try:
-        _workspace(args).rename(args.old, args.new)
-    except WorkspaceError as exc:
-        raise _user_error(exc) from exc
+    _workspace(args).rename(args.old, args.new)
     print(f"Renamed {args.old!r} to {args.new!r}")
     return 0
 
 
 def _delete(args) -> int:
-    from geo.workspace import WorkspaceError
-
-    try:
-        _workspace(args).delete(args.name)
-    except WorkspaceError as exc:
-        raise _user_error(exc) from exc
+    _workspace(args).delete(args.name)
     print(f"Deleted {args.name!r}")
     return 0
 
 
 def _opencellid(args) -> int:
     from geo.opencellid import read_opencellid
-    from geo.workspace import WorkspaceError
-
     st = read_opencellid(args.token, args.mcc, cache=args.cache, base_url=args.url,
                          refresh=args.refresh, margin_km=args.margin_km,
                          merge_cells=not args.no_merge, progress=sys.stderr.isatty())
@@ -219,10 +186,7 @@ def _opencellid(args) -> int:
     else:
         _print_report(st)
     if args.name and st.usable:
-        try:
-            _workspace(args).save(st, args.name, replace=True)
-        except WorkspaceError as exc:
-            raise _user_error(exc) from exc
+        _workspace(args).save(st, args.name, replace=True)
         if not args.json:
             print(f"Saved as {args.name!r}.")
     return 0 if st.usable else 2
