@@ -35,6 +35,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from analysis.config import CostConfig, SiteSpec, SitingConfig
+from geo.diffraction import EARTH_RADIUS_M, K_FACTOR
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -52,8 +53,6 @@ __all__ = [
     "proposals_table",
 ]
 
-EARTH_RADIUS_M = 6_371_000.0
-K_FACTOR = 4.0 / 3.0
 M_PER_KM = 1000.0
 FIBER_NODE_HEIGHT_M = 30.0  # mast at a fibered commune-centre site (a standard macro mast)
 

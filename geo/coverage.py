@@ -87,6 +87,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from geo.dem import COARSE_RESOLUTION_M
 from geo.diffraction import (
     K_FACTOR,
     KNIFE_EDGE_V_MIN,
@@ -114,7 +115,6 @@ __all__ = [
 REACH_MARGIN_DB = 10.0  # a station's window ends where flat-ground RSRP < threshold − this
 MAX_RADIUS_M = 40_000.0  # hard cap of a station's window
 GRID_MARGIN_M = 1_000.0  # analysis grid = province bounds + this on every side
-COARSE_DEM_M = 250.0  # DEMs coarser than this only resolve terrain shadows at their scale
 _TABLE_STEPS_PER_CELL = 8  # path-loss / gain tables: this many samples per cell size
 _AZ_STEPS_PER_DEG = 2  # antenna-pattern table: 0.5° azimuth columns
 _EL_STEPS_PER_DEG = 10  # … and 0.1° elevation rows
@@ -487,12 +487,20 @@ def _window(row: int, col: int, reach_m: float, grid: Grid) -> tuple[int, int, i
     return max(0, row - rad), min(h, row + rad + 1), max(0, col - rad), min(w, col + rad + 1)
 
 
+@lru_cache(maxsize=2)
+def _flat_ground(shape: tuple[int, int]) -> np.ndarray:
+    """Zero elevation over a whole grid, allocated once per grid (not once per site)."""
+    z = np.zeros(shape, dtype=np.float32)
+    z.setflags(write=False)
+    return z
+
+
 def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
                 elevation: np.ndarray | None, config: CoverageConfig):
     """Sweep once per antenna position; ``v`` at λ = 1 m (v ∝ λ^−1/2, scaled per band)."""
     r_lo, r_hi, c_lo, c_hi = _window(row, col, reach_m, grid)
     if elevation is None:
-        elevation = np.zeros(grid.shape, dtype=np.float32)
+        elevation = _flat_ground(grid.shape)
     v1 = sweep_window(elevation, grid.resolution_m, row, col, height_m, config.ue_height_m,
                       reach_m, window=(slice(r_lo, r_hi), slice(c_lo, c_hi)),
                       wavelength_m=1.0, k_factor=config.k_factor,
@@ -892,10 +900,9 @@ def _resolve_dem(dem, grid: Grid) -> tuple[np.ndarray | None, dict[str, Any]]:
         raise CoverageError(msg)
     arr = np.ascontiguousarray(dem.on_grid(grid, fill_value=0.0), dtype=np.float32)
     res = float(dem.resolution_m)
-    warning = None
-    if res > COARSE_DEM_M:
-        warning = getattr(dem, "warning", None) or (
-            f"coarse DEM: terrain shadows only resolved at ~{res / 1000:.0f} km")
+    warning = dem.warning if hasattr(dem, "warning") else (
+        f"coarse DEM: terrain shadows only resolved at ~{res / 1000:.0f} km"
+        if res > COARSE_RESOLUTION_M else None)
     describe = dem.describe() if hasattr(dem, "describe") else str(getattr(dem, "source", "DEM"))
     return arr, {"dem": describe, "dem_resolution_m": res, "dem_key": str(dem.key),
                  "dem_warning": warning}
@@ -958,8 +965,8 @@ def compute(
     techs_all = gdf["technology"].astype(str).str.upper().to_numpy()
     wanted = set(config.technologies) if config.technologies else set(techs_all) & set(TECHNOLOGIES)
     models = _station_models(gdf, config, communes)
-    xs, ys = (np.asarray(a, dtype=float) for a in grid.from_lonlat(
-        *(gdf.geometry.to_crs("EPSG:4326").x.to_numpy(), gdf.geometry.to_crs("EPSG:4326").y.to_numpy())))
+    projected = gdf.geometry.to_crs(grid.crs)
+    xs, ys = projected.x.to_numpy(dtype=float), projected.y.to_numpy(dtype=float)
     rows, cols = grid.rowcol(xs, ys)
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
 

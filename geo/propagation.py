@@ -23,12 +23,8 @@ With ``return_extrapolated=True`` the function also returns a boolean mask, True
 any input of that element lay outside the model's validity range, so the engine can
 count those cells.
 
-Numba
------
-Scalar ``@numba.njit`` versions of every model, with the same extrapolation policy and
-no range checks, live in :mod:`geo._pathloss_kernels` (``fspl_db``, ``rma_db``,
-``uma_db``, ``hata_db``, dispatcher ``path_loss_scalar_db``) for use inside other jitted
-loops.
+The coverage engine does not call these per cell: it tabulates :func:`path_loss_db` along
+each station's radius once and interpolates inside its numba kernel.
 """
 
 from __future__ import annotations
@@ -43,7 +39,6 @@ __all__ = [
     "free_space_loss_db",
     "path_loss_db",
     "los_probability",
-    "model_code",
     "itm_point_to_point_loss_db",
 ]
 
@@ -92,15 +87,6 @@ VALIDITY: dict[str, dict[str, tuple[float, float]]] = {
         "h_ut_m": (1.0, 10.0),
     },
 }
-
-
-def model_code(model: str) -> int:
-    """Integer code of a model name for the numba kernels (0 fspl, 1 RMa, 2 UMa, 3 Hata)."""
-    try:
-        return MODELS.index(model)
-    except ValueError:
-        msg = f"Unknown path-loss model {model!r}; expected one of {', '.join(MODELS)}."
-        raise ValueError(msg) from None
 
 
 def _scalar_out(x: np.ndarray):

@@ -275,26 +275,6 @@ def test_non_strict_always_finite_and_above_free_space(model, d, f, hbs, hut, lo
     assert loss >= free_space_loss_db(max(math.hypot(d, hbs - hut), 1.0), f) - 1e-9
 
 
-# ----------------------------------------------------------------------------- numba kernels
-@settings(max_examples=300, deadline=None)
-@given(
-    st.sampled_from(MODELS),
-    st.floats(0.0, 60_000.0),
-    st.floats(150.0, 7125.0),
-    st.floats(1.0, 200.0),
-    st.floats(1.0, 25.0),
-    st.booleans(),
-    st.sampled_from(["urban", "metropolitan", "suburban", "rural"]),
-)
-def test_numba_kernels_match_numpy(model, d, f, hbs, hut, los, env):
-    from geo._pathloss_kernels import HATA_ENV_CODES, path_loss_scalar_db
-    from geo.propagation import model_code
-
-    expected = path_loss_db(model, d, f, hbs, hut, los=los, strict=False, environment=env)
-    got = path_loss_scalar_db(model_code(model), d, f, hbs, hut, los, HATA_ENV_CODES[env])
-    assert got == pytest.approx(expected, abs=1e-9)
-
-
 def test_los_probability_known_answers():
     # TR 38.901 Table 7.4.2-1
     from geo.propagation import los_probability
