@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.workspace import FORMULA_PREFIXES, sanitize_cell
+
 __all__ = [
     "FORMULA_PREFIXES",
     "sanitize_text",
@@ -36,7 +38,6 @@ __all__ = [
     "COMMUNE_HEADERS",
 ]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FIXED_CREATED = dt.datetime(2025, 7, 1, 0, 0, 0)  # workbook property, fixed for reproducibility
 MAX_COMMUNE_MAPS = 12
 MAX_TABLE_ROWS = 50
@@ -112,9 +113,8 @@ PERCENT_COLUMNS = {"share_covered", "share_covered_after"}
 
 # ------------------------------------------------------------------------------ formatting
 def sanitize_text(value) -> str:
-    """Text safe for a spreadsheet cell: a leading ``= + - @``, tab or CR gets an apostrophe."""
-    s = "" if value is None else str(value)
-    return "'" + s if s.startswith(FORMULA_PREFIXES) else s
+    """Text safe for a spreadsheet cell (:func:`geo.workspace.sanitize_cell` on ``str(value)``)."""
+    return sanitize_cell("" if value is None else str(value))
 
 
 def fmt_number(value, decimals: int = 0, lang: str = "vi") -> str:

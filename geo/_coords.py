@@ -24,6 +24,8 @@ from functools import lru_cache
 import numpy as np
 from pyproj import CRS, Transformer
 
+from geo.names import strip_diacritics
+
 __all__ = [
     "CoordError",
     "VN2000_TOWGS84",
@@ -70,9 +72,7 @@ def _tm3_crs(central_meridian_deg: float) -> CRS:
 
 
 def _squash(text: str) -> str:
-    t = unicodedata.normalize("NFD", str(text)).lower()
-    t = "".join(c for c in t if not unicodedata.combining(c)).replace("đ", "d")
-    return re.sub(r"[^a-z0-9]", "", t)
+    return re.sub(r"[^a-z0-9]", "", strip_diacritics(str(text)).lower())
 
 
 @lru_cache(maxsize=32)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from pyproj import CRS
 
+from geo.names import strip_diacritics
+
 __all__ = [
     "StationFileError",
     "RawTable",
@@ -106,9 +108,7 @@ class RawTable:
 
 def squash_header(text) -> str:
     """Header text without case, accents, units in brackets, spaces or punctuation."""
-    t = unicodedata.normalize("NFD", str(text)).lower()
-    t = "".join(c for c in t if not unicodedata.combining(c)).replace("đ", "d")
-    t = re.sub(r"[\(\[].*?[\)\]]", "", t)
+    t = re.sub(r"[\(\[].*?[\)\]]", "", strip_diacritics(str(text)).lower())
     return re.sub(r"[^a-z0-9]", "", t)
 
 

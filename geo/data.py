@@ -163,6 +163,11 @@ def load_communes() -> gpd.GeoDataFrame:
 
 def load_province() -> gpd.GeoDataFrame:
     """The province outline, one row (EPSG:4326)."""
+    return _province_cached(str(data_dir())).copy()
+
+
+@lru_cache(maxsize=1)
+def _province_cached(folder: str) -> gpd.GeoDataFrame:
     return _read(COMMUNES_GPKG, "province")
 
 
