@@ -61,6 +61,7 @@ __all__ = [
     "siting_stage",
     "run_analysis",
     "write_outputs",
+    "coverage_summary",
     "summary_dict",
     "OGR_FIXED_DATE",
 ]
@@ -453,6 +454,20 @@ def _r(v: float, nd: int = 1) -> float:
     return round(v, nd) if math.isfinite(v) else None  # type: ignore[return-value]
 
 
+def coverage_summary(gaps_out: GapsOutput) -> dict:
+    """People total / covered / uncovered, share covered and gap count of a gaps stage."""
+    t = gaps_out.communes
+    total = float(t["people_total"].sum())
+    covered = float(t["people_covered"].sum())
+    return {
+        "people_total": _r(total),
+        "people_covered": _r(covered),
+        "people_uncovered": _r(float(t["people_uncovered"].sum())),
+        "share_covered": _r(covered / total if total else 0.0, 4),
+        "gaps": int(len(gaps_out.gaps)),
+    }
+
+
 def summary_dict(
     inputs: Inputs, gaps_out: GapsOutput, siting: SitingOutput, tech: str,
     stations_modelled: bool, n_stations: int, seconds: float, coverage=None,
@@ -462,17 +477,12 @@ def summary_dict(
     t = gaps_out.communes
     total = float(t["people_total"].sum())
     covered = float(t["people_covered"].sum())
-    uncovered = float(t["people_uncovered"].sum())
     props = siting.proposals
     new = float(props["people_new"].sum()) if len(props) else 0.0
     md = getattr(coverage, "metadata", {}) or {}
     warnings = list(md.get("warnings", []))
     out = {
-        "people_total": _r(total),
-        "people_covered": _r(covered),
-        "people_uncovered": _r(uncovered),
-        "share_covered": _r(covered / total if total else 0.0, 4),
-        "gaps": int(len(gaps_out.gaps)),
+        **coverage_summary(gaps_out),
         "people_in_gaps": _r(gaps_out.gaps["people_uncovered"].sum() if len(gaps_out.gaps) else 0.0),
         "people_scattered_uncovered": _r(gaps_out.result.people_scattered),
         "communes_lom_song": int(t["lom_song"].sum()),

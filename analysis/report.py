@@ -146,10 +146,6 @@ def _bi(vi: str, en: str) -> str:
     return f'<span class="vi">{html.escape(vi)}</span><span class="en">{html.escape(en)}</span>'
 
 
-def _bi_html(vi: str, en: str) -> str:
-    return f'<span class="vi">{vi}</span><span class="en">{en}</span>'
-
-
 # --------------------------------------------------------------------------------- tables
 def tables(result) -> dict[str, pd.DataFrame]:
     """Plain tables (no geometry), English column names: gaps, proposals, communes, curve."""

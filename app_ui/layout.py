@@ -22,10 +22,7 @@ PAGE_LABELS_BILINGUAL = {
 
 
 def _on_tech_change() -> None:
-    from geo.radio_defaults import THRESHOLD_DBM
-
-    tech = st.session_state.get("tech", "5G")
-    st.session_state["threshold_dbm"] = float(THRESHOLD_DBM.get(tech if tech != "any" else "4G", -110.0))
+    st.session_state["threshold_dbm"] = state.default_threshold_dbm(st.session_state.get("tech", "5G"))
 
 
 def sidebar(pages: dict) -> str:

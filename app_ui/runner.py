@@ -186,12 +186,7 @@ def _analysis(settings: state.Settings, siting: bool) -> Results:
         raw = pipeline.AnalysisResult(inputs, coverage, gdf, modelled, settings.tech, gaps_out, sit,
                                       summary, {})
     else:
-        t = gaps_out.communes
-        total = float(t["people_total"].sum())
-        summary = {"people_total": total, "people_covered": float(t["people_covered"].sum()),
-                   "people_uncovered": float(t["people_uncovered"].sum()),
-                   "share_covered": float(t["people_covered"].sum()) / total if total else 0.0,
-                   "gaps": int(len(gaps_out.gaps))}
+        summary = pipeline.coverage_summary(gaps_out)
         raw = None
     shown = settings.tech if settings.tech != "any" else (
         "4G" if "4G" in coverage.rsrp_dbm else next(iter(sorted(coverage.rsrp_dbm)), None)

@@ -94,27 +94,24 @@ class Settings:
     lang: str = "vi"
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
-    def coverage_key(self) -> tuple:
-        return (self.tech, round(self.threshold_dbm, 2), round(self.indoor_margin_db, 2),
-                int(self.resolution_m))
-
-    def siting_key(self) -> tuple:
-        return (*self.coverage_key(), int(self.budget_sites),
-                None if self.budget_vnd is None else round(float(self.budget_vnd)), self.focus)
-
     def as_dict(self) -> dict:
         d = asdict(self)
         d.pop("extra", None)
         return d
 
 
+def default_threshold_dbm(tech: str) -> float:
+    """The coverage threshold of a technology; "any" shows the 4G one (the anchor layer)."""
+    from geo.radio_defaults import THRESHOLD_DBM
+
+    return float(THRESHOLD_DBM.get(tech if tech != "any" else "4G", -110.0))
+
+
 def get_settings() -> Settings:
     """The settings chosen in the sidebar for this run (defaults before it is drawn)."""
     ss = st.session_state
-    from geo.radio_defaults import THRESHOLD_DBM
-
     tech = ss.get("tech", "5G")
-    default_thr = THRESHOLD_DBM.get(tech if tech != "any" else "4G", -110.0)
+    default_thr = default_threshold_dbm(tech)
     focus = tuple(sorted(ss.get("focus", ()) or ()))
     kind = ss.get("budget_kind", "sites")
     return Settings(

@@ -38,3 +38,19 @@ def test_run_names_the_sheets_when_the_one_asked_for_is_missing(tmp_path, capsys
                "--quiet", "--out", str(tmp_path / "run")])
     assert rc == 2
     assert "Hướng dẫn, DS trạm" in capsys.readouterr().err
+
+
+def test_coverage_clear_model_option(tmp_path):
+    xlsx = tmp_path / "tram.xlsx"
+    _two_sheet_workbook(xlsx)
+    shares = {}
+    for model in ("los-probability", "los"):
+        out = tmp_path / model
+        assert main(["coverage", "--stations", str(xlsx), "--sheet", "DS trạm", "--tech", "4g",
+                     "--resolution", "1000", "--no-progress", "--clear-model", model,
+                     "--out", str(out)]) == 0
+        summary = json.loads((out / "coverage_summary.json").read_text())
+        assert summary["clear_model"] == model
+        shares[model] = summary["area_share_covered"]
+    # pure line of sight ignores clutter: it can only reach further
+    assert shares["los"] > shares["los-probability"]

@@ -357,12 +357,5 @@ def test_dem_from_args_checks_coverage():
     grid = Grid.from_bounds((0, 0, 1, 1), 100)
     x0, y0 = grid.from_lonlat(116.0, 30.0)  # far from the embedded relief
     far = Grid(x0, y0, x0 + 5000, y0 + 5000, resolution_m=100)
-    try:
-        with pytest.raises(DemError, match="covers only 0.0%"):
-            dem_from_args(args, grid=far)
-    except Exception as exc:  # embedded data missing
-        from geo.data import DataError
-
-        if isinstance(exc, DataError):
-            pytest.skip("embedded data/ not built yet")
-        raise
+    with pytest.raises(DemError, match="covers only 0.0%"):
+        dem_from_args(args, grid=far)

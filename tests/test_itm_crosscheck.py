@@ -46,11 +46,8 @@ def _pairs():
 
     from geo import data
 
-    try:
-        dem_path = data.relief_dem_path()
-        province = data.load_province().geometry.union_all()
-    except Exception as exc:  # data/ not built yet, or a broken copy
-        pytest.skip(f"embedded data not available ({exc}); build data/ first")
+    dem_path = data.relief_dem_path()  # data/ ships with the repo: a broken copy must fail
+    province = data.load_province().geometry.union_all()
     with rasterio.open(dem_path) as src:
         z = src.read(1).astype(float)
         if src.nodata is not None:

@@ -48,6 +48,9 @@ def register(subparsers) -> None:
                    help="off = flat-earth baseline: no line of sight, no diffraction")
     p.add_argument("--indoor-margin", type=float, default=0.0, metavar="DB",
                    help="extra dB required for 'covered' (building penetration)")
+    p.add_argument("--clear-model", choices=("los-probability", "los"), default="los-probability",
+                   help="path loss where terrain is clear: TR 38.901 LOS probability (default, "
+                        "models clutter) or pure line of sight (open country, optimistic)")
     add_dem_arguments(p)
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="on-disk per-station cache (speeds up re-runs)")
@@ -82,7 +85,7 @@ def run(args) -> int:
     if len(gdf) == 0:
         msg = "The station list has no usable station."
         raise UserError(msg)
-    config = CoverageConfig(terrain=args.terrain == "on",
+    config = CoverageConfig(terrain=args.terrain == "on", clear_model=args.clear_model,
                             indoor_margin_db=float(args.indoor_margin),
                             technologies=_TECH_CHOICES[args.tech],
                             cache_dir=args.cache_dir, workers=args.workers)
@@ -135,6 +138,7 @@ def run(args) -> int:
         "stations_per_technology": md["stations_per_technology"],
         "resolution_m": md["resolution_m"],
         "terrain": md["terrain"],
+        "clear_model": args.clear_model,
         "indoor_margin_db": md["indoor_margin_db"],
         "thresholds_dbm": md["thresholds_dbm"],
         "dem": md["dem"],
