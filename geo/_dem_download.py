@@ -31,6 +31,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 
+from geo.data import CACHE_ENV
 from geo.dem import SOURCE_TAG, DemError, load_dem
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 ENV_URL = "LOMSONG_COPERNICUS_URL"
-ENV_CACHE = "LOMSONG_CACHE_DIR"
+ENV_CACHE = CACHE_ENV
 DEFAULT_MARGIN_KM = 30.0
 KM_PER_DEGREE_LAT = 111.32  # mean length of one degree of latitude, km
 CHUNK_BYTES = 1 << 16
@@ -151,16 +152,9 @@ def province_bounds_lonlat(margin_km: float = DEFAULT_MARGIN_KM) -> tuple[float,
 
 def cache_dir(product: str | Product | None = None) -> Path:
     """``$LOMSONG_CACHE_DIR/dem[/product]`` or the platform's user data folder."""
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        root = Path(env)
-    else:
-        try:
-            from platformdirs import user_data_dir
+    from geo.data import cache_root
 
-            root = Path(user_data_dir("lomsong", appauthor=False))
-        except ImportError:  # platformdirs is usually there (pip vendors it); be safe
-            root = Path.home() / ".local" / "share" / "lomsong"
+    root = cache_root()
     folder = root / "dem"
     if product is not None:
         folder = folder / _product(product).code

@@ -19,6 +19,7 @@ __all__ = [
     "DATA_DIR",
     "DataError",
     "data_dir",
+    "cache_root",
     "verify_data",
     "load_communes",
     "load_province",
@@ -41,6 +42,7 @@ PLACES_GPKG = "places.gpkg"
 WORLDPOP_TIF = "worldpop_2020_1km.tif"
 RELIEF_TIF = "relief_5arcmin.tif"
 DEFAULT_STATIONS_GPKG = "stations_modelled.gpkg"
+CACHE_ENV = "LOMSONG_CACHE_DIR"  # downloads (DEM tiles, OpenCelliD) are kept under it
 
 
 class DataError(RuntimeError):
@@ -49,6 +51,19 @@ class DataError(RuntimeError):
 
 def data_dir() -> Path:
     return Path(os.environ.get("LOMSONG_DATA_DIR", DATA_DIR))
+
+
+def cache_root() -> Path:
+    """Where downloads are kept: ``$LOMSONG_CACHE_DIR`` or the platform's user data folder."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    try:
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("lomsong", appauthor=False))
+    except ImportError:  # platformdirs is a declared dependency; be safe anyway
+        return Path.home() / ".local" / "share" / "lomsong"
 
 
 def _path(name: str) -> Path:

@@ -51,9 +51,10 @@ class OpenCellIdError(StationFileError):
 
 
 def cache_dir() -> Path:
-    """``$LOMSONG_CACHE/opencellid`` or ``~/.cache/lomsong/opencellid``."""
-    base = os.environ.get("LOMSONG_CACHE") or (Path.home() / ".cache" / "lomsong")
-    return Path(base) / "opencellid"
+    """``opencellid/`` in the download cache (:func:`geo.data.cache_root`, ``$LOMSONG_CACHE_DIR``)."""
+    from geo.data import cache_root
+
+    return cache_root() / "opencellid"
 
 
 def download_url(token: str, mcc: int = DEFAULT_MCC, base_url: str | None = None) -> str:

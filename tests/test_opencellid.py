@@ -114,7 +114,7 @@ def test_clip_damaged_gzip(tmp_path):
 
 
 def test_cli_opencellid(server, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOMSONG_CACHE", str(tmp_path / "c"))
+    monkeypatch.setenv("LOMSONG_CACHE_DIR", str(tmp_path / "c"))
     rc = main(["stations", "opencellid", "--token", "GOOD", "--url", server, "--json"])
     out = capsys.readouterr().out
     assert rc == 0 and '"format": "opencellid"' in out
