@@ -32,6 +32,7 @@ __all__ = [
     "find_gaps",
     "commune_table",
     "cell_xy",
+    "gaps_in_commune",
 ]
 
 M_PER_KM = 1000.0
@@ -405,3 +406,39 @@ def commune_table(
             "lom_song_reason": pd.array(reason, dtype=object),
         }
     )
+
+
+def gaps_in_commune(gaps: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The rows of a gap table (from :func:`find_gaps`) whose people live partly in commune ``code``.
+
+    Matches the whole code in the comma-separated ``commune_codes`` column (a gap spanning
+    several communes belongs to each), never a substring or a commune name: ``"1959"`` does
+    not match ``"19594"``, and two communes of the same name stay apart.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        A gap table with a ``commune_codes`` column; an empty or ``None`` table gives an empty one.
+    code : str
+        Commune code (``code`` of :func:`geo.data.load_communes`).
+
+    Returns
+    -------
+    DataFrame
+        The matching rows, in the table's order (a view of ``gaps``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"gap_id": [1, 2], "commune_codes": ["19594,19597", "119594"]})
+    >>> gaps_in_commune(t, "19594")["gap_id"].tolist()
+    [1]
+    """
+    if gaps is None:
+        return pd.DataFrame({"commune_codes": pd.Series([], dtype=object)})
+    if len(gaps) == 0 or "commune_codes" not in gaps.columns:
+        return gaps.iloc[0:0]
+    want = str(code).strip()
+    hit = gaps["commune_codes"].map(
+        lambda s: isinstance(s, str) and want in (c.strip() for c in s.split(","))
+    )
+    return gaps[hit.to_numpy(dtype=bool)]

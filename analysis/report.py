@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.formatting import fmt_num, fmt_pct
+from analysis.gaps import gaps_in_commune
 from geo.workspace import FORMULA_PREFIXES, sanitize_cell
 
 __all__ = [
@@ -118,28 +120,16 @@ def sanitize_text(value) -> str:
 
 
 def fmt_number(value, decimals: int = 0, lang: str = "vi") -> str:
-    """``1234567.5`` → ``1.234.568`` (vi) / ``1,234,568`` (en); NaN → ``–``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(v):
-        return "–"
-    s = f"{v:,.{decimals}f}"
-    if lang == "vi":
-        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return s
+    """``1234567.5`` → ``1.234.568`` (vi) / ``1,234,568`` (en); NaN → ``–``.
+
+    :func:`analysis.formatting.fmt_num` with no decimals by default (the one formatter).
+    """
+    return fmt_num(value, decimals, lang)
 
 
 def fmt_share(value, decimals: int = 1, lang: str = "vi") -> str:
-    """``0.125`` → ``12,5%`` (vi) / ``12.5%`` (en)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
-        return "–"
-    return fmt_number(100 * v, decimals, lang) + "%"
+    """``0.125`` → ``12,5%`` (vi) / ``12.5%`` (en) (:func:`analysis.formatting.fmt_pct`)."""
+    return fmt_pct(value, decimals, lang)
 
 
 def _bi(vi: str, en: str) -> str:
@@ -419,8 +409,7 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
         parts.append(f"<h2>{_bi('Hồ sơ các xã lõm sóng', 'Profiles of flagged communes')}</h2>")
     for idx, row in flagged.iterrows():
         pos = communes.index.get_loc(idx)
-        g_in = gaps[gaps["commune_codes"].astype(str).str.contains(str(row["code"]), regex=False)] \
-            if "commune_codes" in gaps else gaps.iloc[0:0]
+        g_in = gaps_in_commune(gaps, row["code"])
         p_in = props[props["commune_code"].astype(str) == str(row["code"])] if "commune_code" in props else props.iloc[0:0]
         txt_vi = (f"{row['name']} ({TERRAIN_VI.get(row['terrain'], row['terrain'])}): "
                   f"{fmt_number(row['people_uncovered'], 0, 'vi')} / {fmt_number(row['people_total'], 0, 'vi')} "

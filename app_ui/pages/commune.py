@@ -5,28 +5,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis.gaps import gaps_in_commune
 from app_ui import runner, state
 from app_ui.formatting import fmt_int, fmt_num, fmt_pct
 from app_ui.i18n import current_lang, t, terrain_label
 from app_ui.maps import bounds_of
 
-__all__ = ["render", "commune_gaps", "commune_proposals"]
+__all__ = ["render", "commune_proposals"]
 
 
-def commune_gaps(gaps, name: str):
-    """Gaps that touch the commune ``name`` (the gap table lists its communes)."""
-    if gaps is None or gaps.empty or "communes" not in gaps.columns:
-        return gaps.iloc[0:0] if gaps is not None else None
-    hit = gaps["communes"].astype(str).map(
-        lambda s: name in [c.strip() for c in s.replace(";", ",").split(",")]
-    )
-    return gaps[hit.to_numpy()]
-
-
-def commune_proposals(proposals, name: str):
-    if proposals is None or len(proposals) == 0 or "commune" not in proposals.columns:
+def commune_proposals(proposals, code: str):
+    """Proposed sites in commune ``code`` (by ``commune_code``; by name only in older tables)."""
+    if proposals is None or len(proposals) == 0:
         return proposals.iloc[0:0] if proposals is not None else None
-    return proposals[proposals["commune"].astype(str) == name]
+    if "commune_code" in proposals.columns:
+        return proposals[proposals["commune_code"].astype(str) == str(code)]
+    return proposals.iloc[0:0]
 
 
 def render() -> None:
@@ -83,7 +77,7 @@ def render() -> None:
         m3.metric(t("share_uncovered"), fmt_pct(r.get("share_uncovered"), 1, lang))
         if "lom_song" in r.index:
             m4.metric(t("lom_song_flag"), t("yes") if bool(r["lom_song"]) else t("no"))
-    gaps = commune_gaps(res.gaps, row["name"])
+    gaps = gaps_in_commune(res.gaps, code)
     st.subheader(t("commune_gaps"))
     if gaps is None or gaps.empty:
         st.caption(t("no_gaps"))
@@ -91,7 +85,7 @@ def render() -> None:
         from app_ui.pages.gaps import gap_table
 
         st.dataframe(gap_table(gaps, lang), hide_index=True, width="stretch")
-    props = commune_proposals(res.proposals, row["name"])
+    props = commune_proposals(res.proposals, code)
     st.subheader(t("commune_proposals"))
     if props is None or len(props) == 0:
         st.caption(t("no_proposals"))

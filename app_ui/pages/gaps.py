@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from analysis.gaps import gaps_in_commune
 from app_ui import runner, state
 from app_ui.formatting import display_table
 from app_ui.i18n import TERRAIN_LABELS, current_lang, t, terrain_label
@@ -22,16 +23,17 @@ GAP_COLUMNS = (
 
 def filter_gaps(gaps: gpd.GeoDataFrame, terrain=(), commune: str | None = None,
                 min_people: float = 0.0) -> gpd.GeoDataFrame:
-    """Rows of the gap table matching the page's filters (a view, not an analysis)."""
+    """Rows of the gap table matching the page's filters (a view, not an analysis).
+
+    ``commune`` is a commune *code* (:func:`analysis.gaps.gaps_in_commune`).
+    """
     if gaps is None or gaps.empty:
         return gaps
     keep = pd.Series(True, index=gaps.index)
     if terrain and "terrain" in gaps.columns:
         keep &= gaps["terrain"].astype(str).isin(list(terrain))
-    if commune and "communes" in gaps.columns:
-        keep &= gaps["communes"].astype(str).map(
-            lambda s: commune in [c.strip() for c in s.replace(";", ",").split(",")]
-        )
+    if commune:
+        keep &= gaps.index.isin(gaps_in_commune(gaps, commune).index)
     if min_people and "people_uncovered" in gaps.columns:
         keep &= gaps["people_uncovered"].astype(float) >= float(min_people)
     out = gaps[keep.to_numpy()]
@@ -64,9 +66,10 @@ def render() -> None:
     c1, c2, c3 = st.columns(3)
     terrain = c1.multiselect(t("filter_terrain"), TERRAIN_LABELS, key="gap_terrain",
                              format_func=lambda v: terrain_label(v, lang))
-    names = sorted(state.communes()["name"].astype(str).tolist())
+    com = state.communes().sort_values("name")
+    names = dict(zip(com["code"].astype(str), com["name"].astype(str), strict=True))
     commune = c2.selectbox(t("filter_commune"), [None, *names], key="gap_commune",
-                           format_func=lambda n: "—" if n is None else n)
+                           format_func=lambda c: "—" if c is None else f"{names[c]} ({c})")
     min_people = c3.number_input(t("filter_min_people"), min_value=0, step=50, key="gap_min_people")
     view = filter_gaps(gaps, terrain, commune, min_people)
     if view is None or view.empty:
