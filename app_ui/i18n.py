@@ -264,6 +264,115 @@ STRINGS: dict[str, tuple[str, str]] = {
     "provenance": ("Nguồn gốc dữ liệu (PROVENANCE.md)", "Data provenance (PROVENANCE.md)"),
     "provenance_missing": ("Chưa có tệp data/PROVENANCE.md.", "data/PROVENANCE.md is not there yet."),
     "run_settings": ("Thiết lập lần chạy", "Run settings"),
+    # ---- messages added for issue #18 (Vietnamese throughout, one figure, terrain in one click)
+    "untranslated_detail": (
+        "Thư viện báo lỗi sau (chi tiết bằng tiếng Anh trong mục Chi tiết)",
+        "The library reports",
+    ),
+    "details": ("Chi tiết", "Details"),
+    "choose_placeholder": ("Chọn…", "Choose…"),
+    "uploader_drop": ("Kéo thả tệp vào đây", "Drag and drop a file here"),
+    "uploader_browse": ("Chọn tệp", "Browse files"),
+    "uploader_limit": ("Tối đa {mb} MB mỗi tệp", "Limit {mb} MB per file"),
+    "modelled_unknown": (
+        "Không kiểm tra được bộ trạm đang dùng ({err}); coi như mạng MÔ PHỎNG.",
+        "The station set in use could not be checked ({err}); treated as MODELLED.",
+    ),
+    "tech_switched": (
+        "Bộ trạm đang dùng không có trạm {old} (chỉ có: {techs}); phân tích đã chuyển sang {new}.",
+        "The station set in use has no {old} station (only: {techs}); the analysis switched to {new}.",
+    ),
+    "zero_no_tech": (
+        "0 người có sóng vì bộ trạm đang dùng không có trạm {tech} nào. Chọn công nghệ khác ở thanh bên.",
+        "0 people covered because the station set in use has no {tech} station. Choose another "
+        "technology in the sidebar.",
+    ),
+    "zero_no_reach": (
+        "0 người có sóng: không ô có dân nào đạt ngưỡng {thr} với {n} trạm {tech} đang dùng.",
+        "0 people covered: no populated cell reaches {thr} from the {n} {tech} stations in use.",
+    ),
+    "people_total_help": (
+        "WorldPop 2020 cộng trên lưới phân tích {res} m (mỗi ô tính cho xã chứa tâm ô). Tổng theo đúng "
+        "ranh giới xã là {exact}; con số trên lưới thay đổi nhẹ theo độ phân giải vì các ô nằm vắt "
+        "qua ranh giới tỉnh. Mọi con số trong phân tích này dùng cùng lưới {res} m.",
+        "WorldPop 2020 summed on the {res} m analysis grid (each cell counts for the commune holding "
+        "its centre). Summed on the exact commune outlines it is {exact}; the grid figure moves a "
+        "little with the resolution because cells straddle the province border. Every figure of this "
+        "analysis uses the same {res} m grid.",
+    ),
+    "population_grid": ("Dân số mô hình (WorldPop, lưới {res} m)", "Modelled people (WorldPop, {res} m grid)"),
+    "provenance_download": (
+        "Tải tệp nguồn gốc dữ liệu chi tiết (PROVENANCE.md, tiếng Anh)",
+        "Download the detailed data provenance (PROVENANCE.md)",
+    ),
+    "provenance_vi": (
+        "- Ranh giới và dân số pháp lý 78 xã/phường: bản đồ sáp nhập đơn vị hành chính 2025.\n"
+        "- Dân số theo ô: WorldPop 2020, 1 km, điều chỉnh theo LHQ (CC BY 4.0).\n"
+        "- Địa hình: lưới 5′ nhúng sẵn (thô); tải Copernicus GLO-30 (30 m) ở trên.\n"
+        "- Đường bờ biển GSHHG 2.3.7; đường giao thông OSM 2017 (ODbL); địa danh GeoNames (CC BY 4.0).\n"
+        "- Mạng trạm mặc định: MÔ PHỎNG từ số trạm tỉnh công bố.",
+        "- Boundaries and legal population of the 78 units: the 2025 administrative merger map.\n"
+        "- People per cell: WorldPop 2020, 1 km, UN-adjusted (CC BY 4.0).\n"
+        "- Terrain: the embedded 5′ grid (coarse); get Copernicus GLO-30 (30 m) above.\n"
+        "- Coastline GSHHG 2.3.7; roads OSM 2017 (ODbL); place names GeoNames (CC BY 4.0).\n"
+        "- Default station network: MODELLED from the province's published site count.",
+    ),
+    "dem_download": ("Tải địa hình 30 m", "Get 30 m terrain"),
+    "dem_download_help": (
+        "Tải các ô Copernicus GLO-30 phủ tỉnh (khoảng 10 ô, vài trăm MB, cần Internet), ghép lại và "
+        "dùng cho phân tích. Không có Internet: tải tệp DEM (GeoTIFF/.hgt) lên ở dưới.",
+        "Fetch the Copernicus GLO-30 tiles over the province (about 10 tiles, a few hundred MB, needs "
+        "the Internet), mosaic them and use them. Offline: upload a DEM file (GeoTIFF/.hgt) below.",
+    ),
+    "dem_downloading": ("Đang tải địa hình: ô {done}/{total}…", "Fetching terrain: tile {done}/{total}…"),
+    "dem_download_done": (
+        "Đã tải {n} ô ({cached} có sẵn); phân tích dùng {dem}.",
+        "Fetched {n} tiles ({cached} from the cache); the analysis uses {dem}.",
+    ),
+    "dem_download_offline": (
+        "Không tải được địa hình (máy không có Internet hoặc máy chủ không trả lời). Cách khác: trên máy có "
+        "Internet chạy `lomsong dem download`, rồi tải tệp GeoTIFF tạo ra (hoặc các tệp .hgt/.hgt.zip) "
+        "lên ở mục \"Tải DEM chi tiết hơn\" bên dưới.",
+        "The terrain could not be fetched (no Internet, or the server did not answer). Instead: on a "
+        "machine with the Internet run `lomsong dem download`, then upload the GeoTIFF it writes (or "
+        ".hgt/.hgt.zip tiles) under \"Upload a finer DEM\" below.",
+    ),
+    "weights_in_force": ("Trọng số xếp hạng đang dùng: {text}", "Ranking weights in force: {text}"),
+    "weights_neutral": (
+        "trung tính — điểm = số dân chưa có sóng (không ưu tiên miền núi/ven biển)",
+        "neutral — score = people uncovered (no mountain/coastal priority)",
+    ),
+    "weights_terrain": ("địa hình {items}", "terrain {items}"),
+    "weights_cost": ("chi phí mũ {a}", "cost exponent {a}"),
+    "click_opening": ("Đang mở hồ sơ xã {name}…", "Opening the profile of {name}…"),
+    "map_hint_phone": (
+        "Mở ☰ (góc trái trên) để đổi thiết lập; chạm ▤ trên bản đồ để bật/tắt lớp.",
+        "Open ☰ (top left) for the settings; tap ▤ on the map to switch layers.",
+    ),
+    "layer_background": ("Nền: ranh giới, bờ biển, đường (ngoại tuyến)", "Background: borders, coast, roads (offline)"),
+    "layer_outlines": ("Ranh giới xã", "Commune outlines"),
+    "layer_choropleth": ("Tô màu xã theo tỷ lệ chưa có sóng", "Communes shaded by share uncovered"),
+    "layer_throughput": ("Tốc độ dữ liệu (Mbit/s, mô hình)", "Data speed (Mbit/s, modelled)"),
+    "layer_villages": ("Thôn/bản", "Villages"),
+    "layer_residuals": ("Sai lệch đo kiểm (đo − mô hình, dB)", "Drive-test residuals (measured − modelled, dB)"),
+    "legend_signal": ("Tín hiệu RSRP (dBm, mô hình)", "Signal RSRP (dBm, modelled)"),
+    "legend_below": ("dưới ngưỡng {thr}", "below the {thr} threshold"),
+    "legend_gaps": ("Vùng lõm sóng (gạch chéo)", "Coverage gaps (hatched)"),
+    "legend_stations": ("Trạm hiện có", "Existing station"),
+    "legend_proposals": ("Trạm đề xuất (số = hạng)", "Proposed site (number = rank)"),
+    "legend_toggle": ("Chú giải", "Legend"),
+    "operators": ("Nhà mạng", "Operators"),
+    "operators_help": ("Chỉ phân tích trạm của các nhà mạng đã chọn (để trống = tất cả).",
+                       "Analyse only the stations of the chosen operators (empty = all)."),
+    "reliability": ("Độ tin cậy vùng phủ (%)", "Coverage reliability (%)"),
+    "reliability_help": ("Xác suất tín hiệu vượt ngưỡng tại một điểm (thêm dự phòng pha-đinh chậm).",
+                         "Probability that the signal beats the threshold at a spot (adds a shadow-fading margin)."),
+    "load": ("Tải mạng (%)", "Network load (%)"),
+    "load_help": ("Tỷ lệ tài nguyên vô tuyến đang bận, làm giảm tốc độ dữ liệu.",
+                  "Share of radio resources in use; it lowers the data speed."),
+    "show_layer_speed": ("Lớp hiển thị", "Layer shown"),
+    "speed_layer_signal": ("Tín hiệu", "Signal"),
+    "speed_layer_speed": ("Tốc độ dữ liệu", "Data speed"),
 }
 
 TERRAIN_LABELS = ("mountain", "coastal", "island", "plain")

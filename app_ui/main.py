@@ -30,8 +30,9 @@ def run() -> None:
     """Draw one run of the app."""
     st.set_page_config(
         page_title="Lõm sóng Quảng Trị", page_icon="📶", layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # open on a laptop, closed on a phone (the map first)
     )
+    layout.page_style()
     pages = _pages()
     page = layout.sidebar(pages)
     st.title(t("app_title"))

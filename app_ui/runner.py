@@ -23,7 +23,8 @@ import streamlit as st
 from app_ui import state
 from app_ui.i18n import current_lang, t
 
-__all__ = ["Results", "analysis", "compare", "outputs", "layer_bytes", "result_map", "map_data"]
+__all__ = ["Results", "analysis", "compare", "outputs", "layer_bytes", "result_map", "map_data",
+           "analysis_config", "weights_text"]
 
 
 @dataclass
@@ -45,6 +46,12 @@ class Results:
     raw: Any = field(default=None, repr=False)
     overlay_key: tuple | None = None
     inside: np.ndarray | None = field(default=None, repr=False)  # cells inside the communes
+    throughput_mbps: np.ndarray | None = field(default=None, repr=False)  # when the engine has it
+    villages: gpd.GeoDataFrame | None = None  # when the village layer has landed
+    measurements: gpd.GeoDataFrame | None = None  # drive-test residuals, when present
+    shown_tech: str | None = None  # the technology drawn on the map
+    set_technologies: frozenset = frozenset()
+    people_total_exact: float | None = None  # WorldPop summed on the commune outlines
 
 
 def _pipeline():
@@ -109,6 +116,7 @@ def _techs_for(tech: str) -> tuple[str, ...] | None:
 
 def coverage_config(settings: state.Settings):
     """The engine's configuration for the sidebar settings."""
+    from app_ui.features import coverage_overrides
     from geo.coverage import CoverageConfig
     from geo.radio_defaults import THRESHOLD_DBM
 
@@ -117,8 +125,32 @@ def coverage_config(settings: state.Settings):
         thresholds[settings.tech] = float(settings.threshold_dbm)
     return CoverageConfig(
         indoor_margin_db=float(settings.indoor_margin_db), thresholds_dbm=thresholds,
-        technologies=_techs_for(settings.tech),
+        technologies=_techs_for(settings.tech), **coverage_overrides(settings.extra),
     )
+
+
+def analysis_config():
+    """The :class:`analysis.config.AnalysisConfig` the app's analysis runs with (the library's
+    default: the pipeline stages get no other)."""
+    from analysis.config import AnalysisConfig
+
+    return AnalysisConfig()
+
+
+def weights_text(weights, lang: str) -> str:
+    """The ranking weights in force, in words (issue #18, item 9)."""
+    from app_ui.formatting import fmt_num
+    from app_ui.i18n import terrain_label
+
+    terrain = {k: float(v) for k, v in dict(weights.terrain_weight).items()}
+    neutral = all(v == 1.0 for v in terrain.values()) and float(weights.cost_weight) == 0.0
+    if neutral:
+        return t("weights_neutral", lang)
+    items = ", ".join(f"{terrain_label(k, lang)} ×{fmt_num(v, 1, lang)}" for k, v in terrain.items())
+    parts = [t("weights_terrain", lang, items=items)]
+    if float(weights.cost_weight):
+        parts.append(t("weights_cost", lang, a=fmt_num(weights.cost_weight, 1, lang)))
+    return "; ".join(parts)
 
 
 def _stage_inputs(settings, dem, progress):
@@ -131,11 +163,15 @@ def _stage_inputs(settings, dem, progress):
 
 
 def _stage_coverage(settings, inputs, ikey, station_set, progress):
+    from app_ui.features import operators_chosen
+
     pipeline = _pipeline()
     cfg = coverage_config(settings)
-    key = ("coverage", ikey, state.station_set_key(station_set), repr(cfg))
+    ops = operators_chosen(settings.extra)
+    kwargs = {"operators": ops} if ops else {}
+    key = ("coverage", ikey, state.station_set_key(station_set), repr(cfg), tuple(ops or ()))
     return key, state.store().get_or_compute(
-        key, lambda: pipeline.coverage_stage(inputs, station_set, cfg, progress=progress),
+        key, lambda: pipeline.coverage_stage(inputs, station_set, cfg, progress=progress, **kwargs),
         persist=True,
     )
 
@@ -193,6 +229,7 @@ def _analysis(settings: state.Settings, siting: bool) -> Results:
     )
     rsrp = coverage.rsrp_dbm.get(shown) if shown else None
     thr = coverage.config.covered_threshold_dbm(shown) if shown else None
+    from app_ui.features import residuals_of, throughput_of, villages_of
     nodes = getattr(getattr(inputs, "fiber_reach", None), "nodes", None)
     fiber_nodes = fiber_routes = None
     if nodes is not None and len(nodes):
@@ -205,7 +242,20 @@ def _analysis(settings: state.Settings, siting: bool) -> Results:
         curve=sit.curve if sit is not None else None, rsrp_dbm=rsrp, grid=inputs.grid,
         threshold_dbm=thr, stations=gdf, fiber_nodes=fiber_nodes, fiber_routes=fiber_routes,
         raw=raw, overlay_key=gkey, inside=inputs.commune_id >= 0,
+        throughput_mbps=throughput_of(coverage, shown), villages=villages_of(raw, gaps_out, sit),
+        measurements=residuals_of(raw, coverage), shown_tech=shown,
+        set_technologies=state.set_technologies(station_set),
+        people_total_exact=_people_exact(),
     )
+
+
+def _people_exact() -> float | None:
+    """WorldPop 2020 summed on the exact commune outlines (``population_worldpop``, built once
+    by ``data/build.py``): the figure ``lomsong info`` prints."""
+    try:
+        return float(state.communes()["population_worldpop"].sum())
+    except Exception:  # an older communes file without the column
+        return None
 
 
 def _coverage_of(name: str | None, settings: state.Settings):

@@ -19,6 +19,7 @@ import hashlib
 import os
 import pickle
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,8 @@ __all__ = [
     "active_set_label",
     "is_modelled_active",
     "station_set_key",
+    "set_technologies",
+    "max_upload_mb",
     "active_dem",
     "store",
     "goto",
@@ -90,7 +93,7 @@ class Settings:
     budget_sites: int = 20
     budget_vnd: float | None = None
     focus: tuple[str, ...] = ()
-    basemap: bool = True
+    basemap: bool = False
     lang: str = "vi"
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -122,8 +125,13 @@ def get_settings() -> Settings:
         budget_sites=int(ss.get("budget_sites", 20)),
         budget_vnd=float(ss["budget_vnd_bn"]) * 1e9 if kind == "vnd" and ss.get("budget_vnd_bn") else None,
         focus=focus,
-        basemap=bool(ss.get("basemap", True)),
+        basemap=bool(ss.get("basemap", False)),
         lang=current_lang(),
+        extra={  # optional library features (app_ui.features); part of the cache keys where used
+            "operators": tuple(sorted(ss.get("operators") or ())),
+            "reliability_pct": ss.get("reliability_pct"),
+            "load_pct": ss.get("load_pct"),
+        },
     )
 
 
@@ -207,15 +215,25 @@ def active_set_name() -> str | None:
     return st.session_state.get("active_set")
 
 
+def _workspace_stamp(path: Path) -> str:
+    """Size and modification time of the workspace file: a save or delete changes it."""
+    try:
+        st_ = path.stat()
+    except OSError:
+        return ""
+    return f"{st_.st_size}:{st_.st_mtime_ns}"
+
+
 def load_station_set(name: str | None):
-    """A saved set by name (cached until it changes), or the modelled default for None."""
+    """A saved set by name (cached until the workspace file changes), or the modelled default.
+
+    A rerun costs one ``stat`` of the workspace file: the set is not read again, and its
+    content hash (:func:`station_set_key`) is computed once per loaded set.
+    """
     if name is None:
         return _default_stations()
-    ws = workspace()
-    sets = ws.list_sets()
-    row = sets[sets["name"] == name]
-    stamp = str(row["created_utc"].iloc[0]) if len(row) else ""
-    return _saved_set(str(ws.path), name, stamp)
+    path = workspace_path()
+    return _saved_set(str(path), name, _workspace_stamp(path))
 
 
 def active_station_set():
@@ -242,9 +260,28 @@ def active_set_label(lang: str | None = None) -> str:
     return name if name else t("modelled_default", lang)
 
 
-def station_set_key(station_set) -> str:
-    """A content hash of a StationSet's stations (the cache identity of a result)."""
-    gdf = station_set.stations
+_MEMO: dict[tuple[int, str], tuple[weakref.ref, object]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo(obj, what: str, compute: Callable[[], object]):
+    """``compute()`` once per live object ``obj`` (sets are cached objects: keyed by identity)."""
+    k = (id(obj), what)
+    with _MEMO_LOCK:
+        hit = _MEMO.get(k)
+        if hit is not None and hit[0]() is obj:
+            return hit[1]
+    value = compute()
+    try:
+        ref = weakref.ref(obj, lambda _r, k=k: _MEMO.pop(k, None))
+    except TypeError:  # not weak-referenceable: no memo
+        return value
+    with _MEMO_LOCK:
+        _MEMO[k] = (ref, value)
+    return value
+
+
+def _hash_stations(gdf) -> str:
     h = hashlib.sha256()
     h.update(str(len(gdf)).encode())
     if len(gdf):
@@ -253,6 +290,31 @@ def station_set_key(station_set) -> str:
         xy = gdf.geometry.get_coordinates().round(7).to_numpy()
         h.update(xy.tobytes())
     return h.hexdigest()[:20]
+
+
+def station_set_key(station_set) -> str:
+    """A content hash of a StationSet's stations (the cache identity of a result), computed
+    once per set object."""
+    return _memo(station_set, "key", lambda: _hash_stations(station_set.stations))
+
+
+def set_technologies(station_set) -> frozenset[str]:
+    """The technologies of a set's stations (``technology`` column), once per set object."""
+    def techs():
+        gdf = station_set.stations
+        if "technology" not in gdf.columns:
+            return frozenset()
+        return frozenset(str(v) for v in gdf["technology"].dropna().unique())
+
+    return _memo(station_set, "techs", techs)
+
+
+def max_upload_mb() -> int:
+    """Streamlit's upload limit (``server.maxUploadSize``, MB)."""
+    try:
+        return int(st.get_option("server.maxUploadSize"))
+    except Exception:  # outside a Streamlit run
+        return 200
 
 
 # ----------------------------------------------------------------------- DEM

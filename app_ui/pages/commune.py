@@ -10,6 +10,7 @@ from app_ui import runner, state
 from app_ui.formatting import fmt_int, fmt_num, fmt_pct
 from app_ui.i18n import current_lang, t, terrain_label
 from app_ui.maps import bounds_of
+from app_ui.messages import flag_text
 
 __all__ = ["render", "commune_proposals"]
 
@@ -53,30 +54,36 @@ def render() -> None:
     c4.metric(t("admin_centre"), str(row.get("admin_centre") or "–")[:40])
 
     legal = row.get("population_legal")
-    model = row.get("population_worldpop")
+    r = crow.iloc[0] if crow is not None and len(crow) else None
+    # one modelled figure: the analysis grid's (the outline sum is in its help text)
+    if r is not None:
+        model = r.get("people_total")
+        model_label = t("population_grid", res=fmt_int(settings.resolution_m, lang))
+    else:
+        model, model_label = row.get("population_worldpop"), t("population_worldpop")
     p1, p2, p3 = st.columns(3)
     p1.metric(t("population_legal"), fmt_int(legal, lang))
-    p2.metric(t("population_worldpop"), fmt_int(model, lang))
+    p2.metric(model_label, fmt_int(model, lang), help=t(
+        "people_total_help", res=fmt_int(settings.resolution_m, lang),
+        exact=fmt_int(row.get("population_worldpop"), lang)))
     diff = (float(model) - float(legal)) / float(legal) if legal and pd.notna(model) and float(legal) > 0 else None
     p3.metric(t("population_diff"), fmt_pct(diff, 0, lang) if diff is not None else "–")
     st.markdown(f"**{t('predecessors')}:** " + (", ".join(row.get("predecessors") or []) or "–"))
     flags = row.get("flags") or []
     st.markdown(f"**{t('data_flags')}:**")
     if flags:
-        st.markdown("\n".join(f"- {f}" for f in flags))
+        st.markdown("\n".join(f"- {flag_text(f, lang)}" for f in flags))
     else:
         st.caption(t("no_flags"))
 
     if res is None:
         return
-    if crow is not None and len(crow):
-        r = crow.iloc[0]
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric(t("people_total"), fmt_int(r.get("people_total"), lang))
-        m2.metric(t("people_covered"), fmt_int(r.get("people_covered"), lang))
-        m3.metric(t("share_uncovered"), fmt_pct(r.get("share_uncovered"), 1, lang))
+    if r is not None:
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("people_covered"), fmt_int(r.get("people_covered"), lang))
+        m2.metric(t("share_uncovered"), fmt_pct(r.get("share_uncovered"), 1, lang))
         if "lom_song" in r.index:
-            m4.metric(t("lom_song_flag"), t("yes") if bool(r["lom_song"]) else t("no"))
+            m3.metric(t("lom_song_flag"), t("yes") if bool(r["lom_song"]) else t("no"))
     gaps = gaps_in_commune(res.gaps, code)
     st.subheader(t("commune_gaps"))
     if gaps is None or gaps.empty:

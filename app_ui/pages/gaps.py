@@ -65,7 +65,8 @@ def render() -> None:
     gaps = res.gaps
     c1, c2, c3 = st.columns(3)
     terrain = c1.multiselect(t("filter_terrain"), TERRAIN_LABELS, key="gap_terrain",
-                             format_func=lambda v: terrain_label(v, lang))
+                             format_func=lambda v: terrain_label(v, lang),
+                             placeholder=t("choose_placeholder"))
     com = state.communes().sort_values("name")
     names = dict(zip(com["code"].astype(str), com["name"].astype(str), strict=True))
     commune = c2.selectbox(t("filter_commune"), [None, *names], key="gap_commune",
@@ -75,6 +76,7 @@ def render() -> None:
     if view is None or view.empty:
         st.info(t("no_gaps"))
         return
+    st.caption(t("weights_in_force", text=runner.weights_text(runner.analysis_config().ranking, lang)))
     st.caption(t("gaps_select_hint"))
     event = st.dataframe(
         gap_table(view, lang), hide_index=True, width="stretch", height=320,

@@ -38,12 +38,13 @@ def _controls(lang: str) -> None:
     if ss["budget_kind"] == "vnd":
         ss.setdefault("budget_vnd_bn", 30.0)
         c2.number_input(t("budget_vnd"), min_value=0.0, max_value=100_000.0, step=5.0,
-                        key="budget_vnd_bn")
+                        key="budget_vnd_bn", format="%.0f")
     else:
         c2.metric(t("budget_sites"), fmt_int(ss.get("budget_sites", 20), lang))
     c3.multiselect(t("terrain_focus"), [c for c in TERRAIN_LABELS if c != "plain"], key="focus",
-                   format_func=lambda v: terrain_label(v, lang))
+                   format_func=lambda v: terrain_label(v, lang), placeholder=t("choose_placeholder"))
     st.caption(f"{t('technology')}: **{ss.get('tech', '5G')}**")
+    st.caption(t("weights_in_force", text=runner.weights_text(runner.analysis_config().ranking, lang)))
 
 
 def render() -> None:

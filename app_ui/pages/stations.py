@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import runner, state
-from app_ui.formatting import fmt_int
+from app_ui.formatting import display_table, fmt_int
 from app_ui.i18n import current_lang, t
+from app_ui.messages import column_label, file_error_text
 
 __all__ = ["render", "UPLOAD_TYPES", "CRS_CHOICES", "read_upload", "report_view", "report_csv"]
 
@@ -21,6 +22,15 @@ STATUSES = ("kept", "fixed", "rejected")
 REPORT_HEADERS = {
     "row": ("Dòng", "Row"), "column": ("Cột", "Column"), "value": ("Giá trị", "Value"),
     "status": ("Kết quả", "Outcome"), "problem": ("Vấn đề", "Problem"),
+}
+#: Saved-set table columns as shown (Vietnamese, English).
+SET_HEADERS = {
+    "name": ("Tên bộ trạm", "Name"), "created_utc": ("Lưu lúc (UTC)", "Saved (UTC)"),
+    "created_by": ("Người lưu", "Saved by"), "source_name": ("Tệp gốc", "Source file"),
+    "source_format": ("Định dạng", "Format"), "rows_read": ("Số dòng đọc", "Rows read"),
+    "kept": ("Giữ nguyên", "Kept"), "fixed": ("Đã sửa", "Fixed"), "rejected": ("Bị loại", "Rejected"),
+    "duplicates": ("Trùng lặp", "Duplicates"), "n_stations": ("Số trạm", "Stations"),
+    "modelled": ("Mô phỏng", "Modelled"),
 }
 
 
@@ -46,7 +56,8 @@ def report_view(report: pd.DataFrame, statuses, lang: str) -> pd.DataFrame:
     view = report[report["status"].isin(list(statuses))] if statuses else report
     problem = view["problem_vi"] if lang == "vi" else view["problem_en"]
     out = pd.DataFrame({
-        "row": view["row"], "column": view["column"], "value": view["value"],
+        "row": view["row"], "column": view["column"].map(lambda c: column_label(c, lang)),
+        "value": view["value"],
         "status": view["status"].map(lambda s: t(f"status_{s}", lang) if s in STATUSES else s),
         "problem": problem,
     })
@@ -73,6 +84,9 @@ def _summary_line(station_set, lang: str) -> str:
 
 def _upload_section(lang: str) -> None:
     ss = st.session_state
+    flash = ss.pop("_flash", None)
+    if flash:
+        st.success(flash)
     c1, c2 = st.columns([2, 1])
     with c2:
         crs = st.selectbox(
@@ -92,7 +106,11 @@ def _upload_section(lang: str) -> None:
         ss["upload_result"] = (station_set, error, up.name)
     station_set, error, name = ss["upload_result"]
     if error is not None:
-        st.error(t("upload_unreadable", err=error))
+        shown, detail = file_error_text(error, lang)
+        st.error(t("upload_unreadable", err=shown))
+        if detail:
+            with st.expander(t("details")):
+                st.code(detail, language=None)
         return
     if not station_set.usable:
         st.error(t("upload_no_station"))
@@ -101,7 +119,7 @@ def _upload_section(lang: str) -> None:
     st.subheader(t("report_title"))
     statuses = st.multiselect(
         t("report_filter"), STATUSES, default=list(STATUSES), key="report_status",
-        format_func=lambda s: t(f"status_{s}"),
+        format_func=lambda s: t(f"status_{s}"), placeholder=t("choose_placeholder"),
     )
     i = 0 if lang == "vi" else 1
     view = report_view(station_set.report, statuses, lang)
@@ -115,8 +133,9 @@ def _upload_section(lang: str) -> None:
     if station_set.usable:
         with st.expander(t("stations_preview")):
             gdf = station_set.stations
-            st.dataframe(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(500),
-                         hide_index=True, width="stretch")
+            preview = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(500)
+            st.dataframe(preview.rename(columns=lambda c: column_label(c, lang)), hide_index=True,
+                         width="stretch")
         default_name = name.rsplit(".", 1)[0]
         set_name = st.text_input(t("set_name"), value=default_name, key="set_name")
         use_it = st.checkbox(t("use_after_save"), value=True, key="use_after_save")
@@ -126,10 +145,12 @@ def _upload_section(lang: str) -> None:
             except Exception as exc:
                 st.error(t("save_failed", err=str(exc)))
             else:
-                st.success(t("saved_set", name=meta["name"], n=fmt_int(meta["stations"], lang)))
-                if use_it:
-                    ss["active_set"] = meta["name"]
                 ss["last_saved"] = meta["name"]
+                ss["_flash"] = t("saved_set", name=meta["name"], n=fmt_int(meta["stations"], lang))
+                if use_it:  # rerun so the sidebar (drawn above) takes the new set and its technology
+                    ss["active_set"] = meta["name"]
+                    st.rerun()
+                st.success(ss.pop("_flash"))
 
 
 def _sets_section(lang: str) -> None:
@@ -144,8 +165,8 @@ def _sets_section(lang: str) -> None:
     if sets.empty:
         st.info(t("no_saved_sets"))
     else:
-        st.dataframe(sets.drop(columns=["source_sha256"], errors="ignore"), hide_index=True,
-                     width="stretch")
+        shown = sets.drop(columns=["source_sha256"], errors="ignore")
+        st.dataframe(display_table(shown, SET_HEADERS, lang), hide_index=True, width="stretch")
     options = [None, *sets["name"].tolist()]
     current = ss.get("active_set")
     idx = options.index(current) if current in options else 0
