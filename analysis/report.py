@@ -38,6 +38,8 @@ __all__ = [
     "GAP_HEADERS",
     "PROPOSAL_HEADERS",
     "COMMUNE_HEADERS",
+    "XLSX_NUMBER_FORMATS",
+    "xlsx_kind",
 ]
 
 FIXED_CREATED = dt.datetime(2025, 7, 1, 0, 0, 0)  # workbook property, fixed for reproducibility
@@ -433,34 +435,79 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     return path
 
 
-def _assumption_rows(result) -> list[tuple[str, str, str]]:
+def _assumption_rows(result) -> list[tuple[str, str, float, str, str]]:
+    """``(Vietnamese, English, value, unit, kind)`` of each assumption; ``kind`` picks the
+    number format (:data:`XLSX_NUMBER_FORMATS`)."""
     from analysis.config import AnalysisConfig
 
     cfg = getattr(result, "config", None) or AnalysisConfig()
     c = cfg.costs
     site = cfg.siting.site
     return [
-        ("Chi phí trạm 4G", "4G site capex", fmt_number(c.capex_for("4G"), 0, "en") + " VND"),
-        ("Chi phí trạm 5G", "5G site capex", fmt_number(c.capex_for("5G"), 0, "en") + " VND"),
-        ("Cáp quang / km", "Fiber per km", fmt_number(c.fiber_per_km_vnd, 0, "en") + " VND"),
-        ("Cáp quang tối đa", "Fiber extension max", f"{c.fiber_max_km:g} km"),
-        ("Một chặng vi ba", "Microwave hop", fmt_number(c.microwave_hop_vnd, 0, "en") + " VND"),
-        ("Vi ba tối đa", "Microwave max range", f"{c.microwave_max_km:g} km"),
-        ("Vệ tinh (VSAT)", "Satellite (VSAT)", fmt_number(c.satellite_vnd, 0, "en") + " VND"),
-        ("Chiều cao cột đề xuất", "Proposed mast height", f"{site.height_m:g} m"),
-        ("Ngưỡng dân/ô", "Populated cell floor", f"{cfg.gaps.min_density_per_km2:g} people/km²"),
-        ("DBSCAN eps", "DBSCAN eps", f"{cfg.gaps.eps_km:g} km"),
-        ("DBSCAN số dân tối thiểu", "DBSCAN min people", f"{cfg.gaps.min_people:g}"),
+        ("Chi phí trạm 4G", "4G site capex", float(c.capex_for("4G")), "đồng", "vnd"),
+        ("Chi phí trạm 5G", "5G site capex", float(c.capex_for("5G")), "đồng", "vnd"),
+        ("Cáp quang / km", "Fiber per km", float(c.fiber_per_km_vnd), "đồng", "vnd"),
+        ("Cáp quang tối đa", "Fiber extension max", float(c.fiber_max_km), "km", "dec1"),
+        ("Một chặng vi ba", "Microwave hop", float(c.microwave_hop_vnd), "đồng", "vnd"),
+        ("Vi ba tối đa", "Microwave max range", float(c.microwave_max_km), "km", "dec1"),
+        ("Vệ tinh (VSAT)", "Satellite (VSAT)", float(c.satellite_vnd), "đồng", "vnd"),
+        ("Chiều cao cột đề xuất", "Proposed mast height", float(site.height_m), "m", "dec1"),
+        ("Ngưỡng dân/ô", "Populated cell floor", float(cfg.gaps.min_density_per_km2), "người/km²", "dec1"),
+        ("DBSCAN eps", "DBSCAN eps", float(cfg.gaps.eps_km), "km", "dec1"),
+        ("DBSCAN số dân tối thiểu", "DBSCAN min people", float(cfg.gaps.min_people), "người", "int"),
     ]
 
 
+_UNIT_EN = {"đồng": "VND", "người/km²": "people/km²", "người": "people"}
+
+
+def _assumption_text(value: float, unit: str, kind: str, lang: str) -> str:
+    decimals = 1 if kind == "dec1" and not float(value).is_integer() else 0
+    return f"{fmt_number(value, decimals, lang)} {unit if lang == 'vi' else _UNIT_EN.get(unit, unit)}"
+
+
 def _assumptions_html(result) -> str:
-    rows = "".join(f"<tr><td>{_bi(vi, en)}</td><td>{html.escape(v)}</td></tr>"
-                   for vi, en, v in _assumption_rows(result))
+    rows = "".join(
+        f"<tr><td>{_bi(vi, en)}</td>"
+        f"<td>{_bi(_assumption_text(v, u, k, 'vi'), _assumption_text(v, u, k, 'en'))}</td></tr>"
+        for vi, en, v, u, k in _assumption_rows(result))
     return f"<table>{rows}</table>"
 
 
 # ----------------------------------------------------------------------------------- xlsx
+#: Excel number formats. Excel draws the grouping and decimal marks of the reader's locale,
+#: so a Vietnamese Excel shows 1.234.567 and 12,5% (the [$-42A] tag marks the vi-VN locale).
+XLSX_NUMBER_FORMATS = {
+    "int": "[$-42A]#,##0",
+    "dec1": "[$-42A]#,##0.0",
+    "dec2": "[$-42A]#,##0.00",
+    "vnd": '[$-42A]#,##0 "₫"',
+    "pct": "[$-42A]0.0%",
+    "deg": "[$-42A]0.000000",
+    "id": "0",
+}
+
+
+def xlsx_kind(col: str, value) -> str:
+    """The number format (a key of :data:`XLSX_NUMBER_FORMATS`) of a column's numbers."""
+    if col in PERCENT_COLUMNS or col.startswith("share_"):
+        return "pct"
+    if col.endswith("_vnd"):
+        return "vnd"
+    if col in ("lon", "lat"):
+        return "deg"
+    if col in ("rank", "gap_id", "largest_gap_id", "sites", "code"):
+        return "id"
+    if col.startswith("w_"):
+        return "dec2"
+    if col.endswith(("_km", "_km2")):
+        return "dec1"
+    if isinstance(value, int | np.integer) or col.startswith("people") or col.endswith("_m") \
+            or col in ("score", "score_people", "cells", "gaps", "sites_needed_est"):
+        return "int"
+    return "dec1"
+
+
 def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) -> None:
     ws = wb.add_worksheet(name)
     cols = [c for c in headers if c in df.columns]
@@ -475,10 +522,8 @@ def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) 
                 fv = float(v)
                 if not math.isfinite(fv):
                     ws.write_blank(i, j, None)
-                elif c in PERCENT_COLUMNS:
-                    ws.write_number(i, j, round(100 * fv, 2))
-                else:
-                    ws.write_number(i, j, fv)
+                else:  # a number, shown in its format (shares as fractions in a % format)
+                    ws.write_number(i, j, fv, formats[xlsx_kind(c, v)])
             elif v is None or (isinstance(v, float) and math.isnan(v)):
                 ws.write_blank(i, j, None)
             else:
@@ -488,7 +533,11 @@ def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) 
 
 
 def write_priorities_xlsx(result, path: str | Path) -> Path:
-    """Write ``priorities.xlsx``: gaps, proposals, communes, curve, assumptions (Vietnamese headers)."""
+    """Write ``priorities.xlsx``: gaps, proposals, communes, curve, assumptions (Vietnamese headers).
+
+    Every number is a number cell with a display format (:data:`XLSX_NUMBER_FORMATS`): people
+    as whole numbers, money in đồng, shares as percentages; no number is stored as text.
+    """
     import xlsxwriter
 
     path = Path(path)
@@ -499,22 +548,26 @@ def write_priorities_xlsx(result, path: str | Path) -> Path:
     wb.set_properties({"title": "Ưu tiên xóa lõm sóng — Quảng Trị", "author": "lomsong",
                        "created": FIXED_CREATED, "comments": "lomsong"})
     formats = {"head": wb.add_format({"bold": True, "bg_color": "#EEEEEE", "text_wrap": True})}
+    formats.update({k: wb.add_format({"num_format": f}) for k, f in XLSX_NUMBER_FORMATS.items()})
     t = tables(result)
     _write_sheet(wb, "Vùng lõm", t["gaps"], GAP_HEADERS, formats)
     _write_sheet(wb, "Đề xuất trạm", t["proposals"], PROPOSAL_HEADERS, formats)
     _write_sheet(wb, "Theo xã", t["communes"], COMMUNE_HEADERS, formats)
     _write_sheet(wb, "Đường cong phủ sóng", t["curve"], CURVE_HEADERS, formats)
     ws = wb.add_worksheet("Giả định")
-    ws.write_string(0, 0, "Giả định", formats["head"])
-    ws.write_string(0, 1, "Assumption", formats["head"])
-    ws.write_string(0, 2, "Giá trị", formats["head"])
-    for i, (vi, en, v) in enumerate(_assumption_rows(result), start=1):
+    for j, head in enumerate(("Giả định", "Assumption", "Giá trị", "Đơn vị")):
+        ws.write_string(0, j, head, formats["head"])
+    ws.set_column(0, 1, 28)
+    ws.set_column(2, 2, 18)
+    rows = _assumption_rows(result)
+    for i, (vi, en, v, unit, kind) in enumerate(rows, start=1):
         ws.write_string(i, 0, sanitize_text(vi))
         ws.write_string(i, 1, sanitize_text(en))
-        ws.write_string(i, 2, sanitize_text(v))
+        ws.write_number(i, 2, float(v), formats[kind])
+        ws.write_string(i, 3, sanitize_text(unit))
     s = result.summary
     if s.get("warning"):
-        ws.write_string(len(_assumption_rows(result)) + 2, 0, sanitize_text(s.get("warning_vi") or ""))
-        ws.write_string(len(_assumption_rows(result)) + 2, 1, sanitize_text(s["warning"]))
+        ws.write_string(len(rows) + 2, 0, sanitize_text(s.get("warning_vi") or ""))
+        ws.write_string(len(rows) + 2, 1, sanitize_text(s["warning"]))
     wb.close()
     return path

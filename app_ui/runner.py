@@ -374,9 +374,22 @@ def map_data(res: Results, settings: state.Settings, layers=None):
             lambda: rsrp_overlay(res.rsrp_dbm, res.grid.transform, res.grid.rasterio_crs,
                                  res.threshold_dbm, inside=res.inside),
         )
+    speed = None
+    if res.throughput_mbps is not None and res.grid is not None:
+        from app_ui.maps import speed_overlay
+
+        speed = state.store().get_or_compute(
+            ("speed_overlay", res.overlay_key),
+            lambda: speed_overlay(res.throughput_mbps, res.grid.transform, res.grid.rasterio_crs,
+                                  inside=res.inside),
+        )
     return MapData(
         communes=com,
         province=state.province_display(),
+        background=state.background_display(),
+        speed_image=speed,
+        villages=res.villages,
+        measurements=res.measurements,
         rsrp_image=overlay,
         rsrp_dbm=res.rsrp_dbm,
         rsrp_transform=getattr(res.grid, "transform", None),

@@ -47,6 +47,7 @@ __all__ = [
     "communes",
     "communes_display",
     "province_display",
+    "background_display",
     "active_station_set",
     "active_set_label",
     "is_modelled_active",
@@ -193,6 +194,24 @@ def province_display() -> gpd.GeoDataFrame:
     from geo.data import load_province
 
     return _display(load_province(), DISPLAY_SIMPLIFY_M)
+
+
+@st.cache_resource(show_spinner=False)
+def background_display() -> dict[str, gpd.GeoDataFrame]:
+    """The offline map background (land, coastline, main roads), simplified for the browser.
+
+    A layer that cannot be read is left out (the map still draws without it).
+    """
+    from geo import data
+
+    out = {}
+    for key, load, tol in (("land", data.load_land, 80.0), ("coastline", data.load_coastline, 80.0),
+                           ("roads", data.load_roads, 40.0)):
+        try:
+            out[key] = _display(load(), tol)
+        except Exception:  # an optional layer: the map draws without it
+            continue
+    return out
 
 
 # ----------------------------------------------------------------------- stations

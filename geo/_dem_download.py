@@ -269,6 +269,7 @@ def download_copernicus(
     margin_km: float = DEFAULT_MARGIN_KM,
     progress: bool = True,
     timeout_s: float = TIMEOUT_S,
+    on_tile=None,
 ) -> DownloadResult:
     """Fetch the Copernicus DEM tiles over the province (+ margin), mosaic and clip them.
 
@@ -279,6 +280,9 @@ def download_copernicus(
     bounds_lonlat : (west, south, east, north); default the province + ``margin_km``.
     base_url : server root instead of the public bucket (also ``LOMSONG_COPERNICUS_URL``).
     progress : show tqdm progress bars on stderr.
+    on_tile : callable, optional
+        ``on_tile(done, total)`` after each tile (fetched, cached or missing), e.g. the app's
+        progress bar; ``on_tile(0, total)`` first.
 
     Returns
     -------
@@ -306,8 +310,10 @@ def download_copernicus(
         from tqdm import tqdm
 
         outer = tqdm(total=len(tiles), unit="tile", desc=f"{p.label} tiles")
+    if on_tile is not None:
+        on_tile(0, len(tiles))
     try:
-        for lat, lon in tiles:
+        for done, (lat, lon) in enumerate(tiles, start=1):
             name = tile_name(lat, lon, p)
             dest = folder / f"{name}.tif"
             if dest.exists() and _tile_ok(dest):
@@ -330,6 +336,8 @@ def download_copernicus(
                     missing_boxes.append((lat, lon))
             if outer is not None:
                 outer.update(1)
+            if on_tile is not None:
+                on_tile(done, len(tiles))
     finally:
         if outer is not None:
             outer.close()

@@ -126,13 +126,28 @@ def test_map_draws_offline_with_every_layer(small_layers):
         lang="vi", basemap=False,
     )
     html = m.get_root().render()
-    assert "https://" not in html and "http://" not in html  # nothing fetched from the network
+    # the only address in the page is the OSM tile template of a base layer not shown at first
+    urls = set(re.findall(r"https?://[^\"' )]+", html))
+    assert urls <= {"https://tile.openstreetmap.org/{z}/{x}/{y}.png", "http://www.w3.org/2000/svg"}, urls
+    tile_var = re.search(r"var (tile_layer_\w+) = L\.tileLayer", html).group(1)
+    assert f"{tile_var}.addTo(" not in html  # OSM one click away, not loaded
     assert "data:text/javascript;base64," in html  # Leaflet itself travels with the page
     assert "$(" not in html.replace("$(\\", "")  # no jQuery needed
-    for name in ("Xã — tỷ lệ chưa có sóng", "Cường độ tín hiệu RSRP", "Vùng lõm sóng", "Trạm hiện có",
-                 "Trạm đề xuất", "lomsong-legend", "markerClusterGroup", "L.control.layers"):
+    for name in ("lomsongBusy", "Tô màu xã theo tỷ lệ chưa có sóng", "Cường độ tín hiệu RSRP",
+                 "Vùng lõm sóng", "Trạm hiện có", "Trạm đề xuất", "lomsong-legend", "L.control.layers",
+                 "url(#lomsong-hatch)", "lomsong-stations", "Nền: ranh giới, bờ biển, đường (ngoại tuyến)"):
         assert name in html or json.dumps(name)[1:-1] in html, name
     assert "&lt;b&gt;x&lt;/b&gt;" in html or "\\u0026lt;b\\u0026gt;" in html  # popups escaped
+    assert "window.innerWidth < 700" in html  # layer control and legend fold on a phone
+
+
+def test_map_legend_is_at_least_12px_and_below_the_layer_control(small_layers):
+    from app_ui.maps import MapData, build_map
+
+    communes = small_layers[0]
+    html = build_map(MapData(communes=communes, threshold_dbm=-110.0), lang="vi").get_root().render()
+    assert "font: 12px/1.35 sans-serif" in html
+    assert '"bottomleft"' in html and '"position": "topright"' in html
 
 
 def test_basemap_is_optional(small_layers):
@@ -141,23 +156,42 @@ def test_basemap_is_optional(small_layers):
     communes = small_layers[0]
     html = build_map(MapData(communes=communes), lang="en", basemap=True).get_root().render()
     assert "tile.openstreetmap.org" in html and "OpenStreetMap" in html
-    assert json.dumps("Communes — share uncovered")[1:-1] in html
+    tile_var = re.search(r"var (tile_layer_\w+) = L\.tileLayer", html).group(1)
+    assert f"{tile_var}.addTo(" in html  # asked for: shown at first
+    assert json.dumps("Opening the profile of {name}…")[1:-1] in html or "Opening the profile of" in html
 
 
-def test_rsrp_colours_known_answers():
-    from app_ui.maps import RSRP_COLOURS, rsrp_bins, rsrp_rgba
+def test_signal_palette_known_answers():
+    from app_ui.maps import BELOW_COLOUR, SIGNAL_SPAN_DB, rsrp_rgba
 
-    bins = rsrp_bins(-110.0)
-    assert [b[:2] for b in bins[1:4]] == [(-110.0, -100.0), (-100.0, -90.0), (-90.0, -80.0)]
-    img = rsrp_rgba(np.array([[np.nan, -120.0, -105.0, -60.0]], dtype=np.float32), -110.0)
-    assert img[0, 0, 3] == 0  # no signal: transparent
-    hexes = ["#" + bytes(img[0, i, :3]).hex() for i in (1, 2, 3)]
-    assert hexes == [RSRP_COLOURS[0], RSRP_COLOURS[1], RSRP_COLOURS[4]]
-    inside = np.array([[True, True, False, True]])
-    img = rsrp_rgba(np.array([[np.nan, -120.0, -105.0, -60.0]], dtype=np.float32), -110.0,
-                    inside=inside)
-    assert "#" + bytes(img[0, 0, :3]).hex() == RSRP_COLOURS[0] and img[0, 0, 3] > 0  # nothing reaches
+    # viridis ends, as published (matplotlib _cm_listed): #440154 (0) and #fde725 (1)
+    rsrp = np.array([[np.nan, -120.0, -110.0, -110.0 + SIGNAL_SPAN_DB, -40.0]], dtype=np.float32)
+    img = rsrp_rgba(rsrp, -110.0)
+    hexes = ["#" + bytes(img[0, i, :3]).hex() for i in range(5)]
+    assert img[0, 0, 3] == 0  # no signal, no analysed-area mask: transparent
+    assert hexes[1] == BELOW_COLOUR and hexes[2] == "#440154" and hexes[3] == hexes[4] == "#fde725"
+    inside = np.array([[True, True, False, True, True]])
+    img = rsrp_rgba(rsrp, -110.0, inside=inside)
+    assert "#" + bytes(img[0, 0, :3]).hex() == BELOW_COLOUR and img[0, 0, 3] > 0  # nothing reaches
     assert img[0, 2, 3] == 0  # outside the analysed area: not drawn
+
+
+def test_speed_palette_is_logarithmic():
+    from app_ui.maps import BELOW_COLOUR, palette_lut, speed_rgba
+
+    lut = palette_lut("cividis")
+    img = speed_rgba(np.array([[0.5, 1.0, 10.0, 100.0, 1000.0]]))
+    hexes = ["#" + bytes(img[0, i, :3]).hex() for i in range(5)]
+    assert hexes[0] == BELOW_COLOUR
+    assert hexes[1] == "#" + bytes(lut[0]).hex() and hexes[3] == hexes[4] == "#" + bytes(lut[-1]).hex()
+    assert hexes[2] == "#" + bytes(lut[128]).hex()  # 10 Mbit/s: half way on log 1–100 (255 · ½ → 128)
+
+
+def test_residual_colours():
+    from app_ui.maps import RESIDUAL_COLOURS, residual_colour
+
+    assert [residual_colour(v) for v in (-20, -5, 0, 5, 20)] == list(RESIDUAL_COLOURS)
+    assert residual_colour(float("nan")) != RESIDUAL_COLOURS[2]
 
 
 def test_rsrp_overlay_lands_on_the_grid(small_layers):
@@ -276,10 +310,15 @@ def test_map_page_shows_results_banner_and_footer(app_env):
     assert at.title[0].value == "Lõm sóng Quảng Trị"
     assert any("MÔ PHỎNG" in w and "MODELLED" in w for w in _texts(at.warning))
     metrics = {m.label: m.value for m in at.metric}
-    assert re.fullmatch(r"\d{1,3}(\.\d{3})+", metrics["Dân số (WorldPop)"])  # 1.472.648
-    assert metrics["Tỷ lệ có sóng"].endswith("%") and "," in metrics["Tỷ lệ có sóng"]
+    # WorldPop 2020 on the 1000 m grid inside the 78 communes, summed once with
+    # population_on_grid(analysis_grid(1000))[grid.burn(communes) >= 0]: 1,472,648
+    assert metrics["Dân số (WorldPop)"] == "1.472.648"
+    assert re.fullmatch(r"\d{1,2},\d%", metrics["Tỷ lệ có sóng"])
+    help_text = next(m for m in at.metric if m.label == "Dân số (WorldPop)").help
+    assert "1.478.849" in help_text and "1.000 m" in help_text  # the outline sum and why it differs
     footer = " ".join(_texts(at.caption))
-    assert "WorldPop" in footer and "embedded 5′ relief" in footer and "1000 m" in footer
+    assert "WorldPop" in footer and "địa hình nhúng sẵn 5′" in footer and "1000 m" in footer
+    assert "embedded" not in footer and "coarse" not in footer
 
 
 def test_language_switch(app_env):
@@ -299,16 +338,18 @@ def test_gaps_page_filters_and_downloads(app_env):
     _needs_default_network()
     at = _open("gaps")
     assert at.header[0].value == "Vùng lõm sóng xếp hạng"
-    if at.dataframe:
-        df = at.dataframe[0].value
-        ranks = [int(r) for r in df["Hạng"]]
-        assert ranks == sorted(ranks)
-        assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", v) for v in df["Số dân chưa có sóng"])
-        labels = [b.label for b in at.get("download_button")]
-        assert {"Tải GeoPackage", "Tải GeoJSON", "Tải CSV"} <= set(labels)
-        at.number_input(key="gap_min_people").set_value(10**7).run()
-        _no_exception(at)
-        assert any("Không có vùng lõm" in i for i in _texts(at.info))
+    assert at.dataframe, "the gap table did not render"  # the modelled network leaves gaps at 5G
+    df = at.dataframe[0].value
+    assert len(df) >= 1
+    ranks = [int(r) for r in df["Hạng"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+    assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", v) for v in df["Số dân chưa có sóng"])
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Tải GeoPackage", "Tải GeoJSON", "Tải CSV"} <= set(labels)
+    assert any("Trọng số xếp hạng đang dùng" in c for c in _texts(at.caption))
+    at.number_input(key="gap_min_people").set_value(10**7).run()
+    _no_exception(at)
+    assert any("Không có vùng lõm" in i for i in _texts(at.info))
 
 
 def test_proposals_page_budget_change_and_report(app_env):
@@ -318,8 +359,8 @@ def test_proposals_page_budget_change_and_report(app_env):
     _go(at, "proposals")
     assert at.header[0].value == "Đề xuất vị trí trạm mới"
     proposals = [d.value for d in at.dataframe]
-    if proposals:
-        assert len(proposals[0]) <= 1
+    assert proposals, "the proposal table did not render"
+    assert len(proposals[0]) == 1 and list(proposals[0]["Thứ tự"]) == ["1"]  # a budget of one site
     at.radio(key="budget_kind").set_value("vnd").run()
     _no_exception(at)
     at.button(key="make_report").click().run()
@@ -337,9 +378,14 @@ def test_commune_page_profile(app_env):
     assert at.header[0].value == "Hồ sơ xã"
     text = " ".join(_texts(at.markdown))
     assert "Đơn vị trước sáp nhập" in text and "Ghi chú chất lượng dữ liệu" in text
+    # the data note in Vietnamese, its numbers in the Vietnamese format
+    assert "diện tích pháp lý 156,21 km² khác diện tích ranh giới vẽ 151,1 km² (-3%)" in text
+    assert "legal area" not in text
     labels = {m.label: m.value for m in at.metric}
     assert labels["Địa hình"] == "miền núi"
-    assert "Dân số pháp lý" in labels and "Dân số mô hình (WorldPop)" in labels
+    assert "Dân số pháp lý" in labels
+    worldpop = [k for k in labels if "WorldPop" in k]
+    assert worldpop == ["Dân số mô hình (WorldPop, lưới 1.000 m)"]  # one modelled figure, not two
 
 
 def test_about_page_sources_and_dem(app_env):
