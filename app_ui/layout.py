@@ -68,16 +68,11 @@ def page_style() -> None:
     limit = t("uploader_limit", lang, mb=mb)
     st.markdown(
         f"""<style>
-[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > span::after {{
-  content: "{drop}"; font-size: 0.95rem; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > small {{ font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > small::after {{
-  content: "{limit}"; font-size: 0.8rem; }}
-[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] {{
-  font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {{
-  content: "{browse}"; font-size: 0.9rem; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button [data-has-shortcut]::after {{ content: "{browse}"; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: "{drop} · {limit}"; font-size: 0.85rem; }}
 </style>""",
         unsafe_allow_html=True,
     )

@@ -56,7 +56,8 @@ COLUMN_LABELS_VI = {
     "band_mhz": "băng tần (MHz)", "eirp_dbm": "công suất EIRP (dBm)", "azimuth_deg": "góc phương vị (°)",
     "tilt_deg": "góc ngẩng (°)", "sectors": "số sector", "beamwidth_deg": "độ rộng búp sóng (°)",
     "site_id": "mã vị trí", "status": "trạng thái", "name": "tên", "commune": "xã",
-    "geometry": "hình học", "row": "dòng", "file": "tệp",
+    "geometry": "hình học", "row": "dòng", "file": "tệp", "source_row": "dòng trong tệp",
+    "assumed": "giá trị giả định", "modelled": "mô phỏng",
 }
 
 

@@ -513,3 +513,202 @@ def test_curve_axis_numbers_follow_the_language():
     en = _curve_chart(curve, "sites", "people", "en").to_dict()
     assert "/,/g, '.'" in vi["encoding"]["y"]["axis"]["labelExpr"]  # 1.234.567
     assert en["encoding"]["y"]["axis"]["format"] == ",d"  # 1,234,567
+
+
+# ------------------------------------------------------------------ issue #18 / #19 in AppTest
+FOUR_G_CSV = (
+    "Mã trạm,Nhà mạng,Công nghệ,Kinh độ,Vĩ độ,Độ cao anten (m),Băng tần (MHz)\n"
+    "A1,Viettel,4G,107.10,16.80,35,1800\n"
+    "A2,Viettel,4G,106.62,17.47,35,1800\n"
+    "A3,VinaPhone,4G,106.80,17.21,35,1800\n"
+).encode()
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_a_4g_list_switches_the_analysis_to_4g_and_says_why(app_env):
+    at = _open("stations")
+    assert at.session_state["tech"] == "5G"
+    at.file_uploader(key="station_upload").upload("tram_4g.csv", FOUR_G_CSV, "text/csv")
+    at.run()
+    at.text_input(key="set_name").input("Bốn G").run()
+    at.button(key="save_set").click().run()
+    _no_exception(at)
+    assert at.session_state["active_set"] == "Bốn G"
+    assert at.session_state["tech"] == "4G"  # the list has no 5G station
+    assert at.session_state["threshold_dbm"] == -115.0  # and the 4G threshold came with it
+    assert any("không có trạm 5G" in i and "chuyển sang 4G" in i for i in _texts(at.info))
+    assert any('Đã lưu bộ trạm "Bốn G"' in s for s in _texts(at.success))  # the save still says so
+    _go(at, "map")
+    covered = int(_metric(at, "Người có sóng").replace(".", ""))
+    assert covered > 1000  # three 35 m 4G masts reach thousands of people
+    # choosing 5G again by hand: the zero comes with its reason
+    at.sidebar.selectbox(key="tech").set_value("5G").run()
+    _no_exception(at)
+    assert _metric(at, "Người có sóng") == "0"
+    assert any("không có trạm 5G nào" in w for w in _texts(at.warning))
+    assert not any("chuyển sang" in i for i in _texts(at.info))  # the user's choice, not a switch
+
+
+def test_modelled_banner_fails_closed(app_env, monkeypatch):
+    from app_ui import state
+
+    def broken():
+        raise OSError("workspace unreadable")
+
+    monkeypatch.setattr(state, "is_modelled_active", broken)
+    at = _open("about")
+    assert any("MÔ PHỎNG" in w and "MODELLED" in w for w in _texts(at.warning))
+    assert any("workspace unreadable" in c for c in _texts(at.caption))
+
+
+def test_reruns_neither_reload_nor_rehash_the_active_set(app_env, monkeypatch):
+    from app_ui import state
+    from geo.stations import read_stations
+    from geo.workspace import Workspace
+
+    path = app_env / "tram.csv"
+    path.write_bytes(GOOD_CSV)
+    Workspace(app_env / "ws" / "lomsong.gpkg").save(read_stations(path), "ba trạm")
+    counts = {"load": 0, "hash": 0}
+    real_load, real_hash = Workspace.load, state._hash_stations
+
+    def load(self, name):
+        counts["load"] += 1
+        return real_load(self, name)
+
+    def hashed(gdf):
+        counts["hash"] += 1
+        return real_hash(gdf)
+
+    monkeypatch.setattr(Workspace, "load", load)
+    monkeypatch.setattr(state, "_hash_stations", hashed)
+    at = _app("gaps")
+    at.session_state["active_set"] = "ba trạm"
+    at.run()
+    _no_exception(at)
+    assert counts == {"load": 1, "hash": 1}
+    at.run()
+    at.number_input(key="gap_min_people").set_value(5).run()
+    _no_exception(at)
+    assert counts == {"load": 1, "hash": 1}  # two more reruns: the set is neither read nor hashed
+    Workspace(app_env / "ws" / "lomsong.gpkg").save(read_stations(path), "bộ hai")
+    at.run()  # the workspace changed: read once more, and still right
+    assert counts["load"] == 2 and at.session_state["active_set"] == "ba trạm"
+
+
+#: Words that betray English UI text on a Vietnamese page (checked as whole words).
+ENGLISH_WORDS = (
+    "the", "and", "of", "is", "are", "with", "from", "files", "file", "people", "share", "coverage",
+    "upload", "browse", "download", "choose", "options", "terrain", "modelled", "embedded", "coarse",
+    "legal", "station", "stations", "commune", "communes", "gaps", "microwave", "fiber", "drag",
+    "drop", "limit", "details", "page", "map", "proposals", "budget", "threshold", "band_mhz",
+    "eirp_dbm", "height_m", "created_utc", "rows_read",
+)
+_ENGLISH = re.compile(r"(?<![\w/])(" + "|".join(ENGLISH_WORDS) + r")(?![\w/])", re.IGNORECASE)
+#: Bilingual on purpose (Vietnamese first): navigation, language switch, MODELLED banner.
+BILINGUAL = ("Bản đồ / Map", "Trạm / Stations", "Lõm sóng / Gaps", "Đề xuất / Proposals",
+             "Xã / Commune profile", "Dữ liệu / About the data", "Ngôn ngữ / Language",
+             "MODELLED network — upload your station list for real results")
+
+
+def _ui_texts(at) -> list[str]:
+    """Every text a reader sees: elements, widget labels, helps, options, table headers."""
+    out = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error",
+                 "success"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for m in at.metric:
+        out += [m.label, str(m.value), str(m.help or "")]
+    for kind in ("selectbox", "radio", "multiselect", "number_input", "slider", "text_input",
+                 "checkbox", "toggle", "button"):
+        for w in at.get(kind):
+            out += [str(getattr(w.proto, "label", "")), str(getattr(w.proto, "help", ""))]
+            out += [str(o) for o in getattr(w.proto, "options", [])]
+            if kind == "multiselect":  # an empty placeholder shows the browser's English default
+                out.append(str(w.proto.placeholder) or "Choose options")
+    for w in at.get("download_button"):
+        out.append(str(w.proto.label))
+    for d in at.dataframe:
+        out += [str(c) for c in d.value.columns]
+    return [x for x in out if x]
+
+
+def _english_in(at) -> list[str]:
+    bad = []
+    for text in _ui_texts(at):
+        rest = text
+        for ok in BILINGUAL:
+            rest = rest.replace(ok, "")
+        rest = re.sub(r"`[^`]*`", "", rest)  # commands the user types (`lomsong dem download`)
+        rest = re.sub(r"\S*[/\\]\S*", "", rest)  # file paths
+        if _ENGLISH.search(rest):
+            bad.append(text[:160])
+    return bad
+
+
+@pytest.mark.parametrize("page", ["map", "stations", "gaps", "proposals", "commune", "about"])
+def test_every_page_in_vietnamese_has_no_english_ui_text(app_env, page):
+    at = _app(page)
+    at.session_state["commune_code"] = "19594"
+    at.run()
+    _no_exception(at)
+    if page == "stations":  # with a report and a junk-file error on the page
+        at.file_uploader(key="station_upload").upload("tram.csv", GOOD_CSV, "text/csv")
+        at.run()
+        _no_exception(at)
+        assert at.dataframe  # the validation report is there to be read
+    assert not _english_in(at), _english_in(at)
+
+
+def test_the_english_check_finds_english():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(
+        "import streamlit as st\nst.caption('coarse: terrain shadows only resolved at ~9 km')\n"
+        "st.multiselect('Lọc', ['a'])\n"
+    ).run()
+    found = _english_in(at)
+    assert any("coarse" in f for f in found) and any("Choose" in f or "options" in f for f in found)
+
+
+def test_junk_file_error_is_vietnamese_only(app_env):
+    at = _open("stations")
+    at.file_uploader(key="station_upload").upload("junk.csv", JUNK, "text/csv")
+    at.run()
+    errors = _texts(at.error)
+    assert errors and all("binary content" not in e for e in errors)
+    assert any("nội dung nhị phân" in e for e in errors)
+
+
+def test_sidebar_numbers_have_no_english_decimals(app_env):
+    at = _open("about")
+    assert at.sidebar.number_input(key="threshold_dbm").proto.format == "%.0f"
+    assert at.sidebar.slider(key="indoor_margin_db").proto.format == "%.0f"
+
+
+def test_about_page_offers_the_english_provenance_instead_of_embedding_it(app_env):
+    at = _open("about")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Tải tệp nguồn gốc dữ liệu chi tiết (PROVENANCE.md, tiếng Anh)" in labels
+    assert not any("## " in m or "Provenance" in m for m in _texts(at.markdown))
+    assert any(b.label == "Tải địa hình 30 m" for b in at.button)
+
+
+def test_get_30_m_terrain_offline_says_how_to_give_a_dem(app_env, monkeypatch):
+    from geo import _dem_download
+    from geo.dem import DemError
+
+    def offline(*a, **k):
+        raise DemError("cannot reach https://copernicus-dem-30m.s3.amazonaws.com (offline?): no route")
+
+    monkeypatch.setattr(_dem_download, "download_copernicus", offline)
+    at = _open("about")
+    at.button(key="dem_download").click().run()
+    _no_exception(at)
+    errors = " ".join(_texts(at.error))
+    assert "Không tải được địa hình" in errors and "lomsong dem download" in errors
+    assert "Tải DEM chi tiết hơn" in errors  # where to give a DEM file instead
+    assert "dem_path" not in at.session_state or not at.session_state["dem_path"]
