@@ -73,6 +73,15 @@ def page_style() -> None:
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ display: none; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content: "{drop} · {limit}"; font-size: 0.85rem; }}
+@media (max-width: 640px) {{  /* a phone: figures three to a row so the map is in the first view */
+  h1 {{ font-size: 1.5rem !important; padding: 0.2rem 0 !important; }}
+  h2 {{ font-size: 1.2rem !important; }}
+  [data-testid="stHorizontalBlock"]:has([data-testid="stMetric"]) {{ gap: 0.4rem !important; }}
+  [data-testid="stHorizontalBlock"]:has([data-testid="stMetric"]) > [data-testid="stColumn"] {{
+    min-width: 30% !important; flex: 1 1 30% !important; }}
+  [data-testid="stMetricValue"] {{ font-size: 1.15rem !important; }}
+  [data-testid="stMetricLabel"] p {{ font-size: 0.75rem !important; }}
+}}
 </style>""",
         unsafe_allow_html=True,
     )

@@ -87,6 +87,7 @@ SPEED_RANGE_MBPS = (1.0, 100.0)
 SPEED_PALETTE = "cividis"  # optimised for colour-vision deficiency (Nuñez et al. 2018)
 BELOW_COLOUR = "#9e9e9e"  # below the threshold / under 1 Mbit/s, inside the analysed area
 RASTER_ALPHA = 200
+BELOW_ALPHA = 110  # the "below threshold" grey lets the background show through
 NO_SIGNAL_DBM = -999.0  # stands for "nothing reaches" inside the analysed area when drawing
 OUTLINE_COLOUR = "#3d3d3d"
 GAP_COLOUR = "#c51b7d"  # PiYG magenta: apart from viridis, YlOrBr and the neutral stations
@@ -223,7 +224,8 @@ def continuous_rgba(
     out[above, :3] = lut[idx[above]]
     below = area & ~above
     out[below, :3] = _rgb(BELOW_COLOUR)
-    out[above | below, 3] = alpha
+    out[above, 3] = alpha
+    out[below, 3] = min(alpha, BELOW_ALPHA)
     return out
 
 
