@@ -51,7 +51,9 @@ __all__ = [
     "Comparison",
     "MeasurementError",
     "compare",
+    "compare_with_stations",
     "disagreement_clusters",
+    "measurement_grid",
     "distance_band",
     "residual_stats",
 ]
@@ -484,3 +486,63 @@ def disagreement_clusters(comparison: Comparison, cell_m: float = CLUSTER_CELL_M
     out = out.sort_values(["n_no_service", "technology"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "cluster_id", np.arange(1, len(out) + 1))
     return out[[*cols, "geometry"]]
+
+
+# ----------------------------------------------------------------------------- drive-test run
+def measurement_grid(measurements, resolution_m: float = 100.0, margin_m: float | None = None):
+    """The analysis-grid lattice around the measured points (+ every station that can reach them).
+
+    The province grid (:func:`geo.coverage.analysis_grid`) cropped to the points' extent
+    plus ``margin_m`` (default :data:`geo.coverage.MAX_RADIUS_M`, a station's farthest
+    reach) on every side: the same cell centres as a province run, far fewer cells.
+    """
+    from geo.coverage import MAX_RADIUS_M, analysis_grid
+    from geo.grid import ANALYSIS_CRS, Grid
+
+    pts = _points_frame(measurements)
+    if len(pts) == 0:
+        msg = "The measurement set has no point."
+        raise MeasurementError(msg)
+    margin = MAX_RADIUS_M if margin_m is None else float(margin_m)
+    xmin, ymin, xmax, ymax = pts.geometry.to_crs(ANALYSIS_CRS).total_bounds
+    province = analysis_grid(resolution_m)
+    box = (max(xmin - margin, province.xmin), max(ymin - margin, province.ymin),
+           min(xmax + margin, province.xmax), min(ymax + margin, province.ymax))
+    if not (box[2] > box[0] and box[3] > box[1]):
+        msg = "Every measured point is far outside the province's analysis grid."
+        raise MeasurementError(msg)
+    return Grid.from_bounds(box, resolution_m, province.crs)
+
+
+def compare_with_stations(measurements, stations, *, resolution_m: float = 100.0, dem=None,
+                          config=None, communes: gpd.GeoDataFrame | None = None,
+                          grid=None) -> tuple[Comparison, Any]:
+    """Coverage of ``stations`` around the measured points, then :func:`compare`.
+
+    Parameters
+    ----------
+    measurements : PointSet or GeoDataFrame
+    stations : StationSet or GeoDataFrame
+    resolution_m : float
+        Cell size of the grid (:func:`measurement_grid`).
+    dem : geo.dem.Dem or None
+        Terrain (None: flat ground).
+    config : geo.coverage.CoverageConfig, optional
+    communes : GeoDataFrame, optional
+        With ``terrain`` for the terrain class (and ``kind`` for RMa/UMa per station).
+    grid : geo.grid.Grid, optional
+        Override the grid.
+
+    Returns
+    -------
+    (Comparison, geo.coverage.Coverage)
+    """
+    from geo.coverage import CoverageConfig, compute
+
+    config = config or CoverageConfig()
+    grid = grid or measurement_grid(measurements, resolution_m, config.max_radius_m)
+    elevation = None
+    if dem is not None and config.terrain:
+        elevation = np.ascontiguousarray(dem.on_grid(grid, fill_value=0.0), dtype=np.float32)
+    cov = compute(stations, grid, elevation, config, communes=communes)
+    return compare(measurements, cov, elevation_m=elevation, communes=communes), cov

@@ -507,6 +507,8 @@ def summary_dict(
         "warning_vi": MODELLED_WARNING_VI if stations_modelled else None,
         "notes": ([ANY_UPPER_BOUND_NOTE] if stations_modelled and tech == "any" else []) + warnings,
     }
+    if md.get("calibration"):  # drive-test calibration (#17) named in every output using it
+        out["calibration"] = md["calibration"]
     return out
 
 

@@ -450,7 +450,10 @@ def _assumption_rows(result) -> list[tuple[str, str, str]]:
     cfg = getattr(result, "config", None) or AnalysisConfig()
     c = cfg.costs
     site = cfg.siting.site
-    return [
+    cal = (getattr(getattr(result, "coverage", None), "metadata", None) or {}).get("calibration")
+    calibration = [("Hiệu chỉnh theo đo kiểm (vẫn là mô phỏng)",
+                    "Drive-test calibration (still modelled)", str(cal))] if cal else []
+    return calibration + [
         ("Chi phí trạm 4G", "4G site capex", fmt_number(c.capex_for("4G"), 0, "en") + " VND"),
         ("Chi phí trạm 5G", "5G site capex", fmt_number(c.capex_for("5G"), 0, "en") + " VND"),
         ("Cáp quang / km", "Fiber per km", fmt_number(c.fiber_per_km_vnd, 0, "en") + " VND"),

@@ -89,6 +89,9 @@ def register(subparsers) -> None:
                             "(Kubernetes, HPC, cloud); workers need lomsong installed")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_dem_arguments(p)
+    from lomsong.commands.calibrate import add_calibration_argument
+
+    add_calibration_argument(p)
     p.set_defaults(func=run_command)
 
 
@@ -178,7 +181,10 @@ def run_command(args) -> int:
         from geo.data import load_province
 
         dem = dem_from_args(args, analysis_grid(args.resolution), area=load_province())
-    cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin)
+    from lomsong.commands.calibrate import calibration_from_args
+
+    cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin,
+                             calibration=calibration_from_args(args))
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber)
@@ -208,5 +214,7 @@ def run_command(args) -> int:
     )
     if s.get("warning"):
         print(f"WARNING: {s['warning']}")
+    if s.get("calibration"):
+        print(f"Calibrated with {s['calibration']} (still MODELLED coverage).")
     print(f"Outputs in {Path(args.out).resolve()}: " + ", ".join(sorted(p.name for p in paths.values())))
     return 0
