@@ -301,3 +301,35 @@ def test_covered_but_no_service_clusters(one_station):
     assert len(cl) == 1
     assert cl.iloc[0]["n_no_service"] == 12 and cl.iloc[0]["technology"] == "4G"
     assert cl.geometry.iloc[0].contains(bad.geometry.union_all().centroid)
+
+
+# ----------------------------------------------------------------------------- pipeline
+def test_run_writes_the_measurements_layer_and_report_line(tmp_path):
+    import pyogrio
+
+    from analysis.config import AnalysisConfig, GapConfig
+    from analysis.pipeline import run_analysis, write_outputs
+    from tests._analysis_helpers import make_disk_window, synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    st = synthetic_stations(inputs.grid)
+    cov = compute(st, inputs.grid, inputs.dem_on_grid, CFG, communes=inputs.communes)
+    rng = np.random.default_rng(8)
+    pts, _ = _drive_test(cov, 80, rng, offset_db=-4.0, sigma_db=0.5)
+    pts = pd.concat([pts, _drive_test(cov, 1, rng)[0]], ignore_index=True)
+    pts.loc[len(pts) - 1, "rsrp_dbm"] = np.nan  # a row the engine cannot compare stays a row
+    pts = gpd.GeoDataFrame(pts, crs="EPSG:4326")
+    res = run_analysis(stations=st, tech="4G", budget_sites=1, inputs=inputs, coverage=cov,
+                       config=AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4,
+                                                            min_people=50)),
+                       rsrp_window=make_disk_window(700.0), measurements=pts)
+    m = res.summary["measurements"]
+    assert (m["points"], m["compared"]) == (81, 80)
+    assert m["bias_db"] == pytest.approx(4.0, abs=0.3)
+    assert {r["terrain"] for r in m["by_terrain"]} <= {"mountain", "coastal", "plain"}
+    paths = write_outputs(res, tmp_path, geotiffs=False)
+    assert "measurements" in pyogrio.list_layers(paths["gpkg"])[:, 0]
+    layer = gpd.read_file(paths["gpkg"], layer="measurements")
+    assert len(layer) == 81 and {"predicted_dbm", "residual_db", "los", "basis"} <= set(layer.columns)
+    html = paths["report"].read_text(encoding="utf-8")
+    assert "Drive test against the model" in html and "drive test says no" in html

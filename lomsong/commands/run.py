@@ -92,6 +92,11 @@ def register(subparsers) -> None:
     from lomsong.commands.calibrate import add_calibration_argument
 
     add_calibration_argument(p)
+    p.add_argument("--measurements", metavar="FILE",
+                   help="a drive test (G-NetTrack CSV, CSV/XLSX, GeoJSON/KML): compared with "
+                        "the model; results.gpkg layer 'measurements' with residuals")
+    p.add_argument("--measurements-crs", metavar="CRS", default=None,
+                   help="CRS of X/Y columns in the drive-test file (default WGS 84 lon/lat)")
     p.set_defaults(func=run_command)
 
 
@@ -129,6 +134,18 @@ def _read_points(path: str):
         msg = f"Candidate file {path} cannot be read: {exc}"
         raise UserError(msg) from exc
     return gdf[gdf.geom_type == "Point"]
+
+
+def _read_drive_test(args):
+    from geo.measurement_list import read_measurements
+    from lomsong.cli import UserError
+
+    points = read_measurements(args.measurements, crs=args.measurements_crs)
+    if len(points.gdf) == 0:
+        msg = (f"No usable measured point in {args.measurements}; run `lomsong measurements "
+               f"validate {args.measurements}` to see why each row was rejected.")
+        raise UserError(msg)
+    return points
 
 
 def run_command(args) -> int:
@@ -188,6 +205,8 @@ def run_command(args) -> int:
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber)
+    if getattr(args, "measurements", None):
+        run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
         # Dask only here: the default run never imports it
@@ -216,5 +235,11 @@ def run_command(args) -> int:
         print(f"WARNING: {s['warning']}")
     if s.get("calibration"):
         print(f"Calibrated with {s['calibration']} (still MODELLED coverage).")
+    m = s.get("measurements")
+    if m:
+        rmse = "n/a" if m["rmse_db"] is None else f"{m['rmse_db']:.1f} dB"
+        print(f"Drive test: {m['compared']} of {m['points']} points compared, RMSE {rmse}; "
+              f"{m['covered_but_no_service_clusters']} 'model says covered, drive test says no' "
+              f"cluster(s).")
     print(f"Outputs in {Path(args.out).resolve()}: " + ", ".join(sorted(p.name for p in paths.values())))
     return 0
