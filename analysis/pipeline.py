@@ -475,7 +475,7 @@ class AnalysisResult:
     summary: dict
     timings: dict
     config: AnalysisConfig = field(default_factory=AnalysisConfig)
-    measurements: Any = None  # analysis.measurements.Comparison when a drive test was given
+    measurements: Any = None  # drive-test points with residual_db (GeoDataFrame, EPSG:4326)
     measurement_clusters: Any = None  # "model says covered, drive test says no" (GeoDataFrame)
 
 
@@ -618,7 +618,7 @@ def run_analysis(
         timings["measurements"] = time.perf_counter() - t
         summary["measurements"] = measurements_summary(comparison, clusters)
     return AnalysisResult(inputs, coverage, gdf, modelled, tech, gaps_out, siting, summary, timings,
-                          config, comparison, clusters)
+                          config, comparison.points if comparison is not None else None, clusters)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -674,7 +674,7 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path,
                                         + [result.stations.geometry.name]],
         }
         if getattr(result, "measurements", None) is not None:  # drive test (#17)
-            layers["measurements"] = result.measurements.points
+            layers["measurements"] = result.measurements
             if result.measurement_clusters is not None and len(result.measurement_clusters):
                 layers["measurement_clusters"] = result.measurement_clusters
         for name, layer in layers.items():
