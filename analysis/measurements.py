@@ -161,7 +161,7 @@ def _sub_coverage(coverage, positions: np.ndarray, tech: str, elevation_m):
     return compute(sub, coverage.grid, elevation_m if coverage.config.terrain else None, config)
 
 
-def _predict(points, coverage, rows, cols, inside, elevation_m):
+def _predict(points, coverage, rows, cols, inside, elevation_m, communes=None):
     """Predicted level, serving station row and basis of every point (see module docs)."""
     n = len(points)
     pred = np.full(n, np.nan)
@@ -180,7 +180,7 @@ def _predict(points, coverage, rows, cols, inside, elevation_m):
     _predict_by_operator(points, coverage, rows, cols, inside, elevation_m, st_tech,
                          pred, server, basis)
     _predict_by_cell(points, coverage, rows, cols, inside, elevation_m, st_tech,
-                     pred, server, basis)
+                     pred, server, basis, communes)
     no_signal = np.isnan(pred) & inside & (basis != "no station of this technology")
     basis[no_signal] = "no prediction (out of reach)"
     return pred, server, basis
@@ -210,8 +210,28 @@ def _predict_by_operator(points, coverage, rows, cols, inside, elevation_m, st_t
         basis[sel] = "operator"
 
 
+def _cell_values(coverage, pos: int, rows, cols, elevation_m, model: str) -> np.ndarray:
+    """RSRP of station ``pos`` alone at cells (``rows``, ``cols``); NaN beyond its reach.
+
+    :func:`geo.coverage.station_rsrp_window` is the engine's own per-station path (the same
+    numbers as :func:`geo.coverage.compute`) on the path-loss model the run gave the station.
+    """
+    from geo.coverage import station_rsrp_window
+
+    gdf = coverage.stations
+    rec = gdf.drop(columns=gdf.geometry.name).iloc[pos].to_dict()
+    rec["geometry"] = gdf.geometry.to_crs("EPSG:4326").iloc[pos]
+    rec["_model"] = model
+    elev = elevation_m if coverage.config.terrain else None
+    (rs, cs), win = station_rsrp_window(rec, coverage.grid, elev, coverage.config)
+    out = np.full(rows.shape, np.nan)
+    ok = (rows >= rs.start) & (rows < rs.stop) & (cols >= cs.start) & (cols < cs.stop)
+    out[ok] = win[rows[ok] - rs.start, cols[ok] - cs.start]
+    return out
+
+
 def _predict_by_cell(points, coverage, rows, cols, inside, elevation_m, st_tech,
-                     pred, server, basis) -> None:
+                     pred, server, basis, communes=None) -> None:
     ids = _station_ids(coverage.stations).to_numpy()
     techs = points["technology"].to_numpy()
     cells = points["cell_id"].to_numpy()
@@ -223,12 +243,17 @@ def _predict_by_cell(points, coverage, rows, cols, inside, elevation_m, st_tech,
         return
     matched = np.array([lookup.get((t, c), -1) if c else -1
                         for t, c in zip(techs, cells, strict=True)], dtype=np.int64)
-    for pos in np.unique(matched[(matched >= 0) & inside]):
+    wanted = np.unique(matched[(matched >= 0) & inside])
+    if wanted.size == 0:
+        return
+    from geo.coverage import _station_models  # the run's RMa/UMa choice per station
+
+    models = _station_models(coverage.stations, coverage.config, communes)
+    for pos in wanted:
         sel = inside & (matched == pos)
-        tech = st_tech[pos]
-        sub = _sub_coverage(coverage, np.array([pos]), tech, elevation_m)
-        pred[sel] = sub.rsrp_dbm[tech][rows[sel], cols[sel]]
-        server[sel] = np.where(sub.best_server[tech][rows[sel], cols[sel]] >= 0, pos, -1)
+        values = _cell_values(coverage, int(pos), rows[sel], cols[sel], elevation_m, models[pos])
+        pred[sel] = values
+        server[sel] = np.where(np.isfinite(values), pos, -1)
         basis[sel] = "cell"
 
 
@@ -382,7 +407,9 @@ def compare(measurements, coverage, elevation_m: np.ndarray | None = None,
         The DEM on the coverage grid the run used (m); None: flat ground. Needed for the
         LOS/obstructed class and for operator/cell predictions on terrain.
     communes : geopandas.GeoDataFrame, optional
-        Units with ``terrain`` (``analysis.pipeline.Inputs.communes``) for the terrain class.
+        The units the coverage run was given (``analysis.pipeline.Inputs.communes``): their
+        ``terrain`` gives the terrain class, their ``kind`` the RMa/UMa model of a matched
+        cell's station (None: the embedded communes, as :func:`geo.coverage.compute`).
 
     Returns
     -------
@@ -398,7 +425,7 @@ def compare(measurements, coverage, elevation_m: np.ndarray | None = None,
         raise MeasurementError(msg)
     grid = coverage.grid
     rows, cols, inside = _cells(points, grid)
-    pred, server, basis = _predict(points, coverage, rows, cols, inside, elevation_m)
+    pred, server, basis = _predict(points, coverage, rows, cols, inside, elevation_m, communes)
     dist, los = _geometry(points, coverage, rows, cols, server, elevation_m)
     thr = np.array([coverage.config.covered_threshold_dbm(t) for t in points["technology"]])
     measured = points["rsrp_dbm"].to_numpy(dtype=float)
