@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +36,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.correction import ModelCorrection, log_distance
+from geo.correction import (
+    MAX_OFFSET_DB,
+    MAX_SLOPE_DB_PER_DECADE,
+    CorrectionError,
+    ModelCorrection,
+    log_distance,
+)
 
 __all__ = [
     "MIN_POINTS",
@@ -143,6 +148,16 @@ def _fit_group(tech: str, cls: str, x: np.ndarray, y: np.ndarray, slope: bool, k
         note = (f"slope not fitted: distances span {float(np.ptp(x)):.2f} decades "
                 f"(< {MIN_LOG_SPAN_DECADES:g})")
     a, b = fit_offset_slope(x, y, use_slope)
+    if use_slope and abs(b) > MAX_SLOPE_DB_PER_DECADE:  # not a propagation effect: offset only
+        note = (f"slope not fitted: {b:+.1f} dB/decade is beyond ±{MAX_SLOPE_DB_PER_DECADE:g} "
+                f"(distances too few or too close)")
+        use_slope = False
+        a, b = fit_offset_slope(x, y, False)
+    if abs(a) > MAX_OFFSET_DB:
+        msg = (f"{tech}: độ lệch {a:+.1f} dB vượt ±{MAX_OFFSET_DB:g} dB — kiểm tra công nghệ, nhà "
+               f"mạng và đơn vị của tệp đo. / {tech}: the offset {a:+.1f} dB is beyond "
+               f"±{MAX_OFFSET_DB:g} dB — check the file's technology, operator and level units.")
+        raise CalibrationError(msg)
     return Fit(
         technology=tech, los_class=cls, points_used=int(x.size), offset_db=round(a, 3),
         slope_db_per_decade=round(b, 3) if use_slope else None,
@@ -380,10 +395,11 @@ def load_calibration(name: str, workspace=None) -> Calibration:
         msg = f"The stored calibration {nm!r} is not valid JSON ({exc})."
         raise CalibrationError(msg) from None
     cal = Calibration.from_dict(data)
-    for f in cal.fits:
-        if not all(math.isfinite(float(v)) for v in (f.offset_db, f.slope_db_per_decade or 0.0)):
-            msg = f"The stored calibration {nm!r} has a non-finite value for {f.technology}."
-            raise CalibrationError(msg)
+    try:
+        cal.correction  # noqa: B018 - validates every technology, offset and slope
+    except (CorrectionError, TypeError, ValueError) as exc:
+        msg = f"The stored calibration {nm!r} cannot be applied: {exc}"
+        raise CalibrationError(msg) from None
     return cal
 
 

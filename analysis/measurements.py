@@ -210,20 +210,17 @@ def _predict_by_operator(points, coverage, rows, cols, inside, elevation_m, st_t
         basis[sel] = "operator"
 
 
-def _cell_values(coverage, pos: int, rows, cols, elevation_m, model: str) -> np.ndarray:
-    """RSRP of station ``pos`` alone at cells (``rows``, ``cols``); NaN beyond its reach.
+def _cell_values(coverage, record: dict, rows, cols, elevation_m) -> np.ndarray:
+    """RSRP of one station (``record``: its row, EPSG:4326 ``geometry`` and the run's
+    ``_model``) alone at cells (``rows``, ``cols``); NaN beyond its reach.
 
     :func:`geo.coverage.station_rsrp_window` is the engine's own per-station path (the same
     numbers as :func:`geo.coverage.compute`) on the path-loss model the run gave the station.
     """
     from geo.coverage import station_rsrp_window
 
-    gdf = coverage.stations
-    rec = gdf.drop(columns=gdf.geometry.name).iloc[pos].to_dict()
-    rec["geometry"] = gdf.geometry.to_crs("EPSG:4326").iloc[pos]
-    rec["_model"] = model
     elev = elevation_m if coverage.config.terrain else None
-    (rs, cs), win = station_rsrp_window(rec, coverage.grid, elev, coverage.config)
+    (rs, cs), win = station_rsrp_window(record, coverage.grid, elev, coverage.config)
     out = np.full(rows.shape, np.nan)
     ok = (rows >= rs.start) & (rows < rs.stop) & (cols >= cs.start) & (cols < cs.stop)
     out[ok] = win[rows[ok] - rs.start, cols[ok] - cs.start]
@@ -248,10 +245,14 @@ def _predict_by_cell(points, coverage, rows, cols, inside, elevation_m, st_tech,
         return
     from geo.coverage import _station_models  # the run's RMa/UMa choice per station
 
-    models = _station_models(coverage.stations, coverage.config, communes)
+    gdf = coverage.stations
+    models = _station_models(gdf, coverage.config, communes)
+    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    geoms = gdf.geometry.to_crs("EPSG:4326").to_numpy()
     for pos in wanted:
         sel = inside & (matched == pos)
-        values = _cell_values(coverage, int(pos), rows[sel], cols[sel], elevation_m, models[pos])
+        rec = {**records[pos], "geometry": geoms[pos], "_model": models[pos]}
+        values = _cell_values(coverage, rec, rows[sel], cols[sel], elevation_m)
         pred[sel] = values
         server[sel] = np.where(np.isfinite(values), pos, -1)
         basis[sel] = "cell"

@@ -333,3 +333,46 @@ def test_run_writes_the_measurements_layer_and_report_line(tmp_path):
     assert len(layer) == 81 and {"predicted_dbm", "residual_db", "los", "basis"} <= set(layer.columns)
     html = paths["report"].read_text(encoding="utf-8")
     assert "Drive test against the model" in html and "drive test says no" in html
+
+
+def test_implausible_slope_falls_back_to_the_offset(one_station):
+    # regression: two distance classes and a steep made-up trend gave 66 dB/decade, which
+    # the engine then refused when the app applied the saved calibration
+    _, _, cov = one_station
+    pts, d = _drive_test(cov, 2000, np.random.default_rng(6), min_d_m=400.0)
+    pts = pts[d <= 1_100.0].reset_index(drop=True)
+    d = d[d <= 1_100.0]
+    pts.loc[d < 700.0, "rsrp_dbm"] -= 30.0  # a 30 dB step over 0.44 decades, not a log law
+    cmp_ = compare(pts, cov)
+    x = log_distance(cmp_.points["distance_m"])
+    raw_slope = fit_offset_slope(x, -cmp_.points["residual_db"])[1]
+    assert abs(raw_slope) > 40.0
+    (fit,) = calibrate(cmp_).fits
+    assert fit.slope_db_per_decade is None and "beyond ±40" in fit.note
+    cal = calibrate(cmp_)
+    assert cal.correction.per_technology["4G"][1] == 0.0
+
+
+def test_absurd_offset_is_refused(one_station):
+    _, _, cov = one_station
+    pts, _ = _drive_test(cov, 100, np.random.default_rng(7), offset_db=-45.0)
+    with pytest.raises(CalibrationError, match="beyond ±40 dB"):
+        calibrate(compare(pts, cov), slope=False)
+
+
+def test_tampered_stored_calibration_is_refused_at_load(one_station, tmp_path):
+    import json
+    import sqlite3
+
+    _, _, cov = one_station
+    pts, _ = _drive_test(cov, 60, np.random.default_rng(2))
+    ws = tmp_path / "ws.gpkg"
+    save_calibration(calibrate(compare(pts, cov), name="x"), ws)
+    con = sqlite3.connect(ws)
+    data = json.loads(con.execute("SELECT content_json FROM calibrations").fetchone()[0])
+    data["fits"][0]["slope_db_per_decade"] = 500.0
+    con.execute("UPDATE calibrations SET content_json = ?", (json.dumps(data),))
+    con.commit()
+    con.close()
+    with pytest.raises(CalibrationError, match="cannot be applied"):
+        load_calibration("x", ws)
