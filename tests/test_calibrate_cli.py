@@ -79,6 +79,11 @@ def test_calibrate_recovers_the_offset_and_reports_rows_exactly(drive_test, caps
     assert code == 0, err
     j = json.loads(out)
     assert (j["rows_read"], j["kept"], j["fixed"], j["rejected"]) == (N + 3, N, 0, 3)
+    # the three bad rows, exactly: file rows N+2 (level), N+3 (no level), N+4 (position)
+    rejected = {i["row"]: i for i in j["issues"] if i["status"] == "rejected"}
+    assert sorted(rejected) == [N + 2, N + 3, N + 4]
+    assert "reporting range" in rejected[N + 2]["problem_en"]
+    assert rejected[N + 3]["problem_en"] == "No signal level (RSRP)"
     assert j["points_used"] == N
     # the offset is recovered within 4 standard errors (σ/√N = 0.15 dB)
     assert j["offset_db"] == pytest.approx(OFFSET_DB, abs=0.6)

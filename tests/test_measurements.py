@@ -376,3 +376,25 @@ def test_tampered_stored_calibration_is_refused_at_load(one_station, tmp_path):
     con.close()
     with pytest.raises(CalibrationError, match="cannot be applied"):
         load_calibration("x", ws)
+
+
+def test_a_calibrated_run_names_the_calibration_in_its_outputs(tmp_path):
+    from analysis.config import AnalysisConfig, GapConfig
+    from analysis.pipeline import run_analysis, write_outputs
+    from tests._analysis_helpers import make_disk_window, synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    st = synthetic_stations(inputs.grid)
+    cfg = CoverageConfig(**{**CFG.__dict__, "calibration": ModelCorrection("dt-7", {"4G": (-3.0, 0.0)})})
+    cov = compute(st, inputs.grid, inputs.dem_on_grid, cfg, communes=inputs.communes)
+    res = run_analysis(stations=st, tech="4G", budget_sites=1, inputs=inputs, coverage=cov,
+                       config=AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4,
+                                                            min_people=50)),
+                       rsrp_window=make_disk_window(700.0))
+    assert res.summary["calibration"] == "dt-7 (4G -3.0 dB)"
+    paths = write_outputs(res, tmp_path, geotiffs=True)
+    assert "dt-7 (4G -3.0 dB)" in paths["report"].read_text(encoding="utf-8")
+    import rasterio
+
+    with rasterio.open(paths["geotiffs"] / "rsrp_4g.tif") as src:
+        assert src.tags()["CALIBRATION"] == "dt-7 (4G -3.0 dB)"

@@ -128,6 +128,7 @@ def _figures(points, calibration, comparison, modelled: bool) -> dict:
     fits = calibration.fits
     one = len(fits) == 1
     out = {k: s.get(k) for k in ("rows_read", "kept", "fixed", "rejected")}
+    out["issues"] = points.to_json_dict()["issues"]  # every fixed/rejected row: row, column, why
     out.update(calibration.overall)
     out["offset_db"] = fits[0].offset_db if one else {f.technology: f.offset_db for f in fits}
     slopes = {f.technology: f.slope_db_per_decade for f in fits
@@ -222,6 +223,9 @@ def _communes_with_terrain(dem):
 def _print(out: dict) -> None:
     print(f"{out['rows_read']} rows read — {out['kept']} kept, {out['fixed']} fixed, "
           f"{out['rejected']} rejected; {out['points_used']} points compared")
+    for i in out["issues"]:
+        if i.get("status") == "rejected":
+            print(f"  row {i['row']}: rejected — {i.get('problem_en')}")
     print(f"before: bias {out['bias_db_before']:+.1f} dB, RMSE {out['rmse_db_before']:.1f} dB; "
           f"after: RMSE {out['rmse_db_after']:.1f} dB in sample, "
           f"{out['rmse_db_cv']:.1f} dB cross-validated")
