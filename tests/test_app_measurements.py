@@ -90,7 +90,12 @@ def test_drive_test_page_upload_compare_calibrate_apply(app_env):
     assert any("Đã lưu hiệu chỉnh thử nghiệm" in s.value for s in at.success)
     from analysis.calibration import list_calibrations
 
-    assert list(list_calibrations(app_env / "ws" / "lomsong.gpkg")["name"]) == ["thử nghiệm"]
+    saved = list_calibrations(app_env / "ws" / "lomsong.gpkg")
+    assert list(saved["name"]) == ["thử nghiệm"]
+    import hashlib
+
+    # keyed by the uploaded file's SHA-256
+    assert saved["measurement_sha256"].iloc[0] == hashlib.sha256(_drive_test_csv()).hexdigest()
     at.selectbox(key="calibration_name").set_value("thử nghiệm").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("thử nghiệm" in i.value and "hiệu chỉnh" in i.value for i in at.info)

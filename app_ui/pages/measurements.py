@@ -176,7 +176,7 @@ def _comparison(points, settings):
     return st.session_state["dt_compare"]
 
 
-def _calibrate_section(cmp_, lang: str) -> None:
+def _calibrate_section(cmp_, points, lang: str) -> None:
     from analysis.calibration import CalibrationError, calibrate, save_calibration
 
     st.subheader(t("dt_calibrate", lang))
@@ -184,7 +184,7 @@ def _calibrate_section(cmp_, lang: str) -> None:
         st.caption(t("dt_already_calibrated", lang, name=cmp_.calibration))
         return
     try:
-        cal = calibrate(cmp_)
+        cal = calibrate(cmp_, measurement_hash=getattr(points, "source_sha256", "") or "")
     except CalibrationError as exc:
         st.warning(str(exc))
         return
@@ -237,5 +237,5 @@ def render() -> None:
                            settings.basemap), key="dt_map", height=520, use_container_width=True,
               returned_objects=[])
     st.caption(t("dt_legend", lang))
-    _calibrate_section(cmp_, lang)
+    _calibrate_section(cmp_, points, lang)
     _apply_section(lang)  # after the fit, so a calibration saved in this run is listed
