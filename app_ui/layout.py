@@ -88,10 +88,10 @@ def banners() -> None:
         st.warning(t("set_lost", name=lost))
     if modelled:
         st.warning("⚠️ " + t("modelled_banner", "vi") + "  \n" + t("modelled_banner", "en"))
-    if st.session_state.get("calibration_name"):  # drive-test calibration in force (#17)
-        st.info(t("calibration_banner", name=st.session_state["calibration_name"]))
         if st.session_state.get("tech") == "any":
             st.caption(t("any_upper_bound"))
+    if st.session_state.get("calibration_name"):  # drive-test calibration in force (#17)
+        st.info(t("calibration_banner", name=st.session_state["calibration_name"]))
 
 
 def footer() -> None:

@@ -63,13 +63,17 @@ def app_env(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_drive_test_page_upload_compare_calibrate_apply(app_env):
+def _needs_default_network():
     from geo.data import DataError, default_stations_path
 
     try:
         default_stations_path()
     except DataError as exc:
         pytest.skip(f"the modelled default network is not built yet: {exc}")
+
+
+def test_drive_test_page_upload_compare_calibrate_apply(app_env):
+    _needs_default_network()
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=300)
@@ -99,3 +103,25 @@ def test_drive_test_page_upload_compare_calibrate_apply(app_env):
     at.selectbox(key="calibration_name").set_value("thử nghiệm").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("thử nghiệm" in i.value and "hiệu chỉnh" in i.value for i in at.info)
+
+
+def test_calibration_banner_leaves_the_modelled_notes_alone(app_env):
+    # regression: the calibration banner, inserted inside the modelled-network block, had
+    # captured its "any is an upper bound" note
+    from streamlit.testing.v1 import AppTest
+
+    from app_ui.i18n import t
+
+    _needs_default_network()
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["page"] = "about"
+    at.session_state["tech"] = "any"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("MÔ PHỎNG" in w.value for w in at.warning)  # the modelled default is active
+    assert t("any_upper_bound", "vi") in [c.value for c in at.caption]
+    assert not any("hiệu chỉnh theo đo kiểm" in i.value for i in at.info)
+    at.session_state["calibration_name"] = "dt"
+    at.run()
+    assert any("dt" in i.value and "hiệu chỉnh theo đo kiểm" in i.value for i in at.info)
+    assert t("any_upper_bound", "vi") in [c.value for c in at.caption]
