@@ -398,3 +398,26 @@ def test_a_calibrated_run_names_the_calibration_in_its_outputs(tmp_path):
 
     with rasterio.open(paths["geotiffs"] / "rsrp_4g.tif") as src:
         assert src.tags()["CALIBRATION"] == "dt-7 (4G -3.0 dB)"
+
+
+def test_per_los_class_fits_recover_class_offsets():
+    # rough terrain: the drive test is 3 dB below the model in line of sight and 9 dB below
+    # where the terrain obstructs (σ = 4 dB); each class's fit recovers its own offset
+    # within 1 dB (≥ 30 points per class, standard error ≤ 0.7 dB), the applied per-
+    # technology fit lies between them
+    from tests._coverage_helpers import fractal_terrain
+
+    grid = small_grid(121, 121)
+    elev = fractal_terrain(grid.shape, seed=11, relief_m=600.0)
+    st = stations_at(grid, [(60, 60)], technology="4G", height_m=30.0)
+    cov = compute(st, grid, elev, CFG)
+    rng = np.random.default_rng(12)
+    pts, _ = _drive_test(cov, 1500, rng)
+    los = compare(pts, cov, elevation_m=elev).points["los"].to_numpy()
+    assert (los == "LOS").sum() >= 100 and (los == "obstructed").sum() >= 100
+    pts["rsrp_dbm"] += np.where(los == "LOS", -3.0, -9.0) + rng.normal(0, 4.0, len(pts))
+    cal = calibrate(compare(pts, cov, elevation_m=elev), slope=False)
+    by = {f.los_class: f for f in cal.class_fits}
+    assert by["LOS"].offset_db == pytest.approx(-3.0, abs=1.0)
+    assert by["obstructed"].offset_db == pytest.approx(-9.0, abs=1.0)
+    assert -9.0 < cal.fits[0].offset_db < -3.0
