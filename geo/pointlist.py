@@ -30,11 +30,13 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import re
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -80,6 +82,7 @@ __all__ = [
     "technologies",
     "operator_name",
     "OPERATORS_BY_MNC",
+    "no_gc",
 ]
 
 #: A file that cannot be read at all (one error type for every kind).
@@ -163,10 +166,34 @@ class BoundaryWarning(UserWarning):
 # ---------------------------------------------------------------------------- values
 
 
+@contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector while a list's millions of small objects are built.
+
+    The row objects hold no reference cycles; without the pause CPython's collector
+    re-scans every live row again and again (about 40 % of the time of a 100,000-row list).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+
 def blank(v) -> bool:
     """True for ``None``, NaN, ``pd.NA``/``NaT`` and whitespace-only text."""
     if v is None:
         return True
+    t = type(v)
+    if t is str:
+        return not v or v.isspace()
+    if t is float:
+        return v != v
+    if t is int:
+        return False
     if isinstance(v, float) and math.isnan(v):
         return True
     try:
@@ -278,6 +305,31 @@ def _numeric_text(v: str) -> bool:
 # ---------------------------------------------------------------------------- rows
 
 
+_MESSAGE_CACHE: dict[tuple, tuple[str, str]] = {}
+_MESSAGE_CACHE_MAX = 20_000
+
+
+def _format_message(messages: dict, code: str, fmt: dict) -> tuple[str, str]:
+    """The (vi, en) text of a message; repeated messages are one shared pair of strings."""
+    try:
+        key = (id(messages), code, tuple(fmt.items()))
+        hit = _MESSAGE_CACHE.get(key)
+    except TypeError:  # an unhashable value
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    vi, en = messages[code]
+    try:
+        out = (vi.format(**fmt), en.format(**fmt))
+    except (KeyError, ValueError, IndexError):
+        out = (vi, en)
+    if key is not None:
+        if len(_MESSAGE_CACHE) >= _MESSAGE_CACHE_MAX:
+            _MESSAGE_CACHE.clear()
+        _MESSAGE_CACHE[key] = out
+    return out
+
+
 class Row:
     """One input row being validated: its problems, its values and its outcome.
 
@@ -301,13 +353,10 @@ class Row:
 
     def add(self, code: str, column: str = "", value="", level: str = "note", **fmt) -> None:
         """Add a report line; ``level`` ``"reject"``, ``"fix"`` or ``"note"`` (flag only)."""
-        vi, en = self.MESSAGES[code]
-        fmt.setdefault("value", text_value(value))
-        try:
-            pvi, pen = vi.format(**fmt), en.format(**fmt)
-        except (KeyError, ValueError, IndexError):
-            pvi, pen = vi, en
-        self.problems.append({"column": column, "value": text_value(value), "code": code,
+        shown = text_value(value)
+        fmt.setdefault("value", shown)
+        pvi, pen = _format_message(self.MESSAGES, code, fmt)
+        self.problems.append({"column": column, "value": shown, "code": code,
                               "problem_vi": pvi, "problem_en": pen})
         if level == "reject":
             self.fatal = True
@@ -804,9 +853,10 @@ def read_points(path_or_file, kind: PointKind, *, crs=None, sheet: str | None = 
     """
     data, name = read_source(path_or_file)
     sha = hashlib.sha256(data).hexdigest()
-    table = read_table(data, name, sheet=sheet, aliases=kind.aliases)
     try:
-        return validate_points(table, kind, crs=crs, boundary=boundary, margin_km=margin_km,
-                               source_name=name, source_sha256=sha)
+        with no_gc():
+            table = read_table(data, name, sheet=sheet, aliases=kind.aliases)
+            return validate_points(table, kind, crs=crs, boundary=boundary, margin_km=margin_km,
+                                   source_name=name, source_sha256=sha)
     except CoordError as exc:
         raise PointFileError(str(exc)) from exc
