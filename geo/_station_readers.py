@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pyproj import CRS
 
+from geo._legacy_vn import LEGACY_NAMES, detect_legacy, legacy_to_unicode
 from geo.names import strip_diacritics
 
 __all__ = [
@@ -298,38 +299,82 @@ def decode_text(data: bytes) -> tuple[str, str]:
         enc = "utf-16"
     else:
         enc = None
+    if enc is None and b"\x00" in data[:SNIFF_BYTES]:
+        enc = _utf16_without_bom(data[:SNIFF_BYTES])
     if enc:
         try:
             text = data.decode(enc)
         except UnicodeDecodeError as exc:
             raise StationFileError(f"The file says it is {enc} but is not valid {enc} text.") from exc
     else:
-        if b"\x00" in data[:SNIFF_BYTES]:
-            raise StationFileError(_not_text_msg())
         try:
             text, enc = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text = enc = None
-            try:
-                t1258 = data.decode("cp1258")
-            except UnicodeDecodeError:
-                t1258 = None
-            if t1258 is not None:
-                nfc = unicodedata.normalize("NFC", t1258)
-                if len(nfc) < len(t1258) or any(c in _VIET_SIGNAL for c in nfc):
-                    text, enc = nfc, "windows-1258"
-            if text is None:
-                try:
-                    text, enc = data.decode("cp1252"), "cp1252"
-                except UnicodeDecodeError:
-                    if t1258 is None:
-                        raise StationFileError(_not_text_msg()) from None
-                    text, enc = unicodedata.normalize("NFC", t1258), "windows-1258"
+            legacy = _legacy_text(data)
+            if legacy is not None:
+                text, enc = legacy
+            else:
+                text, enc = _decode_windows(data)
     sample = text[:SNIFF_BYTES]
     controls = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\r\n") or 0x7F <= ord(c) < 0xA0)
     if "\x00" in sample or controls > max(2, len(sample) // 200):
         raise StationFileError(_not_text_msg())
     return unicodedata.normalize("NFC", text), enc
+
+
+def _decode_windows(data: bytes) -> tuple[str, str]:
+    """Windows-1258 when its reading yields Vietnamese letters (or composing marks), else cp1252."""
+    try:
+        t1258 = data.decode("cp1258")
+    except UnicodeDecodeError:
+        t1258 = None
+    if t1258 is not None:
+        nfc = unicodedata.normalize("NFC", t1258)
+        if len(nfc) < len(t1258) or any(c in _VIET_SIGNAL for c in nfc):
+            return nfc, "windows-1258"
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        if t1258 is None:
+            raise StationFileError(_not_text_msg()) from None
+        return unicodedata.normalize("NFC", t1258), "windows-1258"
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` / ``utf-16-be`` when NUL bytes sit at alternate positions (text without BOM)."""
+    n = len(sample) - len(sample) % 2
+    if n < 4:
+        return None
+    even, odd = sample[0:n:2], sample[1:n:2]
+    half = n // 2
+    if odd.count(0) > 0.4 * half and even.count(0) < 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * half and odd.count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _legacy_text(data: bytes) -> tuple[str, str] | None:
+    """TCVN3 / VNI text converted to Unicode, or ``None`` when the bytes are not in either."""
+    try:
+        latin = data.decode("cp1252")
+    except UnicodeDecodeError:
+        latin = data.decode("latin-1")
+    legacy = detect_legacy(latin)
+    if legacy is None:
+        return None
+    return legacy_to_unicode(latin, legacy), legacy
+
+
+def legacy_note(notes: list[str]) -> tuple[str, str] | None:
+    """(vi, en) sentence naming a TCVN3/VNI encoding found in a table's notes, else ``None``."""
+    for n in notes:
+        if n.startswith("encoding=") and n[9:] in LEGACY_NAMES:
+            name = LEGACY_NAMES[n[9:]]
+            return (f"Bảng mã {name}: đã chuyển sang Unicode — kiểm tra tên có dấu",
+                    f"Encoding {name}: converted to Unicode — check the accented names")
+    return None
 
 
 def _not_text_msg() -> str:
@@ -389,6 +434,12 @@ def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None
             break
     if not head:
         raise StationFileError("The file holds no rows.")
+    legacy = None
+    if kind == "xlsx":
+        legacy = detect_legacy(" ".join(str(c) for _, cells in head for c in cells if isinstance(c, str)))
+        if legacy is not None:
+            head = [(rn, _legacy_cells(cells, legacy)) for rn, cells in head]
+            it = ((rn, _legacy_cells(cells, legacy)) for rn, cells in it)
     opencellid = _opencellid_headerless(head[0][1])
     if opencellid:
         columns = list(OPENCELLID_COLUMNS)
@@ -413,9 +464,15 @@ def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None
     for rn, cells in it:
         add(rn, cells)
     table = RawTable(kind=kind, columns=columns, rows=rows, sheet=sheet, header_row=header_row)
+    if legacy is not None:
+        table.notes.append(f"encoding={legacy}")
     if opencellid:
         table.notes.append("opencellid-headerless")
     return table
+
+
+def _legacy_cells(cells: list, legacy: str) -> list:
+    return [legacy_to_unicode(c, legacy) if isinstance(c, str) else c for c in cells]
 
 
 def _opencellid_headerless(cells: list) -> bool:
