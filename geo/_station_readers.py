@@ -19,6 +19,7 @@ import html
 import html.parser
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -700,6 +701,9 @@ def _geojson_crs(obj: dict) -> CRS | None:
         raise StationFileError(f"The GeoJSON names an unknown coordinate system {name!r}.") from exc
 
 
+_NON_FINITE = "point with non-finite coordinates (NaN or Infinity)"
+
+
 def _point_of(geom) -> tuple[float, float] | str:
     if not isinstance(geom, dict):
         return "no geometry"
@@ -715,6 +719,8 @@ def _point_of(geom) -> tuple[float, float] | str:
         x, y = float(coords[0]), float(coords[1])
     except (TypeError, ValueError):
         return "point with non-numeric coordinates"
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return _NON_FINITE
     return (x, y)
 
 
@@ -941,7 +947,8 @@ def _gpkg_point(blob) -> tuple[float, float] | str:
         g = g.geoms[0]
     if g.geom_type != "Point":
         return f"geometry is a {g.geom_type}, not a point"
-    return (float(g.x), float(g.y))
+    x, y = float(g.x), float(g.y)
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else _NON_FINITE
 
 
 def _cell_value(v):
@@ -1164,9 +1171,10 @@ def _kml_point(text) -> tuple[float, float] | str:
         return "point without coordinates"
     first = text.strip().split()[0].split(",")
     try:
-        return float(first[0]), float(first[1])
+        x, y = float(first[0]), float(first[1])
     except (ValueError, IndexError):
         return "point with unreadable coordinates"
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else _NON_FINITE
 
 
 def _read_kmz(data: bytes) -> RawTable:

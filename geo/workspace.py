@@ -635,7 +635,7 @@ class Workspace:
             row = None
             if con is not None and self._has_point_tables(con):
                 row = con.execute(
-                    "SELECT id, source_name, source_sha256, source_format, crs, rows_read, notes"
+                    "SELECT id, source_name, source_sha256, source_format, crs, rows_read, notes, flagged"
                     " FROM point_sets WHERE kind = ? AND name = ?", (kind, name)).fetchone()
             if row is None:
                 raise WorkspaceError(f"No {kind} set named {name!r} in the workspace {self.path}.")
@@ -647,7 +647,7 @@ class Workspace:
             gdf=_points_from_rows(prows, kind, name), report=pd.DataFrame(rrows, columns=list(REPORT_COLUMNS)),
             kind=kind, source_name=row[1] or "", source_sha256=row[2] or "", source_format=row[3] or "",
             crs=row[4] or "EPSG:4326", rows_read=int(row[5] or 0),
-            notes=_json_or_error(row[6], f"{kind} set {name!r}", []),
+            notes=_json_or_error(row[6], f"{kind} set {name!r}", []), flagged=int(row[7] or 0),
         )
 
     def load_villages(self, name: str):
