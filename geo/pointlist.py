@@ -30,11 +30,13 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import re
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -80,6 +82,7 @@ __all__ = [
     "technologies",
     "operator_name",
     "OPERATORS_BY_MNC",
+    "no_gc",
 ]
 
 #: A file that cannot be read at all (one error type for every kind).
@@ -163,10 +166,34 @@ class BoundaryWarning(UserWarning):
 # ---------------------------------------------------------------------------- values
 
 
+@contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector while a list's millions of small objects are built.
+
+    The row objects hold no reference cycles; without the pause CPython's collector
+    re-scans every live row again and again (about 40 % of the time of a 100,000-row list).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+
 def blank(v) -> bool:
     """True for ``None``, NaN, ``pd.NA``/``NaT`` and whitespace-only text."""
     if v is None:
         return True
+    t = type(v)
+    if t is str:
+        return not v or v.isspace()
+    if t is float:
+        return v != v
+    if t is int:
+        return False
     if isinstance(v, float) and math.isnan(v):
         return True
     try:
@@ -278,6 +305,31 @@ def _numeric_text(v: str) -> bool:
 # ---------------------------------------------------------------------------- rows
 
 
+_MESSAGE_CACHE: dict[tuple, tuple[str, str]] = {}
+_MESSAGE_CACHE_MAX = 20_000
+
+
+def _format_message(messages: dict, code: str, fmt: dict) -> tuple[str, str]:
+    """The (vi, en) text of a message; repeated messages are one shared pair of strings."""
+    try:
+        key = (id(messages), code, tuple(fmt.items()))
+        hit = _MESSAGE_CACHE.get(key)
+    except TypeError:  # an unhashable value
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    vi, en = messages[code]
+    try:
+        out = (vi.format(**fmt), en.format(**fmt))
+    except (KeyError, ValueError, IndexError):
+        out = (vi, en)
+    if key is not None:
+        if len(_MESSAGE_CACHE) >= _MESSAGE_CACHE_MAX:
+            _MESSAGE_CACHE.clear()
+        _MESSAGE_CACHE[key] = out
+    return out
+
+
 class Row:
     """One input row being validated: its problems, its values and its outcome.
 
@@ -301,13 +353,10 @@ class Row:
 
     def add(self, code: str, column: str = "", value="", level: str = "note", **fmt) -> None:
         """Add a report line; ``level`` ``"reject"``, ``"fix"`` or ``"note"`` (flag only)."""
-        vi, en = self.MESSAGES[code]
-        fmt.setdefault("value", text_value(value))
-        try:
-            pvi, pen = vi.format(**fmt), en.format(**fmt)
-        except (KeyError, ValueError, IndexError):
-            pvi, pen = vi, en
-        self.problems.append({"column": column, "value": text_value(value), "code": code,
+        shown = text_value(value)
+        fmt.setdefault("value", shown)
+        pvi, pen = _format_message(self.MESSAGES, code, fmt)
+        self.problems.append({"column": column, "value": shown, "code": code,
                               "problem_vi": pvi, "problem_en": pen})
         if level == "reject":
             self.fatal = True
@@ -592,7 +641,11 @@ def points_frame(records: list[dict], columns: tuple[str, ...], dtypes: dict[str
             df[c] = None
     df = df[list(columns) + [c for c in df.columns if c not in columns]]
     for c, dt in (dtypes or {}).items():
-        df[c] = df[c].astype(dt)
+        if dt is object or dt == "object":  # text with None for missing (not NaN, not a string dtype)
+            df[c] = pd.Series([None if blank(rec.get(c)) else rec.get(c) for rec in records],
+                              dtype=object, index=df.index)
+        else:
+            df[c] = df[c].astype(dt)
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
@@ -621,6 +674,7 @@ class PointSet:
     rows_read: int = 0
     modelled: bool = False
     notes: list[str] = field(default_factory=list)
+    flagged: int = 0
 
     def row_status(self) -> pd.Series:
         """Outcome per input row (index: row number as in the file)."""
@@ -629,12 +683,14 @@ class PointSet:
         return self.report.drop_duplicates("row").set_index("row")["status"]
 
     def summary(self) -> dict:
-        """``rows_read, kept, fixed, rejected, flagged, points``."""
+        """``rows_read, kept, fixed, rejected, flagged, points``.
+
+        ``flagged`` counts the kept or fixed rows that carry a warning to check (a
+        village outside its commune, an unreadable power status …); they are in
+        ``kept``/``fixed`` too.
+        """
         counts = self.row_status().value_counts()
-        flagged = 0
-        if not self.report.empty:
-            notes = self.report[(self.report["status"] != "rejected") & (self.report["code"] != "ok")]
-            flagged = int(notes["row"].nunique())
+        flagged = int(self.flagged)
         return {
             "rows_read": int(self.rows_read),
             "kept": int(counts.get("kept", 0)),
@@ -788,7 +844,7 @@ def validate_points(
         gdf=points_frame(records, kind.columns, {**kind.dtypes, "source_row": "int64"}),
         report=report_frame(rows), kind=kind.name, source_name=source_name,
         source_sha256=source_sha256, source_format=table.kind, crs=src_crs.to_string(),
-        rows_read=len(table.rows), notes=notes,
+        rows_read=len(table.rows), notes=notes, flagged=sum(1 for r in rows if r.flagged and not r.fatal),
     )
 
 
@@ -804,9 +860,10 @@ def read_points(path_or_file, kind: PointKind, *, crs=None, sheet: str | None = 
     """
     data, name = read_source(path_or_file)
     sha = hashlib.sha256(data).hexdigest()
-    table = read_table(data, name, sheet=sheet, aliases=kind.aliases)
     try:
-        return validate_points(table, kind, crs=crs, boundary=boundary, margin_km=margin_km,
-                               source_name=name, source_sha256=sha)
+        with no_gc():
+            table = read_table(data, name, sheet=sheet, aliases=kind.aliases)
+            return validate_points(table, kind, crs=crs, boundary=boundary, margin_km=margin_km,
+                                   source_name=name, source_sha256=sha)
     except CoordError as exc:
         raise PointFileError(str(exc)) from exc
