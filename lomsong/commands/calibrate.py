@@ -11,13 +11,12 @@ slope per technology (:func:`analysis.calibration.calibrate`) and prints the fig
 ``lomsong run`` apply it with ``--calibration NAME``.
 
 The sub-command hangs under the ``measurements`` command of
-:mod:`lomsong.commands.measurements` when that module registered it first; otherwise
-this module creates the ``measurements`` command itself.
+:mod:`lomsong.commands.measurements` (:func:`~lomsong.commands.measurements.add_subcommand`;
+this module comes after it in :data:`lomsong.cli.COMMAND_MODULES`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -26,28 +25,18 @@ __all__ = ["register", "add_calibration_argument", "calibration_from_args", "cal
 _TECH = {"5g": "5G", "4g": "4G", "3g": "3G", "2g": "2G", "any": None}
 
 
-def _subparsers_of(parser: argparse.ArgumentParser):
-    for action in parser._actions:  # argparse keeps sub-commands in a private action
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
+def register(subparsers) -> None:  # noqa: ARG001 - joins `lomsong measurements` instead
+    """Add ``lomsong measurements calibrate``."""
+    from lomsong.commands._points import add_read_options, add_workspace_option
+    from lomsong.commands.measurements import add_subcommand
 
-
-def register(subparsers) -> None:
-    """Add ``calibrate`` under ``measurements`` (creating ``measurements`` if absent)."""
-    parent = subparsers.choices.get("measurements")
-    if parent is None:
-        parent = subparsers.add_parser("measurements", help="drive tests: compare and calibrate")
-        parent.set_defaults(func=lambda args: (parent.print_help(), 2)[1])
-    sub = _subparsers_of(parent) or parent.add_subparsers(dest="measurements_command",
-                                                          metavar="ACTION")
-    c = sub.add_parser(
+    c = add_subcommand(
         "calibrate", help="fit the model's offset (and slope) to a drive test",
         description="Compare a drive test with the model and fit an offset and a log-distance "
                     "slope per technology (least squares, k-fold cross-validated).")
     c.add_argument("file", help="drive test (G-NetTrack CSV, CSV/XLSX, GeoJSON/KML points)")
-    c.add_argument("--crs", default=None, help="CRS of X/Y columns (e.g. 3405, VN2000-TM3-106.15)")
-    c.add_argument("--sheet", default=None, help="Excel sheet to read")
+    add_read_options(c, noun="measured point")
+    add_workspace_option(c)
     src = c.add_mutually_exclusive_group()
     src.add_argument("--stations", metavar="FILE", help="station list the model uses")
     src.add_argument("--default", action="store_true",
@@ -61,8 +50,6 @@ def register(subparsers) -> None:
     c.add_argument("--no-slope", action="store_true", help="fit the offset only")
     c.add_argument("--save", metavar="NAME", help="keep the calibration in the workspace as NAME")
     c.add_argument("--replace", action="store_true", help="replace a calibration of that name")
-    c.add_argument("--workspace", default=None,
-                   help="workspace GeoPackage (default $LOMSONG_WORKSPACE or ./workspace/lomsong.gpkg)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     from lomsong.commands.dem import add_dem_arguments
 
@@ -76,9 +63,9 @@ def add_calibration_argument(parser) -> None:
                         help="apply a calibration saved by `lomsong measurements calibrate "
                              "--save NAME` (workspace: --workspace or $LOMSONG_WORKSPACE)")
     if "--workspace" not in parser._option_string_actions:
-        parser.add_argument("--workspace", default=None,
-                            help="workspace GeoPackage (default $LOMSONG_WORKSPACE or "
-                                 "./workspace/lomsong.gpkg)")
+        from lomsong.commands._points import add_workspace_option
+
+        add_workspace_option(parser)
 
 
 def calibration_from_args(args):
@@ -96,14 +83,11 @@ def calibration_from_args(args):
 
 
 def _read_measurements(args):
+    from geo.measurement_list import read_measurements
     from lomsong.cli import UserError
 
-    try:
-        from geo.measurement_list import read_measurements
-    except ImportError:
-        msg = "This build has no drive-test reader (geo.measurement_list)."
-        raise UserError(msg) from None
-    points = read_measurements(args.file, crs=args.crs, sheet=args.sheet)
+    points = read_measurements(args.file, crs=args.crs, sheet=args.sheet,
+                               margin_km=args.margin_km)
     if len(points.gdf) == 0:
         msg = (f"No usable measured point in {args.file}; run `lomsong measurements validate "
                f"{args.file}` to see why each row was rejected.")
