@@ -150,15 +150,17 @@ def _station_ids(stations: gpd.GeoDataFrame) -> pd.Series:
     return ids
 
 
-def _sub_coverage(coverage, positions: np.ndarray, tech: str, elevation_m):
-    """Coverage of a subset of the run's stations (cache hits when the run computed them)."""
+def _sub_coverage(coverage, positions: np.ndarray, tech: str, elevation_m, communes=None):
+    """Coverage of a subset of the run's stations (cache hits when the run computed them);
+    ``communes`` as the run's, so each station keeps its RMa/UMa model."""
     from dataclasses import replace
 
     from geo.coverage import compute
 
     sub = coverage.stations.iloc[positions]
     config = replace(coverage.config, technologies=(tech,))
-    return compute(sub, coverage.grid, elevation_m if coverage.config.terrain else None, config)
+    return compute(sub, coverage.grid, elevation_m if coverage.config.terrain else None, config,
+                   communes=communes)
 
 
 def _predict(points, coverage, rows, cols, inside, elevation_m, communes=None):
@@ -178,7 +180,7 @@ def _predict(points, coverage, rows, cols, inside, elevation_m, communes=None):
         pred[sel] = coverage.rsrp_dbm[tech][rows[sel], cols[sel]]
         server[sel] = coverage.best_server[tech][rows[sel], cols[sel]]
     _predict_by_operator(points, coverage, rows, cols, inside, elevation_m, st_tech,
-                         pred, server, basis)
+                         pred, server, basis, communes)
     _predict_by_cell(points, coverage, rows, cols, inside, elevation_m, st_tech,
                      pred, server, basis, communes)
     no_signal = np.isnan(pred) & inside & (basis != "no station of this technology")
@@ -187,7 +189,7 @@ def _predict(points, coverage, rows, cols, inside, elevation_m, communes=None):
 
 
 def _predict_by_operator(points, coverage, rows, cols, inside, elevation_m, st_tech,
-                         pred, server, basis) -> None:
+                         pred, server, basis, communes=None) -> None:
     stations = coverage.stations
     if "operator" not in stations.columns:
         return
@@ -203,7 +205,7 @@ def _predict_by_operator(points, coverage, rows, cols, inside, elevation_m, st_t
         if mine.size == int(of_tech.sum()):  # the operator has every station: same raster
             basis[sel] = "operator"
             continue
-        sub = _sub_coverage(coverage, mine, tech, elevation_m)
+        sub = _sub_coverage(coverage, mine, tech, elevation_m, communes)
         pred[sel] = sub.rsrp_dbm[tech][rows[sel], cols[sel]]
         s = sub.best_server[tech][rows[sel], cols[sel]]
         server[sel] = np.where(s >= 0, mine[np.clip(s, 0, None)], -1)

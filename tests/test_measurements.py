@@ -318,21 +318,34 @@ def test_run_writes_the_measurements_layer_and_report_line(tmp_path):
     pts, _ = _drive_test(cov, 80, rng, offset_db=-4.0, sigma_db=0.5)
     pts = pd.concat([pts, _drive_test(cov, 1, rng)[0]], ignore_index=True)
     pts.loc[len(pts) - 1, "rsrp_dbm"] = np.nan  # a row the engine cannot compare stays a row
-    pts = gpd.GeoDataFrame(pts, crs="EPSG:4326")
+    xs, ys = inputs.grid.cell_centres()  # 8 points in a covered spot measured without service
+    lon, lat = inputs.grid.to_lonlat(xs[30] + rng.uniform(-80, 80, 8), ys[15] + rng.uniform(-80, 80, 8))
+    assert cov.covered("4G")[15, 30]
+    dead = gpd.GeoDataFrame({"technology": ["4G"] * 8, "rsrp_dbm": [-140.0] * 8},
+                            geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    pts = gpd.GeoDataFrame(pd.concat([pts, dead], ignore_index=True), crs="EPSG:4326")
     res = run_analysis(stations=st, tech="4G", budget_sites=1, inputs=inputs, coverage=cov,
                        config=AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4,
                                                             min_people=50)),
                        rsrp_window=make_disk_window(700.0), measurements=pts)
     m = res.summary["measurements"]
-    assert (m["points"], m["compared"]) == (81, 80)
-    assert m["bias_db"] == pytest.approx(4.0, abs=0.3)
+    assert (m["points"], m["compared"]) == (89, 88)
+    # the dead spot is one cluster (the −4 dB drive test adds its own near the coverage edge)
+    spot = dead.geometry.union_all().centroid
+    hits = res.measurement_clusters[res.measurement_clusters.contains(spot)]
+    assert len(hits) == 1 and hits.iloc[0]["n_no_service"] >= 8
+    assert m["covered_but_no_service_clusters"] == len(res.measurement_clusters)
+    by_tech = {r["technology"]: r for r in m["by_technology"]}
+    assert by_tech["4G"]["n"] == 88
     assert {r["terrain"] for r in m["by_terrain"]} <= {"mountain", "coastal", "plain"}
     paths = write_outputs(res, tmp_path, geotiffs=False)
     assert "measurements" in pyogrio.list_layers(paths["gpkg"])[:, 0]
     layer = gpd.read_file(paths["gpkg"], layer="measurements")
-    assert len(layer) == 81 and {"predicted_dbm", "residual_db", "los", "basis"} <= set(layer.columns)
+    assert len(layer) == 89 and {"predicted_dbm", "residual_db", "los", "basis"} <= set(layer.columns)
+    assert len(gpd.read_file(paths["gpkg"], layer="measurement_clusters")) == len(res.measurement_clusters)
     html = paths["report"].read_text(encoding="utf-8")
-    assert "Drive test against the model" in html and "drive test says no" in html
+    n_cl = len(res.measurement_clusters)
+    assert "Drive test against the model" in html and f"drive test says no: {n_cl} cluster" in html
 
 
 def test_implausible_slope_falls_back_to_the_offset(one_station):

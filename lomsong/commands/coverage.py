@@ -2,6 +2,7 @@
 
     lomsong coverage --default --tech any --resolution 100 --out out/coverage
     lomsong coverage --stations my_sites.xlsx --tech 4g --terrain off --out out/flat
+    lomsong coverage --default --tech 4g --calibration dt-2026 --out out/calibrated
 
 Writes the GeoTIFFs of :meth:`geo.coverage.Coverage.to_geotiffs` into ``--out`` and
 ``coverage_summary.json`` with ``people_total, people_covered, share_covered,

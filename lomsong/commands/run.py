@@ -2,6 +2,7 @@
 
     lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
+    lomsong run --default --tech 4g --measurements drive.csv --calibration dt-2026 --out out/
 
 Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
