@@ -19,6 +19,7 @@ PAGE_LABELS_BILINGUAL = {
     "gaps": "Lõm sóng / Gaps",
     "proposals": "Đề xuất / Proposals",
     "commune": "Xã / Commune profile",
+    "measurements": "Đo kiểm / Drive tests",
     "about": "Dữ liệu / About the data",
 }
 
@@ -165,6 +166,8 @@ def banners() -> None:
         old, new, techs = switched
         st.info(t("tech_switched", old=old, new=t("tech_any") if new == "any" else new,
                   techs=", ".join(techs)))
+    if st.session_state.get("calibration_name"):  # drive-test calibration in force (#17)
+        st.info(t("calibration_banner", name=st.session_state["calibration_name"]))
 
 
 def footer() -> None:

@@ -125,7 +125,8 @@ def coverage_config(settings: state.Settings):
         thresholds[settings.tech] = float(settings.threshold_dbm)
     return CoverageConfig(
         indoor_margin_db=float(settings.indoor_margin_db), thresholds_dbm=thresholds,
-        technologies=_techs_for(settings.tech), **coverage_overrides(settings.extra),
+        technologies=_techs_for(settings.tech),
+        calibration=_calibration(), **coverage_overrides(settings.extra),
     )
 
 
@@ -151,6 +152,13 @@ def weights_text(weights, lang: str) -> str:
     if float(weights.cost_weight):
         parts.append(t("weights_cost", lang, a=fmt_num(weights.cost_weight, 1, lang)))
     return "; ".join(parts)
+
+
+def _calibration():
+    """The drive-test calibration chosen on the Drive tests page (None: the model as is)."""
+    from app_ui.pages.measurements import active_calibration
+
+    return active_calibration()
 
 
 def _stage_inputs(settings, dem, progress):
