@@ -381,6 +381,35 @@ class _MapBehaviour(MacroElement):
             }
             map.on('zoomend', passive);
             map.whenReady(passive);
+            // a click on a gap (drawn above the communes) selects the commune under it
+            function inside(pt, ring) {
+                var x = pt.lng, y = pt.lat, hit = false;
+                for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+                    var xi = ring[i].lng, yi = ring[i].lat, xj = ring[j].lng, yj = ring[j].lat;
+                    if (((yi > y) !== (yj > y)) && (x < (xj - xi) * (y - yi) / (yj - yi) + xi)) { hit = !hit; }
+                }
+                return hit;
+            }
+            function rings(latlngs) {  // outer rings of a (multi)polygon's latlngs
+                if (!latlngs.length) { return []; }
+                if (latlngs[0].lat !== undefined) { return [latlngs]; }
+                if (latlngs[0][0] && latlngs[0][0].lat !== undefined) { return [latlngs[0]]; }
+                return latlngs.map(function (p) { return p[0]; });
+            }
+            window.lomsongCommuneAt = function (latlng) {
+                var found = null;
+                map.eachLayer(function (l) {
+                    if (found || !l.feature || !l.feature.properties || !l.feature.properties.code
+                        || !l.getLatLngs || l.options.interactive === false) { return; }
+                    if (!l.getBounds().contains(latlng)) { return; }
+                    if (rings(l.getLatLngs()).some(function (r) { return inside(latlng, r); })) { found = l; }
+                });
+                return found;
+            };
+            window.lomsongForward = function (e) {
+                var commune = window.lomsongCommuneAt(e.latlng);
+                if (commune) { commune.fire('click', {latlng: e.latlng, originalEvent: e.originalEvent}); }
+            };
             window.lomsongBusy = function(text) {
                 var old = document.querySelector('.lomsong-busy');
                 if (old) { old.remove(); }
@@ -722,6 +751,9 @@ def _gaps_layer(gaps: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
     layer = gpd.GeoDataFrame({"tip": tips}, geometry=gdf.geometry.values, crs=4326)
     folium.GeoJson(
         layer.__geo_interface__, pane="lomsong-gaps",
+        on_each_feature=folium.JsCode(
+            "function (feature, layer) { layer.on('click', function (e) {"
+            " if (window.lomsongForward) { window.lomsongForward(e); } }); }"),
         style_function=lambda f: {
             "color": GAP_COLOUR, "weight": 2.0, "fillColor": "url(#lomsong-hatch)", "fillOpacity": 1.0,
         },
