@@ -408,7 +408,10 @@ class _MapBehaviour(MacroElement):
             };
             window.lomsongForward = function (e) {
                 var commune = window.lomsongCommuneAt(e.latlng);
-                if (commune) { commune.fire('click', {latlng: e.latlng, originalEvent: e.originalEvent}); }
+                // after the gap's own click has run its course, so the commune is the last clicked
+                if (commune) {
+                    setTimeout(function () { commune.fire('click', {latlng: e.latlng}, true); }, 0);
+                }
             };
             window.lomsongBusy = function(text) {
                 var old = document.querySelector('.lomsong-busy');

@@ -283,7 +283,8 @@ def test_desktop_in_chromium(server, browser):
     box = page.locator(FOLIUM_IFRAME).first.bounding_box()
     page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
     busy = _map_frame(page).evaluate(
-        "() => { const b = document.querySelector('.lomsong-busy'); return b ? b.textContent : null; }")
+        "() => new Promise(r => setTimeout(() => { const b = document.querySelector('.lomsong-busy');"
+        " r(b ? b.textContent : null); }, 50))")  # 50 ms: the feedback is there before any rerun
     profile_shown = page.get_by_role("heading", name="Hồ sơ xã").count()
     assert busy == f"Đang mở hồ sơ xã {target['name']}…" and profile_shown == 0, (busy, profile_shown)
     page.get_by_text("Hồ sơ xã", exact=True).wait_for(timeout=60_000)
