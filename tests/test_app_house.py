@@ -216,3 +216,50 @@ def test_copernicus_download_reports_each_tile(tmp_path, monkeypatch):
         dd.download_copernicus("glo-30", bounds_lonlat=(106.2, 16.2, 107.8, 17.8), progress=False,
                                on_tile=lambda d, n: calls.append((d, n)))
     assert calls[0] == (0, 4) and calls[-1] == (4, 4) and len(calls) == 5  # 2 × 2 one-degree tiles
+
+
+# ------------------------------------------------------------------ features that land later (#18 item 10)
+def test_feature_hooks_follow_the_library(monkeypatch):
+    import numpy as np
+
+    from app_ui import features
+
+    assert features.has_reliability() == ("reliability" in features.coverage_fields())
+    monkeypatch.setattr(features, "has_reliability", lambda: True)
+    monkeypatch.setattr(features, "has_load", lambda: True)
+    assert features.coverage_overrides({"reliability_pct": 90.0, "load_pct": 25.0}) == {
+        "reliability": 0.9, "load": 0.25}
+    monkeypatch.setattr(features, "has_reliability", lambda: False)
+    assert features.coverage_overrides({"reliability_pct": 90.0}) == {}
+
+    class WithSpeed:
+        def throughput_mbps(self, tech):
+            return np.full((2, 2), 12.5) if tech == "4G" else None
+
+    assert features.throughput_of(object(), "4G") is None  # an engine without speeds
+    assert features.throughput_of(WithSpeed(), "4G").tolist() == [[12.5, 12.5], [12.5, 12.5]]
+    monkeypatch.setattr(features, "has_operator_filter", lambda: False)
+    assert features.operators_chosen({"operators": ("Viettel",)}) is None
+    monkeypatch.setattr(features, "has_operator_filter", lambda: True)
+    assert features.operators_chosen({"operators": ("Viettel", "MobiFone")}) == ["MobiFone", "Viettel"]
+
+
+def test_map_draws_speed_villages_and_residuals_when_given():
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import Point, box
+
+    from app_ui.maps import RESIDUAL_COLOURS, VILLAGE_COLOURS, MapData, build_map, speed_rgba
+
+    communes = gpd.GeoDataFrame({"code": ["1"], "name": ["A"], "terrain": ["plain"]},
+                                geometry=[box(106.5, 16.6, 106.7, 16.8)], crs=4326)
+    villages = gpd.GeoDataFrame({"name": ["Bản Một", "Bản Hai"], "status": ["no_signal", "served"]},
+                                geometry=[Point(106.6, 16.7), Point(106.65, 16.7)], crs=4326)
+    drive = gpd.GeoDataFrame({"residual_db": [-12.0, 15.0]},
+                             geometry=[Point(106.6, 16.65), Point(106.62, 16.66)], crs=4326)
+    img = speed_rgba(np.array([[5.0, 50.0]]))
+    html = build_map(MapData(communes=communes, speed_image=(img, [[16.6, 106.5], [16.8, 106.7]]),
+                             villages=villages, measurements=drive), lang="vi").get_root().render()
+    assert "Tốc độ dữ liệu (Mbit/s, mô hình)" in html or "T\\u1ed1c \\u0111\\u1ed9" in html
+    assert VILLAGE_COLOURS["no_signal"] in html and VILLAGE_COLOURS["served"] in html
+    assert RESIDUAL_COLOURS[0] in html and RESIDUAL_COLOURS[-1] in html
