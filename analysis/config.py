@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 __all__ = [
     "TECHS",
     "TERRAIN_CLASSES",
+    "PRIORITY_TERRAIN_WEIGHTS",
     "BACKHAUL_CLASSES",
     "GapConfig",
     "RankingWeights",
@@ -43,6 +44,8 @@ SITE_KINDS = ("new_site", "co_location")
 POWER_OPTIONS = ("existing", "grid", "solar_hybrid")
 
 M_PER_KM = 1000.0
+#: The documented mountain/coastal/island priority (default ranking weights).
+PRIORITY_TERRAIN_WEIGHTS = {"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0}
 
 
 class ConfigError(ValueError):
@@ -147,29 +150,38 @@ class RankingWeights:
 
     ``score = people_uncovered × terrain_weight[terrain] × (ref_cost_vnd / est_cost_vnd) ** cost_weight``
 
-    The default is **neutral** (all terrain weights 1, ``cost_weight`` 0): the score is the number
-    of people left out, i.e. "most people first". :meth:`province_priority` is the preset that
-    follows the province's order to clear gaps in mountain and coastal communes first.
+    The default follows the province's mission — priorities **for mountain and coastal
+    communes**: mountain ×1.5, coastal ×1.5, island ×2, plain ×1 (``cost_weight`` 0, so cost
+    does not enter unless asked). The 1.5/2 factors express "priority", not a measured value.
+    Every component stays a column of the ranking (``score_people, w_terrain, w_cost``), and
+    :meth:`neutral` turns the priority off (score = people left out: "most people first");
+    the report shows how the ranking changes between the two
+    (:func:`analysis.ranking.ranking_change`). :meth:`province_priority` adds the cost weight.
     """
 
     terrain_weight: dict[str, float] = field(
-        default_factory=lambda: {"mountain": 1.0, "coastal": 1.0, "island": 1.0, "plain": 1.0}
+        default_factory=lambda: dict(PRIORITY_TERRAIN_WEIGHTS)
     )
     cost_weight: float = 0.0
     ref_cost_vnd: float = 1.5e9
 
     @classmethod
+    def neutral(cls) -> RankingWeights:
+        """All terrain weights 1, no cost weight: the score is the people left out."""
+        return cls(terrain_weight=dict.fromkeys(TERRAIN_CLASSES, 1.0), cost_weight=0.0)
+
+    @property
+    def is_neutral(self) -> bool:
+        return self.cost_weight == 0 and all(self.weight_for(t) == 1.0 for t in TERRAIN_CLASSES)
+
+    @classmethod
     def province_priority(cls) -> RankingWeights:
         """Mountain ×1.5, coastal ×1.5, island ×2, plain ×1; cheaper fixes up by cost^-0.5.
 
-        Assumption: the 1.5/2 factors express "priority", not a measured value; with
-        ``cost_weight = 0.5`` a gap twice as expensive to fix needs √2 ≈ 1.41× the people to rank
-        equal.
+        Assumption: with ``cost_weight = 0.5`` a gap twice as expensive to fix needs
+        √2 ≈ 1.41× the people to rank equal.
         """
-        return cls(
-            terrain_weight={"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0},
-            cost_weight=0.5,
-        )
+        return cls(terrain_weight=dict(PRIORITY_TERRAIN_WEIGHTS), cost_weight=0.5)
 
     def weight_for(self, terrain: str) -> float:
         return float(self.terrain_weight.get(str(terrain), 1.0))

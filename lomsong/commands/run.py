@@ -78,6 +78,12 @@ def register(subparsers) -> None:
                    help="extra candidate points (CSV with lon,lat[,name] or any vector file), "
                         "e.g. other operators' masts for sharing")
     p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
+    p.add_argument("--operator", metavar="NAME[,NAME]",
+                   help="analyse these operators' stations only (Viettel, VNPT/VinaPhone, MobiFone); "
+                        "the other operators' masts become co-location candidates")
+    p.add_argument("--power-lines", metavar="FILE",
+                   help="power lines (GeoJSON/GPKG lines): where the grid is for each proposal's "
+                        "power option (default: a modelled proxy, labelled so)")
     p.add_argument("--no-geotiffs", action="store_true", help="skip the coverage GeoTIFFs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     scale = p.add_mutually_exclusive_group()
@@ -128,6 +134,37 @@ def _read_points(path: str):
     return gdf[gdf.geom_type == "Point"]
 
 
+def _read_power_lines(path: str):
+    from analysis.pipeline import _read_lines
+    from lomsong.cli import UserError
+
+    try:
+        return _read_lines(path)
+    except FileNotFoundError:
+        msg = f"Tệp đường điện không tồn tại / Power-line file {path} does not exist."
+        raise UserError(msg) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:  # unreadable vector file
+        msg = f"Không đọc được tệp đường điện / Power-line file {path} cannot be read: {exc}"
+        raise UserError(msg) from None
+
+
+def _check_operators(stations, operators: str) -> None:
+    """Fail early (exit 2) when no station belongs to the operators asked for."""
+    from analysis.operators import select_operators
+    from lomsong.cli import UserError
+
+    if stations is None:
+        from geo.stations import load_default_stations
+
+        stations = load_default_stations()
+    try:
+        select_operators(getattr(stations, "stations", stations), operators)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run_command(args) -> int:
     from tqdm import tqdm
 
@@ -145,6 +182,7 @@ def run_command(args) -> int:
     budget_vnd = _money(args.budget_vnd) if args.budget_vnd else None
     budget_sites = args.budget if args.budget is not None else (None if budget_vnd else 20)
     candidates = _read_points(args.candidates) if args.candidates else None
+    power_lines = _read_power_lines(args.power_lines) if getattr(args, "power_lines", None) else None
 
     bars: dict[str, tqdm] = {}
 
@@ -182,6 +220,11 @@ def run_command(args) -> int:
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber)
+    if getattr(args, "operator", None):
+        _check_operators(stations, args.operator)
+        run_kwargs["operators"] = args.operator
+    if power_lines is not None:
+        run_kwargs["power_lines"] = power_lines
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
         # Dask only here: the default run never imports it
