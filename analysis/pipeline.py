@@ -223,6 +223,13 @@ def _read_lines(power_lines):
     return lines
 
 
+def _ensure_power(inputs: Inputs):
+    """The inputs' power access, made once (the modelled proxy) when none was given."""
+    if inputs.power is None:
+        inputs.power = _power_access(inputs.grid, inputs.population, None, inputs.villages)
+    return inputs.power
+
+
 def _power_access(grid, population, power_lines=None, villages=None):
     from analysis.power import power_access
 
@@ -448,8 +455,7 @@ def candidate_pool(
         tech, cov_cfg, inputs.dem_on_grid, inputs.fiber, config.siting, config.costs,
         target_mask=target_mask, rsrp_window=rsrp_window,
         progress=lambda d, t: progress("candidates", d, t),
-        power_access=inputs.power if inputs.power is not None else
-        _power_access(inputs.grid, inputs.population),
+        power_access=_ensure_power(inputs),
         power_config=config.power,
     )
     pool.key = key

@@ -1,0 +1,83 @@
+"""The pipeline with operators, sharing and power on synthetic inputs (#14, #19)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import AnalysisConfig, GapConfig
+from analysis.pipeline import run_analysis
+from tests._analysis_helpers import (
+    disk_coverage,
+    make_disk_window,
+    synthetic_inputs,
+    synthetic_result,
+    synthetic_stations,
+)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return synthetic_result(budget_sites=3)
+
+
+def test_summary_counts_people_by_number_of_operators(result):
+    s = result.summary
+    (op, figures), = s["by_operator"].items()  # one operator in the list
+    assert figures["people_covered"] == pytest.approx(s["people_covered"], abs=0.2)
+    assert s["people_one_operator"] == pytest.approx(s["people_covered"], abs=0.2)
+    assert s["people_no_operator"] == pytest.approx(s["people_uncovered"], abs=0.2)
+    t = result.gaps.communes
+    assert np.allclose(t["people_no_operator"], t["people_uncovered"], atol=0.01)
+    assert np.allclose(t[f"people_covered_{op}"], t["people_covered"], atol=0.01)
+
+
+def test_every_proposal_has_kind_power_capex_and_ten_year_cost(result):
+    p = result.siting.proposals
+    s = result.summary
+    assert len(p) and set(p["kind"]) <= {"new_site", "co_location"}
+    assert set(p["power"]) <= {"existing", "grid", "solar_hybrid"}
+    assert np.allclose(p["capex_vnd"], p["site_capex_vnd"] + p["backhaul_cost_vnd"] + p["power_capex_vnd"])
+    assert np.allclose(p["cost_10y_vnd"], p["capex_vnd"] + p["opex_10y_vnd"])
+    assert s["capex_total_vnd"] == pytest.approx(p["capex_vnd"].sum(), abs=1)
+    assert s["opex_10y_total_vnd"] == pytest.approx(p["opex_10y_vnd"].sum(), abs=1)
+    by_power = s["proposals_by_power"]
+    assert sum(v["sites"] for v in by_power.values()) == len(p)
+    assert sum(v["capex_vnd"] for v in by_power.values()) == pytest.approx(p["capex_vnd"].sum(), abs=2)
+    assert s["power_modelled"] is True and "modelled proxy" in s["power_source"]
+    assert "20 km²" in s["est_cost_note"] and "20 km²" in s["est_cost_note_vi"]
+    assert s["selection_guarantee"]["guarantee"] == pytest.approx(0.6321, abs=1e-4)
+    assert s["modelled_stations_share"] == 1.0
+
+
+def test_one_operator_run_proposes_co_location_on_another_operators_mast():
+    inputs = synthetic_inputs()
+    grid = inputs.grid
+    a = synthetic_stations(grid).assign(operator="Viettel", mast_id="MA")
+    # operator B's mast stands in the second village (rows 40, cols 45), which A leaves uncovered
+    x, y = grid.xmin + 45.5 * 100.0, grid.ymax - 40.5 * 100.0
+    lon, lat = grid.to_lonlat(np.array([x]), np.array([y]))
+    b = a.copy()
+    b["station_id"], b["site_id"], b["mast_id"], b["operator"] = "S2", "S2", "MB", "MobiFone"
+    b = b.set_geometry(gpd_points(lon, lat))
+    both = pd.concat([a, b], ignore_index=True)
+    both = type(a)(both, geometry="geometry", crs="EPSG:4326")
+    cov = disk_coverage(grid, [(grid.xmin + 1550.0, grid.ymax - 1550.0)], 800.0)
+    cov.stations = a
+    config = AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50))
+    r = run_analysis(stations=both, tech="4G", budget_sites=2, config=config, inputs=inputs, coverage=cov,
+                     rsrp_window=make_disk_window(700.0), operators="viettel")
+    p = r.siting.proposals
+    assert r.summary["operators"] == ["Viettel"] and list(r.summary["by_operator"]) == ["Viettel"]
+    first = p.iloc[0]
+    assert first["kind"] == "co_location" and first["host_operator"] == "MobiFone"
+    assert first["host_mast_id"] == "MB" and first["power"] == "existing" and first["backhaul"] == "shared"
+    assert r.summary["proposals_by_kind"]["co_location"]["sites"] >= 1
+    assert len(r.stations) == 1  # only Viettel's station analysed
+
+
+def gpd_points(lon, lat):
+    import geopandas as gpd
+
+    return gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
