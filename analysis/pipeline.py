@@ -431,6 +431,7 @@ def candidate_pool(
         hashlib.sha256(np.packbits(gaps_out.covered).tobytes()).hexdigest(),
         "default-engine" if rsrp_window is None else getattr(rsrp_window, "__name__", "fn"),
     ]).encode()).hexdigest()[:24]
+    power = _ensure_power(inputs)
     if use_cache and key in _POOL_CACHE:
         _POOL_CACHE.move_to_end(key)
         progress("candidates", 1, 1)
@@ -455,7 +456,7 @@ def candidate_pool(
         tech, cov_cfg, inputs.dem_on_grid, inputs.fiber, config.siting, config.costs,
         target_mask=target_mask, rsrp_window=rsrp_window,
         progress=lambda d, t: progress("candidates", d, t),
-        power_access=_ensure_power(inputs),
+        power_access=power,
         power_config=config.power,
     )
     pool.key = key
