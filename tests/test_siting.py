@@ -361,3 +361,11 @@ def test_co_location_never_costs_more_than_the_equivalent_new_site(tech, power):
         new = c.site_capex_for("new_site", tech) + backhaul + new_power["capex_vnd"]
         co = c.site_capex_for("co_location", tech)  # shared backhaul, existing power
         assert co <= new
+
+
+def test_the_app_states_the_true_bound_for_a_vnd_budget():
+    """Issue #19: app_ui/i18n.py claimed "≥ 1 − 1/e" for every budget."""
+    from app_ui.i18n import STRINGS
+
+    vi, en = STRINGS["about_models_text"]
+    assert "½(1 − 1/e)" in en and "VND" in en and "½(1 − 1/e)" in vi
