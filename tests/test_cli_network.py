@@ -68,3 +68,26 @@ def test_unknown_operator_and_bad_power_lines_are_user_errors(tmp_path, capsys):
     rc = main(["run", "--default", "--power-lines", str(tmp_path / "nope.gpkg"), "--resolution", "1000",
                "--quiet", "--out", str(tmp_path / "r3")])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, monkeypatch):
+    import analysis.pipeline as pipeline
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_run(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    with pytest.raises(Stop):
+        main(["run", "--default", "--neutral-ranking", "--operator", "VNPT", "--resolution", "1000",
+              "--quiet", "--out", str(tmp_path / "r")])
+    assert seen["config"].ranking.is_neutral and seen["operators"] == "VNPT"
+    seen.clear()
+    with pytest.raises(Stop):
+        main(["run", "--default", "--resolution", "1000", "--quiet", "--out", str(tmp_path / "r")])
+    assert "config" not in seen and "operators" not in seen  # the library default: priority on

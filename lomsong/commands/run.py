@@ -81,6 +81,9 @@ def register(subparsers) -> None:
     p.add_argument("--operator", metavar="NAME[,NAME]",
                    help="analyse these operators' stations only (Viettel, VNPT/VinaPhone, MobiFone); "
                         "the other operators' masts become co-location candidates")
+    p.add_argument("--neutral-ranking", action="store_true",
+                   help="rank gaps by people only (turn off the default mountain ×1.5, coastal ×1.5, "
+                        "island ×2 priority)")
     p.add_argument("--power-lines", metavar="FILE",
                    help="power lines (GeoJSON/GPKG lines): where the grid is for each proposal's "
                         "power option (default: a modelled proxy, labelled so)")
@@ -225,6 +228,10 @@ def run_command(args) -> int:
         run_kwargs["operators"] = args.operator
     if power_lines is not None:
         run_kwargs["power_lines"] = power_lines
+    if getattr(args, "neutral_ranking", False):
+        from analysis.config import AnalysisConfig, RankingWeights
+
+        run_kwargs["config"] = AnalysisConfig(ranking=RankingWeights.neutral())
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
         # Dask only here: the default run never imports it
