@@ -75,6 +75,7 @@ __all__ = [
     "coverage_summary",
     "summary_dict",
     "network_summary",
+    "exact_check_allowed",
     "operator_stage",
     "other_operator_masts",
     "modelled_share",
@@ -468,6 +469,14 @@ def candidate_pool(
     return pool
 
 
+def exact_check_allowed(pool: CandidatePool, siting) -> bool:
+    """Whether the pool is small enough for the exact ILP: at most ``exact_max_candidates``
+    candidates and ``exact_max_demands`` demands (targets merged by covering set)."""
+    if len(pool.cover) > siting.exact_max_candidates:
+        return False
+    return len(merged_demands(pool)[1]) <= siting.exact_max_demands
+
+
 def siting_stage(
     inputs: Inputs, coverage, gaps_out: GapsOutput, budget_sites: int | None = 20,
     budget_vnd: float | None = None, focus=None, candidates=None,
@@ -492,8 +501,7 @@ def siting_stage(
     sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd, max_seed_sets=seeds)
     props, curve = proposals_table(pool, sel, inputs.grid)
     check: dict[str, Any] = dict(selection_guarantee(pool, budget_sites, budget_vnd, seeds))
-    small = len(pool.cover) <= config.siting.exact_max_candidates and \
-        len(merged_demands(pool)[1]) <= config.siting.exact_max_demands
+    small = exact_check_allowed(pool, config.siting)
     if (exact_check or (exact_check is None and small)) and sel.order:
         if budget_vnd is None:
             opt, _ = exact_mclp(pool, len(sel.order))

@@ -81,3 +81,29 @@ def gpd_points(lon, lat):
     import geopandas as gpd
 
     return gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def test_exact_check_respects_the_documented_demand_limit():
+    """Issue #19: `exact_max_demands * 50` turned the documented 3,000-demand limit into 150,000."""
+    from analysis.config import SitingConfig
+    from analysis.pipeline import exact_check_allowed
+    from analysis.siting import merged_demands
+    from tests._analysis_helpers import random_pool
+
+    pool = random_pool(np.random.default_rng(5), n_cand=20, n_targets=400, p_cover=0.3)
+    m = len(merged_demands(pool)[1])
+    assert m > 300  # nearly every target has its own covering set
+    assert not exact_check_allowed(pool, SitingConfig(exact_max_demands=m - 1))  # old rule: 400 ≤ 50·(m−1)
+    assert exact_check_allowed(pool, SitingConfig(exact_max_demands=m))
+    assert not exact_check_allowed(pool, SitingConfig(exact_max_candidates=19))
+
+
+def test_exact_check_runs_for_a_vnd_budget(result):
+    from analysis.pipeline import siting_stage
+
+    vnd = siting_stage(result.inputs, result.coverage, result.gaps, budget_sites=None, budget_vnd=3e9,
+                       config=result.config, rsrp_window=make_disk_window(700.0))
+    assert vnd.check["optimum_people"] >= vnd.check["greedy_people"] - 1e-6
+    assert 0 < vnd.check["greedy_share_of_optimum"] <= 1.0
+    assert vnd.check["method"].startswith("partial enumeration")  # few affordable candidates
+    assert vnd.check["guarantee"] == pytest.approx(0.6321, abs=1e-4)
