@@ -126,7 +126,11 @@ def _served_count(masks: dict[str, np.ndarray], shape) -> np.ndarray:
 def operator_summary(masks: dict[str, np.ndarray], population: np.ndarray, inside: np.ndarray,
                      cell_km2: float) -> dict:
     """``by_operator`` (people and area covered per operator), ``people_no_operator`` and
-    ``people_one_operator`` over the cells ``inside`` the analysed area."""
+    ``people_one_operator`` over the cells ``inside`` the analysed area.
+
+    Stations without an operator count as one more operator, ``unknown``; when no station
+    names its operator, ``people_one_operator`` is None.
+    """
     pop = np.where(inside, np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0), 0.0)
     total = float(pop.sum())
     by_op = {}
@@ -136,10 +140,12 @@ def operator_summary(masks: dict[str, np.ndarray], population: np.ndarray, insid
                      "share_covered": round(people / total, 4) if total else 0.0,
                      "area_covered_km2": round(float((m & inside).sum()) * cell_km2, 1)}
     n = _served_count(masks, pop.shape)
+    only_unknown = set(masks) <= {UNKNOWN_OPERATOR}
     return {
         "by_operator": by_op,
         "people_no_operator": round(float(pop[n == 0].sum()), 1),
-        "people_one_operator": round(float(pop[n == 1].sum()), 1),
+        # with no operator named anywhere "served by one operator" means nothing: None
+        "people_one_operator": None if only_unknown else round(float(pop[n == 1].sum()), 1),
     }
 
 

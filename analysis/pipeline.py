@@ -226,8 +226,9 @@ def _read_lines(power_lines):
 
 def _ensure_power(inputs: Inputs):
     """The inputs' power access, made once (the modelled proxy) when none was given."""
-    if inputs.power is None:
-        inputs.power = _power_access(inputs.grid, inputs.population, None, inputs.villages)
+    if getattr(inputs, "power", None) is None:  # also Inputs cached before the field existed
+        inputs.power = _power_access(inputs.grid, inputs.population, None,
+                                     getattr(inputs, "villages", None))
     return inputs.power
 
 
@@ -556,7 +557,7 @@ def operator_stage(inputs: Inputs, stations: gpd.GeoDataFrame, coverage, coverag
                                         len(gaps_out.communes))
         for c in cols.columns:
             gaps_out.communes[c] = cols[c].to_numpy()
-    if inputs.villages is not None and gaps_out is not None:
+    if getattr(inputs, "villages", None) is not None and gaps_out is not None:
         from analysis.power import villages_by_power
 
         stats["villages_uncovered_by_power"] = villages_by_power(inputs.villages, gaps_out.covered,
@@ -642,7 +643,13 @@ def summary_dict(
     }
     out.update(network_summary(inputs, siting, config, operators, operator_stats,
                                stations_modelled_share))
+    if stations_modelled_share is not None and 0.0 < stations_modelled_share < 1.0:
+        out["notes"].append(MIXED_NOTE.format(share=stations_modelled_share))
     return out
+
+
+MIXED_NOTE = ("MIXED station set: {share:.0%} of the stations are MODELLED, the rest uploaded — "
+              "results mix real and modelled sites")
 
 
 #: How the per-gap ``est_cost_vnd`` is made, written beside the figure wherever it is shown.
@@ -679,7 +686,7 @@ def network_summary(inputs: Inputs, siting: SitingOutput, config: AnalysisConfig
     n_nodes = reach_md.get("n_nodes")
     n_model = reach_md.get("n_modelled_seats")
     area = float((config or AnalysisConfig()).siting.site_area_km2)
-    power = inputs.power
+    power = getattr(inputs, "power", None)
     out = {
         "operators": list(parse_operators(operators)) if parse_operators(operators) else None,
         "proposals_by_kind": _split(props, "kind"),

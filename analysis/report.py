@@ -572,6 +572,8 @@ def _operators_html(s: dict) -> str:
                "share_covered": ("Tỷ lệ có sóng (%)", "Share covered (%)"),
                "area_covered_km2": ("Diện tích có sóng (km²)", "Area covered (km²)")}
     no, one = s.get("people_no_operator"), s.get("people_one_operator")
+    if one is None:  # no station names its operator
+        return f"<h3>{_bi('Theo nhà mạng', 'By operator')}</h3>" + _html_table(rows, headers, None)
     txt = _bi(f"Không nhà mạng nào phủ: {fmt_number(no or 0, 0, 'vi')} người; chỉ một nhà mạng "
               f"(mất sóng khi một trạm hỏng): {fmt_number(one or 0, 0, 'vi')} người.",
               f"Served by no operator: {fmt_number(no or 0, 0, 'en')} people; by one only "

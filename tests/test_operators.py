@@ -69,3 +69,9 @@ def test_served_by_no_and_one_operator_known_answer():
     assert cols["people_covered_B"].tolist() == [1.0, 4.0]
     assert cols["people_no_operator"].tolist() == [0.0, 11.0]
     assert cols["people_one_operator"].tolist() == [2.0, 7.0]
+
+
+def test_no_operator_named_gives_no_one_operator_count():
+    pop = np.ones((1, 2))
+    s = operator_summary({"unknown": np.array([[True, False]])}, pop, np.ones((1, 2), bool), 1.0)
+    assert s["people_one_operator"] is None and s["people_no_operator"] == 1.0
