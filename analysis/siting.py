@@ -651,7 +651,8 @@ def _greedy_from(pool: CandidatePool, seed: list[int], budget_sites, budget_vnd)
         return g / cost[i] if by_money else g
 
     taken = set(seed)
-    heap = [(-key(_gain(pool, i, done), i), cost[i], i) for i in range(n) if i not in taken]
+    heap = [(-key(_gain(pool, i, done), i), cost[i], i) for i in range(n)
+            if i not in taken and cost[i] <= left]  # never affordable again: left out
     heapq.heapify(heap)
     while heap and len(sel.order) < max_sites:
         _, ci, i = heapq.heappop(heap)
