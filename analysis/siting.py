@@ -58,6 +58,7 @@ __all__ = [
     "backhaul_options",
     "generate_candidates",
     "build_pool",
+    "candidate_costs",
     "greedy_select",
     "exact_mclp",
     "exact_budgeted",
