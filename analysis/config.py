@@ -344,8 +344,10 @@ class PowerConfig:
         2 km.
     proxy_settled_density_per_km2 : float
         Without power lines or village power data, the **modelled proxy**: the grid is
-        taken to reach every WorldPop cell of at least this density (a village core;
-        Viet Nam's rural electrification reaches ~99 % of households), 200 people/km².
+        taken to reach every WorldPop cell of at least this density — 100 people/km², a
+        village of two dozen households in its 1 km WorldPop cell (Viet Nam's rural
+        electrification reaches ~99 % of households; the hamlets left are the smallest and
+        remotest).
     horizon_years : float
         Operating-cost horizon: 10 years, undiscounted.
     """
@@ -368,7 +370,7 @@ class PowerConfig:
     grid_connection_vnd: float = 100e6
     grid_line_vnd_per_km: float = 400e6
     grid_max_km: float = 2.0
-    proxy_settled_density_per_km2: float = 200.0
+    proxy_settled_density_per_km2: float = 100.0
     horizon_years: float = 10.0
 
     def load_for(self, tech: str) -> float:

@@ -607,7 +607,15 @@ def summary_dict(
     budget_sites=None, budget_vnd=None, focus=None, operators=None, operator_stats=None,
     stations_modelled_share=None, config: AnalysisConfig | None = None,
 ) -> dict:
-    """The ``summary.json`` content (every number rounded, keys sorted on writing)."""
+    """The ``summary.json`` content (every number rounded, keys sorted on writing).
+
+    ``operator_stats`` (:func:`operator_stage`) is computed here from ``coverage.stations``
+    when not given, so every summary has ``by_operator``.
+    """
+    st = getattr(coverage, "stations", None)
+    if operator_stats is None and st is not None and len(st):
+        operator_stats = operator_stage(inputs, st, coverage, getattr(coverage, "config", None),
+                                        normalize_tech(tech), gaps_out)
     t = gaps_out.communes
     total = float(t["people_total"].sum())
     covered = float(t["people_covered"].sum())

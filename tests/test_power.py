@@ -81,10 +81,10 @@ def test_villages_and_the_modelled_proxy():
     acc = power_access(grid, villages=villages)
     assert acc.source == "villages" and acc.grid_km[1, 1] == 0.0
     assert acc.grid_km[1, 11] == pytest.approx(1.0)  # village B has no grid: 1 km to A
-    # no lines, no villages: the proxy (cells of ≥ 200 people/km² = 2 people per 100 m cell)
+    # no lines, no villages: the proxy (cells of ≥ 100 people/km² = 1 person per 100 m cell)
     pop = np.zeros(grid.shape, dtype=np.float32)
     pop[10, 10] = 5.0
-    pop[0, 0] = 1.0  # too sparse to count
+    pop[0, 0] = 0.5  # too sparse to count
     proxy = power_access(grid, population=pop)
     assert proxy.modelled and "modelled proxy" in proxy.source
     assert proxy.grid_km[10, 10] == 0.0 and proxy.grid_km[10, 13] == pytest.approx(0.3)
