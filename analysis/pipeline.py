@@ -73,6 +73,7 @@ __all__ = [
     "run_analysis",
     "write_outputs",
     "coverage_summary",
+    "measurements_stage",
     "summary_dict",
     "network_summary",
     "exact_check_allowed",
@@ -565,6 +566,33 @@ def operator_stage(inputs: Inputs, stations: gpd.GeoDataFrame, coverage, coverag
     return stats
 
 
+# ------------------------------------------------------------------------- measurements
+def measurements_stage(inputs: Inputs, coverage, measurements):
+    """Drive test against the coverage (:func:`analysis.measurements.compare`) and the
+    "model says covered, drive test says no" clusters; ``(None, None)`` without one."""
+    if measurements is None:
+        return None, None
+    from analysis.measurements import compare, disagreement_clusters
+
+    comparison = compare(measurements, coverage, elevation_m=inputs.dem_on_grid,
+                         communes=inputs.communes)
+    return comparison, disagreement_clusters(comparison)
+
+
+def measurements_summary(comparison, clusters) -> dict:
+    """``summary.json``'s ``measurements``: counts and error statistics (model − measured)."""
+    s = comparison.stats
+    return {
+        "points": s["n_points"], "compared": s["n_compared"], "by_basis": s["n_by_basis"],
+        **{k: v for k, v in s["overall"].items()},
+        "by_technology": s["by_technology"], "by_operator": s["by_operator"],
+        "by_terrain": s["by_terrain"], "by_los": s["by_los"],
+        "by_distance_band": s["by_distance_band"],
+        "covered_but_no_service_clusters": int(len(clusters)) if clusters is not None else 0,
+        "calibration": comparison.calibration,
+    }
+
+
 # ---------------------------------------------------------------------------------- run
 @dataclass
 class AnalysisResult:
@@ -580,6 +608,8 @@ class AnalysisResult:
     summary: dict
     timings: dict
     config: AnalysisConfig = field(default_factory=AnalysisConfig)
+    measurements: Any = None  # drive-test points with residual_db (GeoDataFrame, EPSG:4326)
+    measurement_clusters: Any = None  # "model says covered, drive test says no" (GeoDataFrame)
 
 
 def _r(v: float, nd: int = 1) -> float:
@@ -651,6 +681,8 @@ def summary_dict(
     }
     out.update(network_summary(inputs, siting, config, operators, operator_stats,
                                stations_modelled_share))
+    if md.get("calibration"):  # drive-test calibration (#17) named in every output using it
+        out["calibration"] = md["calibration"]
     if stations_modelled_share is not None and 0.0 < stations_modelled_share < 1.0:
         out["notes"].append(MIXED_NOTE.format(share=stations_modelled_share))
     return out
@@ -738,6 +770,7 @@ def run_analysis(
     operators=None,
     power_lines=None,
     villages=None,
+    measurements=None,
 ) -> AnalysisResult:
     """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
 
@@ -765,6 +798,9 @@ def run_analysis(
         Power lines: where the grid is, for each proposal's power option.
     villages : GeoDataFrame, optional
         Village points with ``power`` (``grid``/``none``/None).
+    measurements : PointSet or GeoDataFrame, optional
+        A drive test (:func:`geo.measurement_list.read_measurements`): compared with the
+        coverage (:func:`measurements_stage`), written as the ``measurements`` layer.
     """
     from geo.coverage import CoverageConfig
 
@@ -805,8 +841,13 @@ def run_analysis(
                            budget_sites, budget_vnd, focus, operators=operators,
                            operator_stats=operator_stats,
                            stations_modelled_share=modelled_share(gdf), config=config)
+    t = time.perf_counter()
+    comparison, clusters = measurements_stage(inputs, coverage, measurements)
+    if comparison is not None:
+        timings["measurements"] = time.perf_counter() - t
+        summary["measurements"] = measurements_summary(comparison, clusters)
     return AnalysisResult(inputs, coverage, gdf, modelled, tech, gaps_out, siting, summary, timings,
-                          config)
+                          config, comparison.points if comparison is not None else None, clusters)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -861,6 +902,10 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path,
             "stations": result.stations[[c for c in STATION_LAYER_COLUMNS if c in result.stations]
                                         + [result.stations.geometry.name]],
         }
+        if getattr(result, "measurements", None) is not None:  # drive test (#17)
+            layers["measurements"] = result.measurements
+            if result.measurement_clusters is not None and len(result.measurement_clusters):
+                layers["measurement_clusters"] = result.measurement_clusters
         for name, layer in layers.items():
             _plain(layer.to_crs("EPSG:4326")).to_file(gpkg, layer=name, driver="GPKG",
                                                       engine="pyogrio")
