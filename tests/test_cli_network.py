@@ -91,3 +91,27 @@ def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, monkeypatc
     with pytest.raises(Stop):
         main(["run", "--default", "--resolution", "1000", "--quiet", "--out", str(tmp_path / "r")])
     assert "config" not in seen and "operators" not in seen  # the library default: priority on
+
+
+def test_run_villages_reach_the_library_with_their_power_status(tmp_path, monkeypatch):
+    import analysis.pipeline as pipeline
+
+    csv = tmp_path / "thon.csv"
+    csv.write_text("Tên thôn,Xã,Kinh độ,Vĩ độ,Điện\nBản A,Hướng Phùng,106.60,16.75,có điện\n"
+                   "Bản B,Hướng Phùng,106.55,16.70,chưa có điện\n", encoding="utf-8")
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_run(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    with pytest.raises(Stop):
+        main(["run", "--default", "--villages", str(csv), "--resolution", "1000", "--quiet",
+              "--out", str(tmp_path / "r")])
+    assert seen["villages"]["power"].tolist() == ["grid", "none"]
+    assert main(["run", "--default", "--villages", str(tmp_path / "nope.csv"), "--resolution", "1000",
+                 "--quiet", "--out", str(tmp_path / "r")]) == 2

@@ -107,3 +107,27 @@ def test_exact_check_runs_for_a_vnd_budget(result):
     assert 0 < vnd.check["greedy_share_of_optimum"] <= 1.0
     assert vnd.check["method"].startswith("partial enumeration")  # few affordable candidates
     assert vnd.check["guarantee"] == pytest.approx(0.6321, abs=1e-4)
+
+
+def test_villages_give_the_grid_and_dead_zone_counts_by_power():
+    import geopandas as gpd
+
+    inputs = synthetic_inputs()
+    grid = inputs.grid
+    st = synthetic_stations(grid)
+    cov = disk_coverage(grid, [(grid.xmin + 1550.0, grid.ymax - 1550.0)], 800.0)
+    cov.stations = st
+    # village 1 (covered, grid), village 2 (uncovered, no grid), village 3 (uncovered, unknown)
+    xy = [(grid.xmin + 1550.0, grid.ymax - 1550.0), (grid.xmin + 4550.0, grid.ymax - 4050.0),
+          (grid.xmin + 7550.0, grid.ymax - 2050.0)]
+    villages = gpd.GeoDataFrame({"name": ["A", "B", "C"], "power": ["grid", "none", None]},
+                                geometry=gpd.points_from_xy(*zip(*xy, strict=True)), crs=grid.crs).to_crs("EPSG:4326")
+    config = AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50))
+    r = run_analysis(stations=st, tech="4G", budget_sites=2, config=config, inputs=inputs, coverage=cov,
+                     rsrp_window=make_disk_window(700.0), villages=villages)
+    s = r.summary
+    assert s["power_source"] == "villages" and s["power_modelled"] is False
+    assert s["villages_uncovered_by_power"] == {"grid": 0, "none": 1, "unknown": 1}
+    # village B's nearest grid-powered village is A, 4.2 km away: beyond 2 km, a site there is off-grid
+    p = r.siting.proposals
+    assert (p.loc[p["grid_km"] > 2.0, "power"] == "solar_hybrid").all()

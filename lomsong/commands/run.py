@@ -80,6 +80,9 @@ def register(subparsers) -> None:
     p.add_argument("--neutral-ranking", action="store_true",
                    help="rank gaps by people only (turn off the default mountain ×1.5, coastal ×1.5, "
                         "island ×2 priority)")
+    p.add_argument("--villages", metavar="FILE",
+                   help="village list (danh sách thôn) with a grid-power column: grid-powered villages "
+                        "tell where the grid is; dead-zone villages counted by power status")
     p.add_argument("--power-lines", metavar="FILE",
                    help="power lines (GeoJSON/GPKG lines): where the grid is for each proposal's "
                         "power option (default: a modelled proxy, labelled so)")
@@ -155,6 +158,22 @@ def _read_power_lines(path: str):
     except Exception as exc:  # unreadable vector file
         msg = f"Không đọc được tệp đường điện / Power-line file {path} cannot be read: {exc}"
         raise UserError(msg) from None
+
+
+def _read_village_list(path: str):
+    """The village points (``power`` = grid/none/None) of a village list, or exit 2."""
+    from geo.village_list import read_villages
+    from lomsong.cli import UserError
+
+    if not Path(path).exists():
+        msg = f"Tệp danh sách thôn không tồn tại / Village file {path} does not exist."
+        raise UserError(msg)
+    gdf = read_villages(path).gdf
+    if len(gdf) == 0:
+        msg = (f"No usable village in {path}; run `lomsong villages validate {path}` to see why "
+               "each row was rejected.")
+        raise UserError(msg)
+    return gdf
 
 
 def _check_operators(stations, operators: str) -> None:
@@ -247,6 +266,8 @@ def run_command(args) -> int:
         run_kwargs["operators"] = args.operator
     if power_lines is not None:
         run_kwargs["power_lines"] = power_lines
+    if getattr(args, "villages", None):
+        run_kwargs["villages"] = _read_village_list(args.villages)
     if getattr(args, "neutral_ranking", False):
         from analysis.config import AnalysisConfig, RankingWeights
 
