@@ -3,10 +3,13 @@
     lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
     lomsong run --default --tech 4g --measurements drive.csv --calibration dt-2026 --out out/
+    lomsong run --default --tech 4g --operator VNPT --power-lines luoi_dien.gpkg --villages thon.xlsx --out out/
 
 Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
 ``OUT/priorities.xlsx`` (plus CSV copies of the tables). Progress is shown by stage.
+``--operator`` analyses one operator's stations and proposes co-locations on the others'
+masts; every proposal has a kind, a power option, capex and a 10-year cost.
 """
 
 from __future__ import annotations
