@@ -344,7 +344,8 @@ def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None
         from geo.village_list import read_villages
 
         villages = read_villages(villages)
-    layer = prepare_villages(villages, inputs.communes, config.gaps)
+    layer = prepare_villages(villages, inputs.communes, config.gaps, grid=inputs.grid,
+                             population=inputs.population, commune_id=inputs.commune_id)
     communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
     tech = gaps_out.tech
     return village_table(

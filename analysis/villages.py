@@ -61,68 +61,73 @@ STATUS_EN = {"no_signal": "no signal", "partial": "partial", "covered": "covered
 #: Marker colours by status (hex), for the app's map and the report.
 STATUS_COLOURS = {"no_signal": "#c0392b", "partial": "#e67e22", "covered": "#27ae60"}
 M_PER_KM = 1000.0
-CLUSTER_GRID_M = 1_000.0  # clusters are made on WorldPop's own 1 km cell, whatever the run's grid
 
 
 # -------------------------------------------------------------------------- layer
 def prepare_villages(villages=None, communes: gpd.GeoDataFrame | None = None,
-                     gap_config=None) -> gpd.GeoDataFrame:
+                     gap_config=None, *, grid=None, population=None,
+                     commune_id=None) -> gpd.GeoDataFrame:
     """The village layer of a run: the embedded one, or a user's list plus modelled clusters.
 
     Parameters
     ----------
     villages : None, GeoDataFrame, or an object with ``.gdf`` (the village-list reader's
         ``PointSet``)
-        None: :func:`geo.data.load_villages` (GeoNames + OSM + clusters). A user's list wins: its
-        points are kept as given (``source = "user"``) and clusters are added only where
-        populated land has none of its points within :data:`geo.villages.ASSIGN_MAX_M`.
-    communes : GeoDataFrame, optional
-        Default the embedded 78.
+        None: :func:`geo.data.load_villages` (GeoNames + OSM + clusters made on the 1 km
+        WorldPop grid), the villages of ``communes``. A user's list wins: its points are kept as
+        given (``source = "user"``; a row without a commune gets the one its point lies in) and
+        clusters are added only where populated land has none of its points within
+        :data:`geo.villages.ASSIGN_MAX_M`.
+    communes : GeoDataFrame
+        The run's communes (``code``, ``name``, geometry).
     gap_config : analysis.config.GapConfig, optional
-        Populated floor and clustering settings for the clusters of a user list.
+        Populated floor and clustering settings for new clusters.
+    grid, population, commune_id : the run's grid and arrays
+        Where new clusters are made (needed for a user list, or when no embedded village belongs
+        to ``communes``).
     """
     from analysis.config import GapConfig
 
-    if villages is None:
-        from geo.data import load_villages
-
-        return normalize_villages(load_villages(), source="gazetteer")
-    gdf = villages.gdf if hasattr(villages, "gdf") else villages
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"Villages must be a GeoDataFrame or a village list, got {type(villages).__name__}."
-        raise TypeError(msg)
     if communes is None:
         from geo.data import load_communes
 
         communes = load_communes()
+    codes = set(communes["code"].astype(str))
+    if villages is None:
+        from geo.data import load_villages
+
+        emb = normalize_villages(load_villages(), source="gazetteer")
+        emb = emb[emb["commune_code"].isin(codes)].reset_index(drop=True)
+        if len(emb):
+            return emb
+        villages = emb
+    gdf = villages.gdf if hasattr(villages, "gdf") else villages
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        msg = f"Villages must be a GeoDataFrame or a village list, got {type(villages).__name__}."
+        raise TypeError(msg)
     user = normalize_villages(gdf, source="user")
-    located = assign_communes(user.drop(columns=["commune_code", "commune", "in_province"]),
-                              communes)
-    given = user["commune_code"].astype(str).str.strip() != ""
-    user["commune_code"] = np.where(given, user["commune_code"], located["commune_code"])
-    user["commune"] = np.where(user["commune"].astype(str).str.strip() != "", user["commune"],
-                               located["commune"])
-    user["in_province"] = located["in_province"].to_numpy() | given.to_numpy()
-    clusters = _clusters_for(user[user["in_province"]], communes, gap_config or GapConfig())
-    out = pd.concat([user, normalize_villages(clusters.drop(columns="people_cluster"),
-                                              source="cluster")], ignore_index=True)
-    out["village_id"] = np.where(out["source"] == "cluster", out["source_id"], out["village_id"])
-    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
-
-
-def _clusters_for(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, gap_config):
-    from geo.coverage import GRID_MARGIN_M
-    from geo.data import load_province
-    from geo.grid import Grid
-    from geo.population import population_on_grid
-
-    grid = Grid.for_geometry(load_province(), CLUSTER_GRID_M, margin_m=GRID_MARGIN_M)
-    pop = population_on_grid(grid)
-    return settlement_clusters(
-        grid, pop, grid.burn(communes), communes, points,
-        min_density_per_km2=gap_config.min_density_per_km2, eps_km=gap_config.eps_km,
-        min_people=gap_config.min_people,
+    if len(user):
+        located = assign_communes(user.drop(columns=["commune_code", "commune", "in_province"]),
+                                  communes)
+        given = user["commune_code"].astype(str).str.strip().isin(codes)
+        user["commune_code"] = np.where(given, user["commune_code"], located["commune_code"])
+        user["commune"] = np.where(user["commune"].astype(str).str.strip() != "", user["commune"],
+                                   located["commune"])
+        user["in_province"] = located["in_province"].to_numpy() | given.to_numpy()
+    if grid is None or population is None or commune_id is None:
+        return user
+    cfg = gap_config or GapConfig()
+    clusters = settlement_clusters(
+        grid, population, commune_id, pd.DataFrame(communes.drop(columns=communes.geometry.name)),
+        user[user["in_province"]] if len(user) else None,
+        min_density_per_km2=cfg.min_density_per_km2, eps_km=cfg.eps_km, min_people=cfg.min_people,
     )
+    if not len(clusters):
+        return user
+    cl = normalize_villages(clusters.drop(columns="people_cluster"), source="cluster")
+    cl["village_id"] = cl["source_id"]
+    out = pd.concat([user, cl], ignore_index=True) if len(user) else cl
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
 
 
 # ------------------------------------------------------------------------- status
