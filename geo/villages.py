@@ -235,7 +235,7 @@ def _cells_without_point(grid, cells: np.ndarray, cell_cid: np.ndarray, vxy: np.
             continue
         sel = np.flatnonzero(cell_cid == c)
         d, _ = cKDTree(vxy[vi]).query(np.column_stack([x[sel], y[sel]]))
-        alone[sel] = d > max_m
+        alone[sel] = d > max_m + 1e-3
     return alone
 
 
@@ -429,7 +429,9 @@ def assign_people(
         if vi.size == 0:
             continue
         sel = np.flatnonzero(ccid == c)
-        d, j = cKDTree(vxy[vi]).query(np.column_stack([x[sel], y[sel]]), distance_upper_bound=max_m)
+        # cKDTree bounds strictly (<): +1 mm makes "within max_m" inclusive
+        d, j = cKDTree(vxy[vi]).query(np.column_stack([x[sel], y[sel]]),
+                                      distance_upper_bound=max_m + 1e-3)
         ok = np.isfinite(d)
         cell_village[cells[sel[ok]]] = vi[j[ok]]
     inside = cid >= 0
