@@ -143,7 +143,8 @@ def cluster_gap_cells(
         model = DBSCAN(eps=eps_m, min_samples=max(1, int(np.ceil(config.min_people))))
         point_labels = model.fit_predict(pts, sample_weight=w)
     else:
-        point_labels = _hdbscan_weighted(pts, w, config.min_people, HDBSCAN)
+        side_m = grid.resolution_m * max(block, 1)
+        point_labels = _hdbscan_weighted(pts, w, config.min_people, side_m, HDBSCAN)
     cell_labels = point_labels[inv]
     keep = cell_labels >= 0
     if not keep.any():
@@ -164,14 +165,25 @@ HDBSCAN_COPIES_PER_MIN_PEOPLE = 10  # weight resolution: min_people is 10 copies
 HDBSCAN_MAX_POINTS = 50_000  # bound on the replicated points (time and memory)
 
 
-def _hdbscan_weighted(pts: np.ndarray, w: np.ndarray, min_people: float, hdbscan_cls) -> np.ndarray:
+def _spread(k: int, side_m: float) -> np.ndarray:
+    """``k`` offsets on a regular lattice filling a square of ``side_m`` (row-major, centred)."""
+    m = int(np.ceil(np.sqrt(k)))
+    g = (np.arange(m) + 0.5) / m * side_m - side_m / 2
+    gx, gy = np.meshgrid(g, g)
+    return np.column_stack([gx.ravel(), gy.ravel()])[:k]
+
+
+def _hdbscan_weighted(pts: np.ndarray, w: np.ndarray, min_people: float, side_m: float,
+                      hdbscan_cls) -> np.ndarray:
     """HDBSCAN labels with people as weights (scikit-learn's HDBSCAN takes none).
 
     Integer weights are duplicated points: each point is repeated ``round(w / unit)`` times
     (at least once), with ``unit = min_people / 10`` people (coarser when that would exceed
     :data:`HDBSCAN_MAX_POINTS` copies), and ``min_cluster_size = ceil(min_people / unit)``: a
-    cluster must hold ``min_people`` people, not a fixed number of cells. A point's label is
-    that of its first copy.
+    cluster must hold ``min_people`` people, not a fixed number of cells. The copies are spread
+    on a lattice over the point's cell (``side_m``), where its people live: identical copies
+    would make each heavy cell a cluster of its own (and trip scikit-learn 1.9 on duplicates).
+    A point's label is the most common label of its copies (ties: the lowest).
     """
     if len(pts) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -181,10 +193,19 @@ def _hdbscan_weighted(pts: np.ndarray, w: np.ndarray, min_people: float, hdbscan
     min_size = max(2, int(np.ceil(float(min_people) / unit)))
     if int(reps.sum()) < min_size:
         return np.full(len(pts), -1, dtype=np.int64)
+    offsets = np.concatenate([_spread(int(k), side_m) for k in reps])
     model = hdbscan_cls(min_cluster_size=min_size, copy=True)
-    labels = model.fit_predict(np.repeat(pts, reps, axis=0))
-    first = np.concatenate([[0], np.cumsum(reps)[:-1]])
-    return labels[first]
+    labels = model.fit_predict(np.repeat(pts, reps, axis=0) + offsets)
+    owner = np.repeat(np.arange(len(pts)), reps)
+    out = np.full(len(pts), -1, dtype=np.int64)
+    clustered = labels >= 0
+    if clustered.any():
+        nl = int(labels.max()) + 1
+        votes = np.bincount(owner[clustered] * nl + labels[clustered],
+                            minlength=len(pts) * nl).reshape(len(pts), nl)
+        has = votes.sum(axis=1) * 2 > reps  # most copies clustered
+        out[has] = votes[has].argmax(axis=1)
+    return out
 
 
 def gap_polygons(labels: np.ndarray, grid, smooth_fraction: float = 0.5) -> gpd.GeoSeries:
