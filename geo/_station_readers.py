@@ -42,6 +42,7 @@ __all__ = [
     "FIELD_ALIASES",
     "squash_header",
     "match_header",
+    "alias_lookup",
     "read_source",
     "detect_kind",
     "read_table",
@@ -112,20 +113,45 @@ def squash_header(text) -> str:
     return re.sub(r"[^a-z0-9]", "", t)
 
 
-def match_header(text) -> str | None:
-    """The canonical field a header names, or ``None`` for an extra column."""
+def alias_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Squashed header -> canonical field for an alias table (the first field wins)."""
+    out: dict[str, str] = {}
+    for f, names in aliases.items():
+        for a in names:
+            out.setdefault(a, f)
+    return out
+
+
+_LOOKUPS: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
+def _cached_lookup(aliases: dict) -> dict[str, str]:
+    hit = _LOOKUPS.get(id(aliases))
+    if hit is None or hit[0] is not aliases:
+        hit = (aliases, alias_lookup(aliases))
+        _LOOKUPS[id(aliases)] = hit
+    return hit[1]
+
+
+def match_header(text, aliases: dict[str, tuple[str, ...]] | None = None) -> str | None:
+    """The canonical field a header names, or ``None`` for an extra column.
+
+    ``aliases`` is a point kind's table (field -> squashed headers); default the
+    station list's :data:`FIELD_ALIASES`.
+    """
     if text is None:
         return None
+    lookup = _ALIAS_TO_FIELD if aliases is None else _cached_lookup(aliases)
     s = squash_header(text)
-    if s in _ALIAS_TO_FIELD:
-        return _ALIAS_TO_FIELD[s]
+    if s in lookup:
+        return lookup[s]
     full = re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFD", str(text)).lower())
     full = "".join(c for c in full if c.isascii())
-    return _ALIAS_TO_FIELD.get(full)
+    return lookup.get(full)
 
 
-def _header_score(cells: Iterable) -> int:
-    fields = {match_header(c) for c in cells if c is not None and str(c).strip()}
+def _header_score(cells: Iterable, aliases=None) -> int:
+    fields = {match_header(c, aliases) for c in cells if c is not None and str(c).strip()}
     fields.discard(None)
     score = len(fields)
     if {"lon", "lat"} <= fields:
@@ -323,11 +349,11 @@ def _sniff_delimiter(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def _choose_header(first_rows: list[tuple[int, list]]) -> int:
+def _choose_header(first_rows: list[tuple[int, list]], aliases=None) -> int:
     """Index (in ``first_rows``) of the header row: the row naming the most fields."""
     best_i, best_score = -1, 0
     for i, (_, cells) in enumerate(first_rows[:HEADER_SEARCH_ROWS]):
-        score = _header_score(cells)
+        score = _header_score(cells, aliases)
         if score > best_score:
             best_i, best_score = i, score
     if best_i < 0:
@@ -350,7 +376,7 @@ def _is_blank(cells: list) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None) -> RawTable:
+def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None, aliases=None) -> RawTable:
     """Find the header among the first rows, then collect data rows (≤ MAX_ROWS)."""
     it = iter(numbered)
     head: list[tuple[int, list]] = []
@@ -366,7 +392,7 @@ def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None
         columns = list(OPENCELLID_COLUMNS)
         header_row, rest_head = 0, head
     else:
-        hi = _choose_header(head)
+        hi = _choose_header(head, aliases)
         header_row = head[hi][0]
         columns = [("" if c is None else str(c).strip()) for c in head[hi][1]]
         rest_head = head[hi + 1:]
@@ -425,7 +451,7 @@ def _precount_records(text: str, delim: str) -> None:
         return  # the real pass reports the malformed line
 
 
-def _read_csv(data: bytes) -> RawTable:
+def _read_csv(data: bytes, aliases=None) -> RawTable:
     text, enc = decode_text(data)
     delim = _sniff_delimiter(text[:SNIFF_BYTES])
     csv.field_size_limit(1 << 20)
@@ -445,7 +471,7 @@ def _read_csv(data: bytes) -> RawTable:
             raise StationFileError(msg) from exc
 
     csv.field_size_limit(1 << 20)
-    table = _finish_table("csv", numbered())
+    table = _finish_table("csv", numbered(), aliases=aliases)
     table.notes.append(f"encoding={enc}")
     table.notes.append(f"delimiter={delim!r}")
     return table
@@ -454,7 +480,7 @@ def _read_csv(data: bytes) -> RawTable:
 # ---------------------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
+def _read_xlsx(data: bytes, sheet: str | None, aliases=None) -> RawTable:
     _open_zip(data)
     import openpyxl
 
@@ -484,7 +510,7 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
                     yield i, list(row)
 
             try:
-                return _finish_table("xlsx", numbered(), sheet=name)
+                return _finish_table("xlsx", numbered(), sheet=name, aliases=aliases)
             except StationFileError as exc:
                 if "rows;" in str(exc) or sheet is not None:
                     raise
@@ -805,17 +831,20 @@ def _read_kmz(data: bytes) -> RawTable:
 # ---------------------------------------------------------------------------- dispatch
 
 
-def read_table(data: bytes, name: str = "", *, sheet: str | None = None) -> RawTable:
+def read_table(data: bytes, name: str = "", *, sheet: str | None = None, aliases=None) -> RawTable:
     """Read any supported format into a :class:`RawTable`.
+
+    ``aliases`` (field -> squashed headers) is the point kind whose header row is
+    looked for in CSV and Excel files; default the station list's.
 
     Raises :class:`StationFileError` — and nothing else — for a file that cannot be read.
     """
     try:
         kind = detect_kind(data, name)
         if kind == "csv":
-            return _read_csv(data)
+            return _read_csv(data, aliases)
         if kind == "xlsx":
-            return _read_xlsx(data, sheet)
+            return _read_xlsx(data, sheet, aliases)
         if kind == "geojson":
             return _read_geojson(data)
         if kind == "gpkg":
