@@ -3,7 +3,7 @@
     lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
 
-Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
+Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations, villages), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
 ``OUT/priorities.xlsx`` (plus CSV copies of the tables). Progress is shown by stage.
 """
@@ -78,6 +78,13 @@ def register(subparsers) -> None:
                    help="extra candidate points (CSV with lon,lat[,name] or any vector file), "
                         "e.g. other operators' masts for sharing")
     p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
+    p.add_argument("--villages", metavar="NAME|FILE",
+                   help="village list judged by the ministry's criterion: a set imported with "
+                        "`lomsong villages import`, or a file (CSV/XLSX/GeoJSON/KML); default the "
+                        "embedded GeoNames + OSM villages and modelled clusters")
+    p.add_argument("--objective", choices=("people", "villages"), default="people",
+                   help="what proposals maximise: people newly covered (default) or villages "
+                        "newly served, ties by people")
     p.add_argument("--no-geotiffs", action="store_true", help="skip the coverage GeoTIFFs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     scale = p.add_mutually_exclusive_group()
@@ -126,6 +133,35 @@ def _read_points(path: str):
         msg = f"Candidate file {path} cannot be read: {exc}"
         raise UserError(msg) from exc
     return gdf[gdf.geom_type == "Point"]
+
+
+def _villages(value: str | None, crs=None):
+    """The ``--villages`` argument: None (embedded), a file, or a workspace set's name."""
+    from lomsong.cli import UserError
+
+    if value is None:
+        return None
+    p = Path(value)
+    if p.exists():
+        from geo.village_list import read_villages
+
+        villages = read_villages(p, crs=crs)
+        if not len(villages.gdf):
+            msg = (f"No usable village in {value}; run `lomsong villages validate {value}` to see "
+                   "why each row was rejected.")
+            raise UserError(msg)
+        return villages
+    from geo.workspace import Workspace
+
+    ws = Workspace()
+    load = getattr(ws, "load_villages", None)
+    names = getattr(ws, "village_names", lambda: [])()
+    if load is None or value not in names:
+        msg = (f"--villages {value!r} is neither a file nor a village set in the workspace "
+               f"({', '.join(names) or 'none saved'}); import one with "
+               f"`lomsong villages import FILE --name NAME`.")
+        raise UserError(msg)
+    return load(value)
 
 
 def run_command(args) -> int:
@@ -181,7 +217,9 @@ def run_command(args) -> int:
     cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin)
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
-                      candidates=candidates, progress=progress, user_fiber=args.fiber)
+                      candidates=candidates, progress=progress, user_fiber=args.fiber,
+                      villages=_villages(getattr(args, "villages", None)),
+                      objective=getattr(args, "objective", "people"))
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
         # Dask only here: the default run never imports it
@@ -206,6 +244,12 @@ def run_command(args) -> int:
         f"({100 * s['share_covered']:.1f}%); {s['gaps']} gaps; {s['proposals']} sites proposed "
         f"cover {s['people_newly_covered']:,.0f} more people for {s['cost_total_vnd'] / 1e9:,.1f} bn VND."
     )
+    if s.get("villages_total") is not None:
+        print(
+            f"{s['villages_no_signal']} of {s['villages_total']} villages without signal, "
+            f"{s['villages_partial']} partial ({s['villages_modelled_clusters']} are modelled "
+            f"settlement clusters); proposals serve {s.get('villages_newly_served', 0)} more."
+        )
     if s.get("warning"):
         print(f"WARNING: {s['warning']}")
     print(f"Outputs in {Path(args.out).resolve()}: " + ", ".join(sorted(p.name for p in paths.values())))
