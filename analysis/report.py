@@ -428,6 +428,8 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     for note in s.get("notes") or []:
         parts.append(f'<p class="more">{html.escape(str(note))}</p>')
     parts.append(_kpis(s))
+    if s.get("people_uncovered_below_floor") is not None:
+        parts.append("<p class='more'>" + _uncovered_split(s) + "</p>")
 
     parts.append(f"<h2>{_bi('Bản đồ', 'Map')}</h2>")
     simple = _simplified(communes)
@@ -523,6 +525,19 @@ def _villages_html(result) -> str:
     if not len(bad):
         out.append(f"<p>{_bi('Mọi thôn/bản đều có sóng.', 'Every village has signal.')}</p>")
     return "\n".join(out)
+
+
+def _uncovered_split(s: dict) -> str:
+    """Where the uncovered people are: in gaps, scattered dense cells, sparse cells (#19)."""
+    g, sc, fl = (s.get("people_in_gaps") or 0, s.get("people_scattered_uncovered") or 0,
+                 s.get("people_uncovered_below_floor") or 0)
+    vi = (f"Người chưa có sóng: {fmt_number(g, 0, 'vi')} trong vùng lõm, {fmt_number(sc, 0, 'vi')} "
+          f"ở ô đông dân rải rác ngoài vùng lõm, {fmt_number(fl, 0, 'vi')} ở ô thưa dân (dưới ngưỡng "
+          "dân cư của vùng lõm).")
+    en = (f"People without signal: {fmt_number(g, 0, 'en')} in gaps, {fmt_number(sc, 0, 'en')} in "
+          f"scattered populated cells outside gaps, {fmt_number(fl, 0, 'en')} in sparse cells (below "
+          "the gaps' populated floor).")
+    return _bi(vi, en)
 
 
 def _assumption_rows(result) -> list[tuple[str, str, str]]:
