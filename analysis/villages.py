@@ -304,8 +304,10 @@ def village_table(
                                people=ppl.people[order], scattered=ppl.scattered,
                                commune_total=ppl.commune_total)
     gdf = gdf.reset_index(drop=True)
-    return VillagesOutput(table=gdf, people=ppl_sorted, centres=centres,
-                          summary=villages_summary(gdf, ppl_sorted))
+    summary = villages_summary(gdf, ppl_sorted)
+    # rows of the list outside every commune are not judged, and said so (never dropped quietly)
+    summary["villages_outside_province"] = int(len(villages) - len(v))
+    return VillagesOutput(table=gdf, people=ppl_sorted, centres=centres, summary=summary)
 
 
 def _renumber(cell_village: np.ndarray, order: np.ndarray) -> np.ndarray:

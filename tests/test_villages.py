@@ -348,3 +348,11 @@ def test_provenance_names_the_village_sources_and_licences():
     section = text[i:i + 3000]
     for needle in ("CC BY 4.0", "ODbL", "luuthi/bank-demo", "CartONG/mainfo", "2 km", "cluster"):
         assert needle in section, needle
+
+
+def test_listed_villages_outside_every_commune_are_counted_not_dropped_quietly():
+    grid, cid, communes, pop, covered, v, level = _status_case()
+    v["in_province"] = [True, True, False]
+    out = village_table(grid, v, pop, cid, communes, covered)
+    assert len(out.table) == 2
+    assert out.summary["villages_outside_province"] == 1

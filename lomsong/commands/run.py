@@ -82,6 +82,8 @@ def register(subparsers) -> None:
                    help="village list judged by the ministry's criterion: a set imported with "
                         "`lomsong villages import`, or a file (CSV/XLSX/GeoJSON/KML); default the "
                         "embedded GeoNames + OSM villages and modelled clusters")
+    p.add_argument("--villages-crs", metavar="CRS",
+                   help="CRS of X/Y columns in the village file (e.g. VN-2000 3405)")
     p.add_argument("--objective", choices=("people", "villages"), default="people",
                    help="what proposals maximise: people newly covered (default) or villages "
                         "newly served, ties by people")
@@ -218,7 +220,8 @@ def run_command(args) -> int:
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber,
-                      villages=_villages(getattr(args, "villages", None)),
+                      villages=_villages(getattr(args, "villages", None),
+                                         getattr(args, "villages_crs", None)),
                       objective=getattr(args, "objective", "people"))
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
@@ -250,6 +253,9 @@ def run_command(args) -> int:
             f"{s['villages_partial']} partial ({s['villages_modelled_clusters']} are modelled "
             f"settlement clusters); proposals serve {s.get('villages_newly_served', 0)} more."
         )
+        if s.get("villages_outside_province"):
+            print(f"NOTE: {s['villages_outside_province']} listed villages lie outside every "
+                  "commune and were not judged.")
     if s.get("warning"):
         print(f"WARNING: {s['warning']}")
     print(f"Outputs in {Path(args.out).resolve()}: " + ", ".join(sorted(p.name for p in paths.values())))
