@@ -140,7 +140,8 @@ MEASUREMENTS = PointKind(
     aliases=MEASUREMENT_ALIASES,
     columns=MEASUREMENT_COLUMNS,
     parse_row=_parse_measurement,
-    dtypes={"rsrp_dbm": "float64"},
+    dtypes={"rsrp_dbm": "float64", **dict.fromkeys(
+        ("technology", "operator", "cell_id", "timestamp", "signal_metric"), object)},
     messages=_MESSAGES,
     text_fields=("cell_id", "operator"),
 )

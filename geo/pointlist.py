@@ -641,7 +641,11 @@ def points_frame(records: list[dict], columns: tuple[str, ...], dtypes: dict[str
             df[c] = None
     df = df[list(columns) + [c for c in df.columns if c not in columns]]
     for c, dt in (dtypes or {}).items():
-        df[c] = df[c].astype(dt)
+        if dt is object or dt == "object":  # text with None for missing (not NaN, not a string dtype)
+            df[c] = pd.Series([None if blank(rec.get(c)) else rec.get(c) for rec in records],
+                              dtype=object, index=df.index)
+        else:
+            df[c] = df[c].astype(dt)
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
@@ -670,6 +674,7 @@ class PointSet:
     rows_read: int = 0
     modelled: bool = False
     notes: list[str] = field(default_factory=list)
+    flagged: int = 0
 
     def row_status(self) -> pd.Series:
         """Outcome per input row (index: row number as in the file)."""
@@ -678,12 +683,14 @@ class PointSet:
         return self.report.drop_duplicates("row").set_index("row")["status"]
 
     def summary(self) -> dict:
-        """``rows_read, kept, fixed, rejected, flagged, points``."""
+        """``rows_read, kept, fixed, rejected, flagged, points``.
+
+        ``flagged`` counts the kept or fixed rows that carry a warning to check (a
+        village outside its commune, an unreadable power status …); they are in
+        ``kept``/``fixed`` too.
+        """
         counts = self.row_status().value_counts()
-        flagged = 0
-        if not self.report.empty:
-            notes = self.report[(self.report["status"] != "rejected") & (self.report["code"] != "ok")]
-            flagged = int(notes["row"].nunique())
+        flagged = int(self.flagged)
         return {
             "rows_read": int(self.rows_read),
             "kept": int(counts.get("kept", 0)),
@@ -837,7 +844,7 @@ def validate_points(
         gdf=points_frame(records, kind.columns, {**kind.dtypes, "source_row": "int64"}),
         report=report_frame(rows), kind=kind.name, source_name=source_name,
         source_sha256=source_sha256, source_format=table.kind, crs=src_crs.to_string(),
-        rows_read=len(table.rows), notes=notes,
+        rows_read=len(table.rows), notes=notes, flagged=sum(1 for r in rows if r.flagged and not r.fatal),
     )
 
 

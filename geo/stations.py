@@ -206,6 +206,15 @@ class StationSet:
     def usable(self) -> bool:
         return len(self.stations) > 0
 
+    @property
+    def gdf(self) -> gpd.GeoDataFrame:
+        """The stations (the name every :class:`geo.pointlist.PointSet` uses)."""
+        return self.stations
+
+    @property
+    def kind(self) -> str:
+        return "stations"
+
     def issues(self) -> pd.DataFrame:
         """The report without the plain ``OK`` lines."""
         return self.report[self.report["code"] != "ok"].reset_index(drop=True)
@@ -216,6 +225,7 @@ class StationSet:
         out["source"] = self.source_name
         out["sha256"] = self.source_sha256
         out["format"] = self.source_format
+        out["notes"] = list(self.notes)
         out["issues"] = [
             {k: (None if _blank(v) else (int(v) if k == "row" else str(v))) for k, v in rec.items()}
             for rec in self.issues().to_dict("records")

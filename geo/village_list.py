@@ -266,7 +266,8 @@ VILLAGES = PointKind(
     parse_row=_parse_village,
     finish=_check_communes,
     record=_record,
-    dtypes={"people": "float64"},
+    dtypes={"people": "float64", **dict.fromkeys(
+        ("village_id", "name", "commune", "commune_code", "power", "commune_source"), object)},
     messages=_MESSAGES,
     text_fields=("name", "village_id", "commune"),
 )

@@ -18,6 +18,8 @@ __all__ = ["main", "UserError"]
 COMMAND_MODULES = (
     "lomsong.commands.info",
     "lomsong.commands.stations",
+    "lomsong.commands.villages",
+    "lomsong.commands.measurements",
     "lomsong.commands.dem",
     "lomsong.commands.coverage",
     "lomsong.commands.run",

@@ -32,14 +32,9 @@ def register(subparsers) -> None:
         description="Received signal of every station over the terrain, combined per "
         "technology; writes GeoTIFFs and coverage_summary.json.",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--stations", metavar="FILE", help="station list (CSV/XLSX/GeoJSON/…)")
-    src.add_argument("--default", action="store_true",
-                     help="the embedded MODELLED reference network (527 sites, 5G + 4G)")
-    p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, "
-                                 "VN2000-TM3-106.15)")
-    p.add_argument("--sheet", help="worksheet of an Excel station file (default: the first "
-                                   "with a header row)")
+    from lomsong.commands.stations import add_station_arguments
+
+    add_station_arguments(p)
     p.add_argument("--tech", choices=sorted(_TECH_CHOICES), default="any",
                    help="technology to compute and summarise (default any = all in the list)")
     p.add_argument("--resolution", type=float, default=100.0, metavar="M",

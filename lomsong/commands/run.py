@@ -52,14 +52,9 @@ def register(subparsers) -> None:
         "run", help="the whole analysis: coverage, gaps, ranking, site proposals, report",
         description=__doc__.split("\n\n")[0],
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--stations", metavar="FILE",
-                     help="station list (CSV/XLSX/GeoJSON/GPKG/SHP zip/KML/KMZ/OpenCelliD CSV)")
-    src.add_argument("--default", action="store_true",
-                     help="the embedded MODELLED reference network (results are indicative)")
-    p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, VN2000-TM3-106.15)")
-    p.add_argument("--sheet", help="worksheet of an Excel station file (default: the first with a "
-                                   "header row)")
+    from lomsong.commands.stations import add_station_arguments
+
+    add_station_arguments(p)
     p.add_argument("--tech", default="5g", choices=("5g", "4g", "any"),
                    help="technology whose gaps are analysed (default 5g)")
     p.add_argument("--resolution", type=float, default=100.0, metavar="M",
