@@ -109,6 +109,21 @@ def test_cli_user_list_and_objective(tmp_path, capsys):
 
 
 def test_cli_unknown_village_set_is_a_user_error(tmp_path, capsys):
-    rc = main(["run", "--default", "--villages", "nosuch", "--out", str(tmp_path)])
+    ws = str(tmp_path / "ws.gpkg")
+    rc = main(["run", "--default", "--villages", "nosuch", "--workspace", ws, "--out", str(tmp_path)])
     assert rc == 2
     assert "lomsong villages import" in capsys.readouterr().err
+
+
+def test_cli_village_set_imported_then_run_by_name(tmp_path, capsys):
+    f = tmp_path / "thon.csv"
+    f.write_text(THON_CSV, encoding="utf-8")
+    ws = str(tmp_path / "ws.gpkg")
+    assert main(["villages", "import", str(f), "--name", "tinh", "--workspace", ws]) == 0
+    out = tmp_path / "out"
+    rc = main(["run", "--default", "--tech", "4g", "--resolution", "1000", "--budget", "1",
+               "--villages", "tinh", "--workspace", ws, "--no-geotiffs", "--quiet",
+               "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    layer = gpd.read_file(out / "results.gpkg", layer="villages")
+    assert sorted(layer.loc[layer["source"] == "user", "name"]) == ["Bản Ka Xeng", "Thôn 1"]

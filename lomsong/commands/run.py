@@ -79,6 +79,9 @@ def register(subparsers) -> None:
                         "embedded GeoNames + OSM villages and modelled clusters")
     p.add_argument("--villages-crs", metavar="CRS",
                    help="CRS of X/Y columns in the village file (e.g. VN-2000 3405)")
+    p.add_argument("--workspace", default=None,
+                   help="workspace GeoPackage holding --villages sets (default $LOMSONG_WORKSPACE "
+                        "or ./workspace/lomsong.gpkg)")
     p.add_argument("--objective", choices=("people", "villages"), default="people",
                    help="what proposals maximise: people newly covered (default) or villages "
                         "newly served, ties by people")
@@ -132,7 +135,7 @@ def _read_points(path: str):
     return gdf[gdf.geom_type == "Point"]
 
 
-def _villages(value: str | None, crs=None):
+def _villages(value: str | None, crs=None, workspace=None):
     """The ``--villages`` argument: None (embedded), a file, or a workspace set's name."""
     from lomsong.cli import UserError
 
@@ -150,15 +153,14 @@ def _villages(value: str | None, crs=None):
         return villages
     from geo.workspace import Workspace
 
-    ws = Workspace()
-    load = getattr(ws, "load_villages", None)
-    names = getattr(ws, "village_names", lambda: [])()
-    if load is None or value not in names:
+    ws = Workspace(workspace)
+    names = ws.list_point_sets("villages")["name"].astype(str).tolist()
+    if value not in names:
         msg = (f"--villages {value!r} is neither a file nor a village set in the workspace "
-               f"({', '.join(names) or 'none saved'}); import one with "
+               f"{ws.path} ({', '.join(names) or 'none saved'}); import one with "
                f"`lomsong villages import FILE --name NAME`.")
         raise UserError(msg)
-    return load(value)
+    return ws.load_villages(value)
 
 
 def run_command(args) -> int:
@@ -216,7 +218,8 @@ def run_command(args) -> int:
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber,
                       villages=_villages(getattr(args, "villages", None),
-                                         getattr(args, "villages_crs", None)),
+                                         getattr(args, "villages_crs", None),
+                                         getattr(args, "workspace", None)),
                       objective=getattr(args, "objective", "people"))
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
