@@ -88,3 +88,27 @@ def test_villages_page_lists_statuses_and_filters(app_env):
     at.text_input(key="villages_query").set_value("khong co thon nao ten the nay").run()
     assert not at.exception
     assert any("Không có thôn/bản nào" in str(i.value) for i in at.info)
+
+
+def test_villages_page_uses_a_saved_village_list(app_env):
+    from streamlit.testing.v1 import AppTest
+
+    from geo.village_list import read_villages
+    from geo.workspace import Workspace
+
+    f = app_env / "thon.csv"
+    f.write_text("Tên thôn,Xã,Kinh độ,Vĩ độ,Dân số,Điện\n"
+                 "Bản Ka Xeng,Thượng Trạch,106.30,17.40,320,chưa có điện\n", encoding="utf-8")
+    Workspace(app_env / "ws" / "lomsong.gpkg").save_points(read_villages(f), "tinh", kind="villages")
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["page"] = "villages"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="villages_saved").set_value("tinh").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("tinh" in str(i.value) and "giữ 1" in str(i.value) for i in at.info)
+    at.multiselect(key="villages_status").set_value(["no_signal", "partial", "covered"]).run()
+    at.text_input(key="villages_query").set_value("ka xeng").run()
+    df = at.dataframe[0].value
+    assert df["Thôn/bản"].tolist() == ["Bản Ka Xeng"]
+    assert df["Điện lưới"].tolist() == ["chưa có điện"]

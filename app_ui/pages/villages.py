@@ -103,6 +103,24 @@ def _read_upload(file) -> None:
     st.session_state["_villages_list"] = (file.name, digest, vs)
 
 
+def _saved_sets() -> list[str]:
+    try:
+        return state.workspace().list_point_sets("villages")["name"].astype(str).tolist()
+    except Exception:  # an unreadable workspace must not hide the embedded list
+        return []
+
+
+def _choose_saved(names: list[str]) -> None:
+    """A saved village set chosen in the workspace becomes the session's list."""
+    choice = st.selectbox(t("villages_saved"), [None, *names], key="villages_saved",
+                          format_func=lambda n: t("villages_embedded_option") if n is None else n)
+    have = _uploaded()
+    if choice is None or (have and have[1] == f"workspace:{choice}"):
+        return
+    vs = state.workspace().load_villages(choice)
+    st.session_state["_villages_list"] = (choice, f"workspace:{choice}", vs)
+
+
 def villages_for(settings):
     """The village stage of the session's analysis (cached), on the uploaded list if any."""
     pipeline = runner._pipeline()
@@ -136,13 +154,23 @@ def render() -> None:
                                                     "kmz", "gpkg"], key=UPLOAD_KEY)
     if up is not None:
         _read_upload(up)
+    saved = _saved_sets()
+    if saved:
+        _choose_saved(saved)
     have = _uploaded()
     if have:
         st.info(t("villages_source_user", name=have[0]) + " "
                 + t("villages_upload_report", **{k: have[2].summary()[k] for k in
                                                  ("rows_read", "kept", "fixed", "rejected")}))
-        if st.button(t("villages_use_embedded"), key="villages_embedded"):
+        b1, b2 = st.columns(2)
+        if not str(have[1]).startswith("workspace:") and b1.button(t("villages_save"),
+                                                                  key="villages_save"):
+            state.workspace().save_points(have[2], have[0].rsplit(".", 1)[0], kind="villages",
+                                          replace=True)
+            st.success(t("villages_saved_ok", name=have[0].rsplit(".", 1)[0]))
+        if b2.button(t("villages_use_embedded"), key="villages_embedded"):
             st.session_state.pop("_villages_list", None)
+            st.session_state.pop("villages_saved", None)
             st.rerun()
     else:
         st.caption(t("villages_source_embedded"))
