@@ -207,7 +207,7 @@ def assign_communes(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> gpd
     and ``in_province``."""
     pts = points.to_crs(WGS84).reset_index(drop=True)
     c = communes.to_crs(WGS84)[["code", "name", communes.geometry.name]]
-    joined = gpd.sjoin(pts[[pts.geometry.name]], c, how="left", predicate="within")
+    joined = gpd.sjoin(pts[[pts.geometry.name]], c, how="left", predicate="intersects")
     joined = joined[~joined.index.duplicated(keep="first")]
     out = pts.copy()
     out["commune_code"] = joined["code"].fillna("").astype(str).reindex(out.index).to_numpy()
