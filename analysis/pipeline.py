@@ -9,6 +9,7 @@ stage                   depends on                                            co
 :func:`prepare_inputs`  resolution, DEM, user fiber                           seconds
 :func:`coverage_stage`  inputs, stations, coverage settings                   the big one
 :func:`gaps_stage`      inputs, coverage, technology, gap/ranking settings    ~1 s
+:func:`villages_stage`  inputs, coverage, gaps, the village list              ~2 s at 100 m
 :func:`siting_stage`    the above + focus, candidates (pool, cached by key)   pool: seconds
                         + budget (greedy selection only)                      budget: ms
 :func:`write_outputs`   the result                                            seconds

@@ -490,7 +490,8 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
 
 
 VILLAGE_LIST_COLUMNS = ("name", "status", "people", "share_people_covered", "centre_level_dbm",
-                        "centre_rounded", "nearest_station_km", "fiber_km", "power", "source")
+                        "centre_rounded", "nearest_station_km", "fiber_km", "power", "source",
+                        "lon", "lat")
 
 
 def _villages_html(result) -> str:
