@@ -356,3 +356,24 @@ def test_listed_villages_outside_every_commune_are_counted_not_dropped_quietly()
     out = village_table(grid, v, pop, cid, communes, covered)
     assert len(out.table) == 2
     assert out.summary["villages_outside_province"] == 1
+
+
+def test_embedded_villages_rebuild_byte_identical(shared_data, tmp_path):
+    # data/build.py --only-villages from the public sources gives the shipped file
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for name in ("communes.gpkg", "worldpop_2020_1km.tif"):
+        shutil.copy(root / "data" / name, tmp_path / name)
+    subprocess.run([sys.executable, str(root / "data" / "build.py"), "--only-villages",
+                    "--shared", str(shared_data), "--out", str(tmp_path)], check=True,
+                   capture_output=True, timeout=300)
+
+    def sha(p):
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    assert sha(tmp_path / "villages.gpkg") == sha(root / "data" / "villages.gpkg")
