@@ -75,3 +75,27 @@ def test_budget_required():
     pool, demand = _pool()
     with pytest.raises(ValueError, match="budget"):
         greedy_select_villages(pool, demand)
+
+
+def test_village_demand_maps_centres_and_people_onto_pool_targets():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from analysis.villages import VillagesOutput, village_demand
+    from geo.villages import VillagePeople
+
+    cell_village = np.full((1, 10), -1, dtype=np.int32)
+    cell_village[0, [5, 7]] = 0
+    cell_village[0, 9] = 1
+    table = gpd.GeoDataFrame({"village_id": ["a", "b"], "people": [30.0, 5.0],
+                              "people_covered": [10.0, 0.0], "centre_covered": [False, False]},
+                             geometry=[Point(0, 0)] * 2, crs="EPSG:4326")
+    vo = VillagesOutput(table, VillagePeople(cell_village, np.array([30.0, 5.0]), np.zeros(1),
+                                             np.array([35.0])),
+                        [np.array([7, 8]), np.array([3])], {})
+    pool = CandidatePool(pd.DataFrame({"cost_vnd": []}), [], np.array([1.0, 2.0, 3.0]),
+                         np.array([5, 7, 9]), 6.0, 0.0, "4G")
+    d = village_demand(pool, vo)
+    assert d.target_village.tolist() == [0, 0, 1]
+    assert d.centre_target.tolist() == [1] and d.centre_village.tolist() == [0]  # 8 and 3: no target
+    assert d.people_covered.tolist() == [10.0, 0.0] and d.share == 0.9

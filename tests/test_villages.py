@@ -377,3 +377,12 @@ def test_embedded_villages_rebuild_byte_identical(shared_data, tmp_path):
         return hashlib.sha256(p.read_bytes()).hexdigest()
 
     assert sha(tmp_path / "villages.gpkg") == sha(root / "data" / "villages.gpkg")
+
+
+def test_same_source_duplicates_at_one_point_merge_others_stay():
+    pts = _gazetteer([("Tà Cơn", 1, "PPL", 106.7, 16.65), ("Làng Tà Cơn", 2, "PPL", 106.7, 16.65),
+                      ("Làng Ta Tục", 3, "PPL", 106.7, 16.65), ("Tà Cơn", 4, "PPL", 106.71, 16.65)], [])
+    out = merge_sources(pts)
+    ids = sorted(out["source_id"])
+    # 1 and 2 are one name at one point; 3 is another name; 4 is 1 km away in the same source
+    assert ids == ["geonames:1;geonames:2", "geonames:3", "geonames:4"]
