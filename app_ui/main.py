@@ -11,7 +11,16 @@ __all__ = ["PAGES", "run"]
 
 
 def _pages() -> dict:
-    from app_ui.pages import about, commune, gaps, map_page, proposals, stations, villages
+    from app_ui.pages import (
+        about,
+        commune,
+        gaps,
+        map_page,
+        measurements,
+        proposals,
+        stations,
+        villages,
+    )
 
     return {
         "map": ("page_map", map_page.render),
@@ -20,11 +29,12 @@ def _pages() -> dict:
         "proposals": ("page_proposals", proposals.render),
         "commune": ("page_commune", commune.render),
         "villages": ("page_villages", villages.render),
+        "measurements": ("page_measurements", measurements.render),
         "about": ("page_about", about.render),
     }
 
 
-PAGES = ("map", "stations", "gaps", "proposals", "commune", "villages", "about")
+PAGES = ("map", "stations", "gaps", "proposals", "commune", "villages", "measurements", "about")
 
 
 def run() -> None:
