@@ -9,6 +9,7 @@ stage                   depends on                                            co
 :func:`prepare_inputs`  resolution, DEM, user fiber                           seconds
 :func:`coverage_stage`  inputs, stations, coverage settings                   the big one
 :func:`gaps_stage`      inputs, coverage, technology, gap/ranking settings    ~1 s
+:func:`villages_stage`  inputs, coverage, gaps, the village list              ~2 s at 100 m
 :func:`siting_stage`    the above + focus, candidates (pool, cached by key)   pool: seconds
                         + budget (greedy selection only)                      budget: ms
 :func:`write_outputs`   the result                                            seconds
@@ -72,6 +73,7 @@ __all__ = [
     "siting_stage",
     "run_analysis",
     "write_outputs",
+    "villages_stage",
     "coverage_summary",
     "measurements_stage",
     "summary_dict",
@@ -223,6 +225,16 @@ def _read_lines(power_lines):
                f"Power-line file {p.name} has no line features (found {sorted(set(gdf.geom_type))}).")
         raise ValueError(msg)
     return lines
+
+
+def _power_from_villages(inputs: Inputs, lines, villages_out) -> None:
+    """Villages whose ``power`` is ``grid`` (the village stage's table) tell where the grid is,
+    with the power lines; none known: the inputs' power access stays as it is."""
+    table = getattr(villages_out, "table", None)
+    if table is None or "power" not in table or not (table["power"] == "grid").any():
+        return
+    inputs.power = _power_access(inputs.grid, inputs.population, lines, table)
+    inputs.villages = table
 
 
 def _ensure_power(inputs: Inputs):
@@ -389,6 +401,33 @@ def gaps_stage(
     return GapsOutput(result=res, gaps=ranked, communes=communes, covered=covered, tech=tech)
 
 
+# ---------------------------------------------------------------------------- villages
+def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None,
+                   config: AnalysisConfig | None = None):
+    """Every village's status by the ministry's criterion (:mod:`analysis.villages`).
+
+    ``villages``: None (the embedded GeoNames + OSM points and modelled clusters), a
+    GeoDataFrame, a village-list ``PointSet``, or a path read with
+    ``geo.village_list.read_villages``.
+    """
+    from analysis.villages import _level, prepare_villages, village_table
+
+    config = config or AnalysisConfig()
+    if isinstance(villages, str | Path):
+        from geo.village_list import read_villages
+
+        villages = read_villages(villages)
+    layer = prepare_villages(villages, inputs.communes, config.gaps, grid=inputs.grid,
+                             population=inputs.population, commune_id=inputs.commune_id)
+    communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
+    tech = gaps_out.tech
+    return village_table(
+        inputs.grid, layer, inputs.population, inputs.commune_id, communes_df, gaps_out.covered,
+        _level(coverage, tech, inputs.grid.shape), _stations_xy(coverage, inputs.grid, tech),
+        inputs.fiber.distance_km if inputs.fiber is not None else None,
+    )
+
+
 # ------------------------------------------------------------------------------ siting
 @dataclass
 class SitingOutput:
@@ -430,6 +469,7 @@ def candidate_pool(
     key = hashlib.sha256("|".join([
         inputs.key, tech, str(focus_t), _points_key(candidates), repr(config.siting),
         repr(config.costs), repr(config.gaps), repr(cov_cfg), repr(config.power),
+        getattr(_ensure_power(inputs), "key", ""),
         _points_key(shared_masts),
         hashlib.sha256(np.packbits(gaps_out.covered).tobytes()).hexdigest(),
         "default-engine" if rsrp_window is None else getattr(rsrp_window, "__name__", "fn"),
@@ -484,6 +524,7 @@ def siting_stage(
     budget_vnd: float | None = None, focus=None, candidates=None,
     config: AnalysisConfig | None = None, progress: Progress | None = None,
     exact_check: bool | None = None, rsrp_window=None, shared_masts=None,
+    objective: str = "people", villages=None,
 ) -> SitingOutput:
     """Ranked site proposals for a budget (sites and/or VND) and the coverage curve.
 
@@ -493,6 +534,10 @@ def siting_stage(
     the exact problem — the MCLP with spopt for the same number of sites, or the budgeted
     MCLP for a VND budget — and reports greedy / optimum. ``check["guarantee"]`` is the
     worst-case share the selection method guarantees (:func:`analysis.siting.selection_guarantee`).
+    ``objective='villages'`` (needs ``villages``, a :class:`analysis.villages.VillagesOutput`)
+    proposes the sites that serve the most villages, ties by people; with ``villages`` given
+    the proposals gain a ``villages_new`` column under either objective. ``shared_masts``:
+    other operators' masts, co-location candidates (:func:`candidate_pool`).
     """
     config = config or AnalysisConfig()
     progress = progress or _noop
@@ -500,9 +545,31 @@ def siting_stage(
                           rsrp_window, shared_masts=shared_masts)
     progress("selection", 0, 1)
     seeds = config.siting.max_seed_sets
-    sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd, max_seed_sets=seeds)
+    demand = None
+    if villages is not None:
+        from analysis.villages import village_demand
+
+        demand = village_demand(pool, villages)
+    if objective == "villages":
+        if demand is None:
+            msg = "objective='villages' needs the villages stage (villages=...)."
+            raise ValueError(msg)
+        from analysis.siting import greedy_select_villages
+
+        sel = greedy_select_villages(pool, demand, budget_sites=budget_sites, budget_vnd=budget_vnd)
+        exact_check = False
+    else:
+        sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd,
+                            max_seed_sets=seeds)
     props, curve = proposals_table(pool, sel, inputs.grid)
-    check: dict[str, Any] = dict(selection_guarantee(pool, budget_sites, budget_vnd, seeds))
+    if demand is not None:
+        from analysis.siting import villages_served_along
+
+        vnew = sel.villages_new or villages_served_along(pool, demand, sel.order)
+        props["villages_new"] = np.asarray(vnew, dtype=np.int64)
+        props["villages_cum"] = np.cumsum(props["villages_new"].to_numpy()).astype(np.int64)
+    check: dict[str, Any] = (dict(selection_guarantee(pool, budget_sites, budget_vnd, seeds))
+                             if objective == "people" else {})
     small = exact_check_allowed(pool, config.siting)
     if (exact_check or (exact_check is None and small)) and sel.order:
         if budget_vnd is None:
@@ -558,11 +625,6 @@ def operator_stage(inputs: Inputs, stations: gpd.GeoDataFrame, coverage, coverag
                                         len(gaps_out.communes))
         for c in cols.columns:
             gaps_out.communes[c] = cols[c].to_numpy()
-    if getattr(inputs, "villages", None) is not None and gaps_out is not None:
-        from analysis.power import villages_by_power
-
-        stats["villages_uncovered_by_power"] = villages_by_power(inputs.villages, gaps_out.covered,
-                                                                 inputs.grid)
     return stats
 
 
@@ -610,6 +672,7 @@ class AnalysisResult:
     config: AnalysisConfig = field(default_factory=AnalysisConfig)
     measurements: Any = None  # drive-test points with residual_db (GeoDataFrame, EPSG:4326)
     measurement_clusters: Any = None  # "model says covered, drive test says no" (GeoDataFrame)
+    villages: Any = None  # analysis.villages.VillagesOutput, or None when not asked
 
 
 def _r(v: float, nd: int = 1) -> float:
@@ -657,6 +720,7 @@ def summary_dict(
         **coverage_summary(gaps_out),
         "people_in_gaps": _r(gaps_out.gaps["people_uncovered"].sum() if len(gaps_out.gaps) else 0.0),
         "people_scattered_uncovered": _r(gaps_out.result.people_scattered),
+        "people_uncovered_below_floor": _r(getattr(gaps_out.result, "people_below_floor", 0.0)),
         "communes_lom_song": int(t["lom_song"].sum()),
         "proposals": int(len(props)),
         "people_newly_covered": _r(new),
@@ -769,8 +833,9 @@ def run_analysis(
     executor=None,
     operators=None,
     power_lines=None,
-    villages=None,
     measurements=None,
+    villages=None,
+    objective: str = "people",
 ) -> AnalysisResult:
     """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
 
@@ -795,12 +860,17 @@ def run_analysis(
         in :data:`analysis.operators.OPERATOR_ALIASES`); the other operators' masts become
         co-location candidates. None: every station.
     power_lines : GeoDataFrame or path, optional
-        Power lines: where the grid is, for each proposal's power option.
-    villages : GeoDataFrame, optional
-        Village points with ``power`` (``grid``/``none``/None).
+        Power lines: where the grid is, for each proposal's power option (with the villages
+        whose ``power`` is ``grid``; neither: the modelled proxy).
     measurements : PointSet or GeoDataFrame, optional
         A drive test (:func:`geo.measurement_list.read_measurements`): compared with the
         coverage (:func:`measurements_stage`), written as the ``measurements`` layer.
+    villages : None, False, GeoDataFrame, PointSet or path
+        The village list judged by the ministry's criterion (:func:`villages_stage`); None = the
+        embedded one; False = no village stage.
+    objective : {'people', 'villages'}
+        What site proposals maximise: people newly covered, or villages newly served (ties by
+        people, :func:`analysis.siting.greedy_select_villages`).
     """
     from geo.coverage import CoverageConfig
 
@@ -809,12 +879,12 @@ def run_analysis(
     tech = normalize_tech(tech)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    lines = _read_lines(power_lines)
     if inputs is None:
         inputs = prepare_inputs(resolution_m, dem, user_fiber=user_fiber, progress=progress,
-                                power_lines=power_lines, villages=villages)
-    elif power_lines is not None or villages is not None:
-        inputs.power = _power_access(inputs.grid, inputs.population, _read_lines(power_lines), villages)
-        inputs.villages = villages
+                                power_lines=lines)
+    elif lines is not None:
+        inputs.power = _power_access(inputs.grid, inputs.population, lines, None)
     timings["inputs"] = time.perf_counter() - t0
     all_gdf, modelled = _stations_frame(stations)
     gdf = select_operators(all_gdf, operators)
@@ -832,22 +902,37 @@ def run_analysis(
     progress("gaps", 1, 1)
     timings["gaps"] = time.perf_counter() - t
     t = time.perf_counter()
+    if objective not in ("people", "villages"):
+        msg = f"objective must be 'people' or 'villages', got {objective!r}."
+        raise ValueError(msg)
+    villages_out = None if villages is False else villages_stage(
+        inputs, coverage, gaps_out, villages, config)
+    _power_from_villages(inputs, lines, villages_out)
+    timings["villages"] = time.perf_counter() - t
+    t = time.perf_counter()
     siting = siting_stage(inputs, coverage, gaps_out, budget_sites, budget_vnd, focus,
                           candidates, config, progress, rsrp_window=rsrp_window,
-                          shared_masts=shared_masts)
+                          shared_masts=shared_masts, objective=objective, villages=villages_out)
     timings["siting"] = time.perf_counter() - t
     seconds = time.perf_counter() - t0
     summary = summary_dict(inputs, gaps_out, siting, tech, modelled, len(gdf), seconds, coverage,
                            budget_sites, budget_vnd, focus, operators=operators,
                            operator_stats=operator_stats,
                            stations_modelled_share=modelled_share(gdf), config=config)
+    if villages_out is not None:
+        summary.update(villages_out.summary)
+        props = siting.proposals
+        summary["villages_newly_served"] = int(props["villages_new"].sum()) \
+            if "villages_new" in props and len(props) else 0
+    summary["objective"] = objective
     t = time.perf_counter()
     comparison, clusters = measurements_stage(inputs, coverage, measurements)
     if comparison is not None:
         timings["measurements"] = time.perf_counter() - t
         summary["measurements"] = measurements_summary(comparison, clusters)
     return AnalysisResult(inputs, coverage, gdf, modelled, tech, gaps_out, siting, summary, timings,
-                          config, comparison.points if comparison is not None else None, clusters)
+                          config, comparison.points if comparison is not None else None, clusters,
+                          villages=villages_out)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -902,6 +987,8 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path,
             "stations": result.stations[[c for c in STATION_LAYER_COLUMNS if c in result.stations]
                                         + [result.stations.geometry.name]],
         }
+        if getattr(result, "villages", None) is not None:
+            layers["villages"] = result.villages.table
         if getattr(result, "measurements", None) is not None:  # drive test (#17)
             layers["measurements"] = result.measurements
             if result.measurement_clusters is not None and len(result.measurement_clusters):

@@ -21,6 +21,7 @@ electrified), said so in every output (``power_source``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -37,7 +38,6 @@ __all__ = [
     "existing_costs",
     "power_access",
     "power_options",
-    "villages_by_power",
 ]
 
 HOURS_PER_DAY = 24.0
@@ -59,11 +59,14 @@ class PowerAccess:
         Where the grid came from: ``power lines``, ``villages``, both, or the modelled proxy.
     modelled : bool
         True for the modelled proxy.
+    key : str
+        Hash of ``grid_km`` (for caches of what depends on it).
     """
 
     grid_km: np.ndarray
     source: str
     modelled: bool
+    key: str = ""
 
 
 def solar_hybrid_sizing(load_kw: float, cfg: PowerConfig | None = None) -> dict[str, float]:
@@ -185,7 +188,8 @@ def power_access(grid, population: np.ndarray | None = None, power_lines=None, v
         dist = np.full(grid.shape, np.inf, dtype=np.float32)
     else:
         dist = (ndimage.distance_transform_edt(~src, sampling=grid.resolution_m) / M_PER_KM).astype(np.float32)
-    return PowerAccess(dist, " + ".join(labels) if labels else MODELLED_PROXY, modelled)
+    key = hashlib.sha256(dist.tobytes()).hexdigest()[:16]
+    return PowerAccess(dist, " + ".join(labels) if labels else MODELLED_PROXY, modelled, key)
 
 
 def power_options(kind, x, y, grid, access: PowerAccess | None, tech: str,
@@ -229,21 +233,3 @@ def power_options(kind, x, y, grid, access: PowerAccess | None, tech: str,
     df["power"] = df["power"].astype(object)
     df["grid_km"] = np.where(np.isfinite(df["grid_km"]), df["grid_km"], np.nan)
     return df
-
-
-def villages_by_power(villages, covered: np.ndarray, grid) -> dict[str, int] | None:
-    """Villages in cells not covered, counted by power status (``grid``/``none``/``unknown``).
-
-    None when no village list is given.
-    """
-    if villages is None or len(villages) == 0:
-        return None
-    g = villages.to_crs(grid.crs) if villages.crs is not None else villages.set_crs("EPSG:4326").to_crs(grid.crs)
-    pts = g.geometry.representative_point()
-    r, c = grid.rowcol(pts.x.to_numpy(), pts.y.to_numpy())
-    ok = (r >= 0) & (r < grid.height) & (c >= 0) & (c < grid.width)
-    dead = np.zeros(len(g), dtype=bool)
-    dead[ok] = ~np.asarray(covered, dtype=bool)[r[ok], c[ok]]
-    vp = _village_power(villages) if "power" in villages else pd.Series([None] * len(g))
-    status = vp.map(lambda v: v if v in ("grid", "none") else "unknown").to_numpy()
-    return {s: int(((status == s) & dead).sum()) for s in ("grid", "none", "unknown")}

@@ -112,6 +112,6 @@ def test_run_villages_reach_the_library_with_their_power_status(tmp_path, monkey
     with pytest.raises(Stop):
         main(["run", "--default", "--villages", str(csv), "--resolution", "1000", "--quiet",
               "--out", str(tmp_path / "r")])
-    assert seen["villages"]["power"].tolist() == ["grid", "none"]
+    assert seen["villages"].gdf["power"].tolist() == ["grid", "none"]
     assert main(["run", "--default", "--villages", str(tmp_path / "nope.csv"), "--resolution", "1000",
                  "--quiet", "--out", str(tmp_path / "r")]) == 2

@@ -109,7 +109,7 @@ def test_exact_check_runs_for_a_vnd_budget(result):
     assert vnd.check["guarantee"] == pytest.approx(0.6321, abs=1e-4)
 
 
-def test_villages_give_the_grid_and_dead_zone_counts_by_power():
+def test_grid_powered_villages_tell_where_the_grid_is():
     import geopandas as gpd
 
     inputs = synthetic_inputs()
@@ -127,7 +127,7 @@ def test_villages_give_the_grid_and_dead_zone_counts_by_power():
                      rsrp_window=make_disk_window(700.0), villages=villages)
     s = r.summary
     assert s["power_source"] == "villages" and s["power_modelled"] is False
-    assert s["villages_uncovered_by_power"] == {"grid": 0, "none": 1, "unknown": 1}
+    assert s["villages_by_power"]["none"]["total"] == 1  # the village stage's split (analysis.villages)
     # village B's nearest grid-powered village is A, 4.2 km away: beyond 2 km, a site there is off-grid
     p = r.siting.proposals
     assert (p.loc[p["grid_km"] > 2.0, "power"] == "solar_hybrid").all()

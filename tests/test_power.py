@@ -14,7 +14,6 @@ from analysis.power import (
     power_access,
     power_options,
     solar_hybrid_sizing,
-    villages_by_power,
 )
 from tests._analysis_helpers import tiny_grid
 
@@ -89,11 +88,6 @@ def test_villages_and_the_modelled_proxy():
     assert proxy.modelled and "modelled proxy" in proxy.source
     assert proxy.grid_km[10, 10] == 0.0 and proxy.grid_km[10, 13] == pytest.approx(0.3)
     assert proxy.grid_km[0, 0] == pytest.approx(np.hypot(10, 10) * 0.1, rel=1e-6)
-    # dead-zone villages by power status
-    covered = np.zeros(grid.shape, dtype=bool)
-    covered[1, 1] = True  # A is covered
-    assert villages_by_power(villages, covered, grid) == {"grid": 0, "none": 1, "unknown": 1}
-    assert villages_by_power(None, covered, grid) is None
 
 
 def test_no_access_means_a_standard_grid_site():
