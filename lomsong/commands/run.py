@@ -3,10 +3,13 @@
     lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
     lomsong run --default --tech 4g --measurements drive.csv --calibration dt-2026 --out out/
+    lomsong run --default --tech 4g --operator VNPT --power-lines luoi_dien.gpkg --villages thon.xlsx --out out/
 
-Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
+Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations, villages), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
 ``OUT/priorities.xlsx`` (plus CSV copies of the tables). Progress is shown by stage.
+``--operator`` analyses one operator's stations and proposes co-locations on the others'
+masts; every proposal has a kind, a power option, capex and a 10-year cost.
 """
 
 from __future__ import annotations
@@ -74,6 +77,27 @@ def register(subparsers) -> None:
                    help="extra candidate points (CSV with lon,lat[,name] or any vector file), "
                         "e.g. other operators' masts for sharing")
     p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
+    p.add_argument("--operator", metavar="NAME[,NAME]",
+                   help="analyse these operators' stations only (Viettel, VNPT/VinaPhone, MobiFone); "
+                        "the other operators' masts become co-location candidates")
+    p.add_argument("--neutral-ranking", action="store_true",
+                   help="rank gaps by people only (turn off the default mountain ×1.5, coastal ×1.5, "
+                        "island ×2 priority)")
+    p.add_argument("--power-lines", metavar="FILE",
+                   help="power lines (GeoJSON/GPKG lines): where the grid is for each proposal's "
+                        "power option (default: a modelled proxy, labelled so)")
+    p.add_argument("--villages", metavar="NAME|FILE",
+                   help="village list judged by the ministry's criterion: a set imported with "
+                        "`lomsong villages import`, or a file (CSV/XLSX/GeoJSON/KML); default the "
+                        "embedded GeoNames + OSM villages and modelled clusters")
+    p.add_argument("--villages-crs", metavar="CRS",
+                   help="CRS of X/Y columns in the village file (e.g. VN-2000 3405)")
+    p.add_argument("--workspace", default=None,
+                   help="workspace GeoPackage holding --villages sets (default $LOMSONG_WORKSPACE "
+                        "or ./workspace/lomsong.gpkg)")
+    p.add_argument("--objective", choices=("people", "villages"), default="people",
+                   help="what proposals maximise: people newly covered (default) or villages "
+                        "newly served, ties by people")
     p.add_argument("--no-geotiffs", action="store_true", help="skip the coverage GeoTIFFs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     scale = p.add_mutually_exclusive_group()
@@ -132,6 +156,65 @@ def _read_points(path: str):
     return gdf[gdf.geom_type == "Point"]
 
 
+def _read_power_lines(path: str):
+    from analysis.pipeline import _read_lines
+    from lomsong.cli import UserError
+
+    try:
+        return _read_lines(path)
+    except FileNotFoundError:
+        msg = f"Tệp đường điện không tồn tại / Power-line file {path} does not exist."
+        raise UserError(msg) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:  # unreadable vector file
+        msg = f"Không đọc được tệp đường điện / Power-line file {path} cannot be read: {exc}"
+        raise UserError(msg) from None
+
+
+def _check_operators(stations, operators: str) -> None:
+    """Fail early (exit 2) when no station belongs to the operators asked for."""
+    from analysis.operators import select_operators
+    from lomsong.cli import UserError
+
+    if stations is None:
+        from geo.stations import load_default_stations
+
+        stations = load_default_stations()
+    try:
+        select_operators(getattr(stations, "stations", stations), operators)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _villages(value: str | None, crs=None, workspace=None):
+    """The ``--villages`` argument: None (embedded), a file, or a workspace set's name."""
+    from lomsong.cli import UserError
+
+    if value is None:
+        return None
+    p = Path(value)
+    if p.exists():
+        from geo.village_list import read_villages
+
+        villages = read_villages(p, crs=crs)
+        if not len(villages.gdf):
+            msg = (f"No usable village in {value}; run `lomsong villages validate {value}` to see "
+                   "why each row was rejected.")
+            raise UserError(msg)
+        return villages
+    from geo.workspace import Workspace
+
+    ws = Workspace(workspace)
+    names = ws.list_point_sets("villages")["name"].astype(str).tolist()
+    if value not in names:
+        msg = (f"--villages {value!r} is neither a file nor a village set in the workspace "
+               f"{ws.path} ({', '.join(names) or 'none saved'}); import one with "
+               f"`lomsong villages import FILE --name NAME`.")
+        raise UserError(msg)
+    return ws.load_villages(value)
+
+
 def _read_drive_test(args):
     from geo.measurement_list import read_measurements
     from lomsong.cli import UserError
@@ -161,6 +244,7 @@ def run_command(args) -> int:
     budget_vnd = _money(args.budget_vnd) if args.budget_vnd else None
     budget_sites = args.budget if args.budget is not None else (None if budget_vnd else 20)
     candidates = _read_points(args.candidates) if args.candidates else None
+    power_lines = _read_power_lines(args.power_lines) if getattr(args, "power_lines", None) else None
 
     bars: dict[str, tqdm] = {}
 
@@ -200,7 +284,20 @@ def run_command(args) -> int:
                              calibration=calibration_from_args(args))
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
-                      candidates=candidates, progress=progress, user_fiber=args.fiber)
+                      candidates=candidates, progress=progress, user_fiber=args.fiber,
+                      villages=_villages(getattr(args, "villages", None),
+                                         getattr(args, "villages_crs", None),
+                                         getattr(args, "workspace", None)),
+                      objective=getattr(args, "objective", "people"))
+    if getattr(args, "operator", None):
+        _check_operators(stations, args.operator)
+        run_kwargs["operators"] = args.operator
+    if power_lines is not None:
+        run_kwargs["power_lines"] = power_lines
+    if getattr(args, "neutral_ranking", False):
+        from analysis.config import AnalysisConfig, RankingWeights
+
+        run_kwargs["config"] = AnalysisConfig(ranking=RankingWeights.neutral())
     if getattr(args, "measurements", None):
         run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
@@ -227,6 +324,15 @@ def run_command(args) -> int:
         f"({100 * s['share_covered']:.1f}%); {s['gaps']} gaps; {s['proposals']} sites proposed "
         f"cover {s['people_newly_covered']:,.0f} more people for {s['cost_total_vnd'] / 1e9:,.1f} bn VND."
     )
+    if s.get("villages_total") is not None:
+        print(
+            f"{s['villages_no_signal']} of {s['villages_total']} villages without signal, "
+            f"{s['villages_partial']} partial ({s['villages_modelled_clusters']} are modelled "
+            f"settlement clusters); proposals serve {s.get('villages_newly_served', 0)} more."
+        )
+        if s.get("villages_outside_province"):
+            print(f"NOTE: {s['villages_outside_province']} listed villages lie outside every "
+                  "commune and were not judged.")
     if s.get("warning"):
         print(f"WARNING: {s['warning']}")
     if s.get("calibration"):
