@@ -377,10 +377,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_help": ("Tỷ lệ tài nguyên vô tuyến đang bận, làm giảm tốc độ dữ liệu.",
                   "Share of radio resources in use; it lowers the data speed."),
     "show_layer_speed": ("Lớp hiển thị", "Layer shown"),
-    "village_status_no_signal": ("không có sóng", "no signal"),
-    "village_status_partial": ("có sóng một phần", "partly covered"),
-    "village_status_served": ("có sóng", "served"),
-    "village_status_covered": ("có sóng", "covered"),
     "speed_layer_signal": ("Tín hiệu", "Signal"),
     "speed_layer_speed": ("Tốc độ dữ liệu", "Data speed"),
     # ---- villages (thôn/bản) page

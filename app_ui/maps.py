@@ -101,7 +101,7 @@ ROAD_COLOUR = "#b8a89a"
 COAST_COLOUR = "#7fa7c4"
 #: Village status → colour (Okabe & Ito 2008, colour-blind safe).
 VILLAGE_COLOURS = {
-    "no_signal": "#D55E00", "partial": "#E69F00", "served": "#009E73", "covered": "#009E73",
+    "no_signal": "#D55E00", "partial": "#E69F00", "covered": "#009E73",
 }
 VILLAGE_OTHER = "#999999"
 #: Drive-test residual (measured − modelled, dB) class edges and colours (ColorBrewer RdBu).
@@ -518,8 +518,8 @@ def legend_html(threshold_dbm: float | None, lang: str, show_rsrp: bool = True, 
         parts.append(_swatch(PROPOSAL_COLOUR, t("legend_proposals", lang), "square"))
     if villages:
         parts.append(f"<b>{html.escape(t('layer_villages', lang))}</b>")
-        for status in villages:
-            parts.append(_swatch(VILLAGE_COLOURS.get(status, VILLAGE_OTHER), _status_label(status, lang), "dot"))
+        for status, colour in villages:
+            parts.append(_swatch(colour, _status_label(status, lang), "dot"))
     if residuals:
         parts.append(f"<b>{html.escape(t('layer_residuals', lang))}</b>")
         edges = (-math.inf, *RESIDUAL_BINS_DB, math.inf)
@@ -538,9 +538,9 @@ def legend_html(threshold_dbm: float | None, lang: str, show_rsrp: bool = True, 
 
 
 def _status_label(status: str, lang: str) -> str:
-    key = f"village_status_{status}"
     from app_ui.i18n import STRINGS
 
+    key = f"status_{status}"  # the village page's words (no_signal, partial, covered)
     return t(key, lang) if key in STRINGS else str(status)
 
 
@@ -717,14 +717,24 @@ def _stations_layer(stations: gpd.GeoDataFrame, lang: str) -> folium.FeatureGrou
     return fg
 
 
+def _village_colour(r: dict) -> str:
+    colour = r.get("colour")
+    if isinstance(colour, str) and colour.startswith("#"):
+        return colour  # the village module's own colours (analysis.villages.village_markers)
+    return VILLAGE_COLOURS.get(str(r.get("status")), VILLAGE_OTHER)
+
+
 def _villages_layer(villages: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
-    fg = folium.FeatureGroup(name=t("layer_villages", lang))
+    """Villages by status (optional layer, off at first: hundreds of points)."""
+    fg = folium.FeatureGroup(name=t("layer_villages", lang), show=False)
 
     def popup(r):
-        name = html.escape(str(r.get("name", "")))
+        if isinstance(r.get("tooltip"), str):
+            return html.escape(r["tooltip"])
+        name = html.escape(str(r.get("name", r.get("label", ""))))
         return f"<b>{name}</b><br>{html.escape(_status_label(str(r.get('status', '')), lang))}"
 
-    rows = _points(villages, lambda r: VILLAGE_COLOURS.get(str(r.get("status")), VILLAGE_OTHER), popup)
+    rows = _points(villages, _village_colour, popup)
     _PointLayer(rows, "lomsong-stations", radius=4.0, stroke="#222222").add_to(fg)
     return fg
 
@@ -963,7 +973,9 @@ def build_map(
     statuses = None
     if _has(data.villages) and "status" in data.villages.columns:
         _villages_layer(data.villages, lang).add_to(m)
-        statuses = sorted({str(s) for s in data.villages["status"].dropna()})
+        statuses = sorted({(str(r["status"]), _village_colour(r)) for r in
+                           pd.DataFrame(data.villages.drop(columns=data.villages.geometry.name))
+                           .to_dict("records") if r.get("status") is not None})
     if _has(data.measurements) and "residual_db" in data.measurements.columns:
         _residuals_layer(data.measurements, lang).add_to(m)
     if _has(data.proposals):

@@ -396,7 +396,7 @@ def map_data(res: Results, settings: state.Settings, layers=None):
         province=state.province_display(),
         background=state.background_display(),
         speed_image=speed,
-        villages=res.villages,
+        villages=res.villages if res.villages is not None else _village_points(settings),
         measurements=res.measurements,
         rsrp_image=overlay,
         rsrp_dbm=res.rsrp_dbm,
@@ -409,6 +409,24 @@ def map_data(res: Results, settings: state.Settings, layers=None):
         fiber_nodes=res.fiber_nodes,
         fiber_routes=res.fiber_routes,
     )
+
+
+def _village_points(settings: state.Settings):
+    """The villages of the session's analysis as map points (``analysis.villages.village_markers``),
+    or None while the village layer is not in the library or cannot be computed."""
+    try:
+        from analysis.villages import village_markers
+        from app_ui.pages.villages import villages_for
+    except ImportError:
+        return None
+    try:
+        table = getattr(villages_for(settings), "table", None)
+    except Exception:  # the village stage failed: the map draws without villages
+        return None
+    if table is None or len(table) == 0:
+        return None
+    m = village_markers(table, lang=current_lang())
+    return gpd.GeoDataFrame(m, geometry=gpd.points_from_xy(m["lon"], m["lat"]), crs=4326)
 
 
 def result_map(res: Results, settings: state.Settings, focus=None, layers=None):
