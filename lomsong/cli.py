@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 __all__ = ["main", "UserError"]
@@ -60,7 +61,22 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+#: Exit code when the reader of stdout went away (``lomsong … | head``): 128 + SIGPIPE,
+#: what a shell reports for any program stopped that way.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -74,6 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lomsong: interrupted", file=sys.stderr)
         return 130
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush cannot fail again
+    (the recipe of the Python docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a fd
+        pass
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from lomsong.commands.dem import add_dem_arguments, dem_from_args
 
 __all__ = ["register", "run"]
@@ -91,6 +89,8 @@ def run(args) -> int:
                             cache_dir=args.cache_dir, workers=args.workers)
     grid = analysis_grid(args.resolution)
     dem = dem_from_args(args, grid, area=load_province()) if args.terrain == "on" else None
+
+    import numpy as np
 
     from geo.data import load_communes
     from geo.population import population_on_grid
