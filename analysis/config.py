@@ -141,8 +141,7 @@ class RankingWeights:
     ``score = people_uncovered × terrain_weight[terrain] × (ref_cost_vnd / est_cost_vnd) ** cost_weight``
 
     The default is **neutral** (all terrain weights 1, ``cost_weight`` 0): the score is the number
-    of people left out, i.e. "most people first". :meth:`province_priority` is the preset that
-    follows the province's order to clear gaps in mountain and coastal communes first.
+    of people left out, i.e. "most people first".
     """
 
     terrain_weight: dict[str, float] = field(
@@ -150,19 +149,6 @@ class RankingWeights:
     )
     cost_weight: float = 0.0
     ref_cost_vnd: float = 1.5e9
-
-    @classmethod
-    def province_priority(cls) -> RankingWeights:
-        """Mountain ×1.5, coastal ×1.5, island ×2, plain ×1; cheaper fixes up by cost^-0.5.
-
-        Assumption: the 1.5/2 factors express "priority", not a measured value; with
-        ``cost_weight = 0.5`` a gap twice as expensive to fix needs √2 ≈ 1.41× the people to rank
-        equal.
-        """
-        return cls(
-            terrain_weight={"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0},
-            cost_weight=0.5,
-        )
 
     def weight_for(self, terrain: str) -> float:
         return float(self.terrain_weight.get(str(terrain), 1.0))

@@ -32,6 +32,7 @@ import shapely
 from affine import Affine
 from pyproj import Transformer
 
+from geo.constants import ANALYSIS_CRS
 from geo.radio_defaults import defaults_for
 from geo.stations import MODELLED_NOTE, STATION_COLUMNS
 
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 N_SITES_5G = 527  # 5G sites published for the province
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 NR_BAND_MHZ = 3500.0  # n78
 ANCHOR_BAND_MHZ = 1800.0  # LTE B3 anchor for NSA
 MODELLED_OPERATOR = "modelled"

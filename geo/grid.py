@@ -20,6 +20,8 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
+from geo.constants import ANALYSIS_CRS, LONLAT_CRS
+
 __all__ = [
     "ANALYSIS_CRS",
     "WGS84",
@@ -30,8 +32,7 @@ __all__ = [
     "write_geotiff",
 ]
 
-ANALYSIS_CRS = "EPSG:32648"  # WGS 84 / UTM zone 48N: metric, covers all of Quảng Trị
-WGS84 = "EPSG:4326"
+WGS84 = LONLAT_CRS
 MIN_RESOLUTION_M = 30.0
 MAX_RESOLUTION_M = 1000.0
 
@@ -100,10 +101,6 @@ class Grid:
             (xmin - margin_m, ymin - margin_m, xmax + margin_m, ymax + margin_m),
             resolution_m, crs,
         )
-
-    def with_resolution(self, resolution_m: float) -> Grid:
-        """Same extent, another cell size."""
-        return Grid.from_bounds(self.bounds, resolution_m, self.crs)
 
     # ------------------------------------------------------------ properties
     @property

@@ -16,11 +16,11 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 
+from geo.constants import EARTH_RADIUS_M
 from geo.grid import Grid
 
 __all__ = ["EARTH_RADIUS_M", "cell_areas_m2", "population_on_grid", "rescale_to_legal"]
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
 
 def cell_areas_m2(transform, height: int) -> np.ndarray:

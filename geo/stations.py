@@ -49,6 +49,7 @@ from geo._station_readers import (
     read_table,
     squash_header,
 )
+from geo.constants import ANALYSIS_CRS
 
 __all__ = [
     "StationFileError",
@@ -75,7 +76,7 @@ REPORT_COLUMNS = ("row", "column", "value", "status", "problem_vi", "problem_en"
 DEFAULT_MARGIN_KM = 30.0  # stations just outside the border still cover inside
 DUPLICATE_RADIUS_M = 10.0
 SITE_MERGE_RADIUS_M = 50.0
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 DEFAULT_TILT_DEG = 0.0
 # Fallback outline when the embedded province layer is not available: its bounding box.
 PROVINCE_BBOX = (105.606, 16.300, 107.386, 18.091)
