@@ -17,7 +17,7 @@ import rasterio
 from rasterio.enums import Resampling
 
 from geo.constants import EARTH_RADIUS_M
-from geo.grid import Grid
+from geo.grid import Grid, commune_id_raster
 
 __all__ = ["EARTH_RADIUS_M", "cell_areas_m2", "population_on_grid", "rescale_to_legal"]
 
@@ -76,7 +76,7 @@ def population_on_grid(
             from geo.data import load_communes
 
             communes = load_communes()
-        pop = rescale_to_legal(pop, grid.burn(communes), communes["population_legal"].to_numpy())
+        pop = rescale_to_legal(pop, commune_id_raster(grid, communes), communes["population_legal"].to_numpy())
     return pop
 
 

@@ -93,10 +93,11 @@ def run(args) -> int:
     import numpy as np
 
     from geo.data import load_communes
+    from geo.grid import commune_id_raster
     from geo.population import population_on_grid
 
     communes = load_communes()
-    inside = grid.burn(communes, fill=-1, dtype="int32") >= 0
+    inside = commune_id_raster(grid, communes) >= 0
     population = np.where(inside, population_on_grid(grid), np.float32(0.0))  # province only
 
     bar = None
