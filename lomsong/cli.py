@@ -41,24 +41,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    from geo.data import DataError
-    from geo.grid import GridError
+#: The library's documented error types a user can fix (module, class). They are looked up
+#: only in modules already imported — an exception cannot come from a module never loaded —
+#: so that an error message does not import the whole library (``lomsong commune`` stays fast).
+USER_ERROR_TYPES = (
+    ("geo.data", "DataError"),
+    ("geo.grid", "GridError"),
+    ("geo.names", "CommuneNotFound"),
+    ("geo.stations", "StationFileError"),
+    ("geo.dem", "DemError"),
+    ("geo.workspace", "WorkspaceError"),
+    ("geo.coverage", "CoverageError"),
+    ("analysis.config", "ConfigError"),
+)
 
-    types: list[type[BaseException]] = [UserError, DataError, GridError, FileNotFoundError]
-    for mod, attr in (
-        ("geo.names", "CommuneNotFound"),
-        ("geo.stations", "StationFileError"),
-        ("geo.dem", "DemError"),
-        ("geo.workspace", "WorkspaceError"),
-        ("geo.coverage", "CoverageError"),
-        ("analysis.config", "ConfigError"),
-    ):
-        try:
-            types.append(getattr(importlib.import_module(mod), attr))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(types)
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, UserError | FileNotFoundError):
+        return True
+    for mod, attr in USER_ERROR_TYPES:
+        cls = getattr(sys.modules.get(mod), attr, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False
 
 
 #: Exit code when the reader of stdout went away (``lomsong … | head``): 128 + SIGPIPE,
@@ -84,7 +89,9 @@ def _run(argv: list[str] | None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except _user_error_types() as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         print(f"lomsong: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
