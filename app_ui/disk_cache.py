@@ -367,6 +367,17 @@ def _library_dataclass(module: Any, name: Any) -> type:
     return cls
 
 
+def _check_members(path: str | Path) -> None:
+    """Only stored (uncompressed) members named as :func:`dump` names them: reading a cache
+    file never inflates more bytes than the file holds."""
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not re.fullmatch(
+                    r"(a\d+|__manifest__)\.npy", info.filename):
+                msg = f"unexpected member {info.filename!r}"
+                raise Undecodable(msg)
+
+
 def load(path: str | Path) -> Any:
     """Read a value written by :func:`dump`.
 
@@ -376,6 +387,7 @@ def load(path: str | Path) -> Any:
         When the file is not a cache file of this format, or names anything outside the rules.
     """
     try:
+        _check_members(path)
         with np.load(path, allow_pickle=False) as npz:
             if "__manifest__" not in npz.files:
                 msg = "no manifest"

@@ -193,3 +193,18 @@ def test_no_module_of_the_product_unpickles():
                     offenders.append(f"{path.name}: {m.group(0)}")
     offenders += [f"app.py: {m.group(0)}" for m in bad.finditer((root / "app.py").read_text())]
     assert offenders == []
+
+
+def test_a_compressed_member_is_refused_before_it_is_inflated(tmp_path):
+    path = tmp_path / "bomb.npz"
+    manifest = json.dumps({"format": disk_cache.FORMAT, "value": {"t": "nd", "a": "a0"}}).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        buf = io.BytesIO()
+        np.save(buf, np.frombuffer(manifest, np.uint8), allow_pickle=False)
+        z.writestr("__manifest__.npy", buf.getvalue())
+        big = io.BytesIO()
+        np.save(big, np.zeros(20_000_000, np.uint8), allow_pickle=False)  # 20 MB → ~20 kB
+        z.writestr("a0.npy", big.getvalue())
+    assert path.stat().st_size < 200_000
+    with pytest.raises(disk_cache.Undecodable, match="unexpected member"):
+        disk_cache.load(path)
