@@ -147,6 +147,7 @@ def _full_record(row) -> dict:
 _LOOKUP_SOURCES = ("geo/names.py", "geo/landform.py", "geo/data.py", "geo/dem.py",
                    "lomsong/commands/info.py")
 _LOOKUP_DATA = ("SHA256SUMS", "communes.gpkg", "relief_5arcmin.tif", "coastline.gpkg")
+_LOOKUP_MAX_BYTES = 4 * 2**20  # the 78 records are ≈ 60 kB: anything far bigger is not ours
 
 
 def _lookup_path():
@@ -191,7 +192,9 @@ def fast_commune_dict(name: str) -> dict | None:
 
     path = _lookup_path()
     try:
-        records = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        if path is None or path.stat().st_size > _LOOKUP_MAX_BYTES:
+            return None
+        records = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(records, list) or len(records) == 0:
