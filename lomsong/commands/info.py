@@ -147,7 +147,7 @@ def _full_record(row) -> dict:
 _LOOKUP_SOURCES = ("geo/names.py", "geo/landform.py", "geo/data.py", "geo/dem.py",
                    "lomsong/commands/info.py")
 _LOOKUP_DATA = ("SHA256SUMS", "communes.gpkg", "relief_5arcmin.tif", "coastline.gpkg")
-_LOOKUP_MAX_BYTES = 4 * 2**20  # the 78 records are ≈ 60 kB: anything far bigger is not ours
+_LOOKUP_MAX_BYTES = 4 * 2**20  # the 78 records are ≈ 40 kB: anything far bigger is not ours
 
 
 def _lookup_path():
