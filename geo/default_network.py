@@ -564,11 +564,12 @@ def coverage_comparison(stations: gpd.GeoDataFrame, resolution_m: float = 1000.0
     from geo.coverage import analysis_grid, compute
     from geo.data import load_communes
     from geo.dem import load_dem
+    from geo.grid import commune_id_raster
     from geo.population import population_on_grid
 
     grid = analysis_grid(resolution_m)
     communes = load_communes()
-    inside = grid.burn(communes, fill=-1, dtype="int32") >= 0
+    inside = commune_id_raster(grid, communes) >= 0
     pop = np.where(inside, population_on_grid(grid), np.float32(0.0))
     cov = compute(stations, grid, load_dem(None), population=pop, communes=communes)
     rows = []

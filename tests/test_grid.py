@@ -107,3 +107,16 @@ def test_commune_id_raster_known_answer_and_keys():
     assert commune_id_raster(g, two) is ids  # cached per (grid, layer)
     finer = Grid(0.0, 0.0, 400.0, 200.0, resolution_m=50.0)
     assert commune_id_raster(finer, two).shape == (4, 8)
+
+
+def test_no_module_rasterises_the_communes_itself():
+    """#12: every commune raster comes from geo.grid.commune_id_raster (one per grid)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = [f"{p.relative_to(root)}" for folder in ("geo", "analysis", "lomsong", "app_ui")
+             for p in (root / folder).rglob("*.py")
+             if re.search(r"\.burn\(\s*communes\b", p.read_text(encoding="utf-8"))
+             and p.name != "grid.py"]
+    assert found == []
