@@ -86,15 +86,14 @@ def _dem_section() -> None:
     if up is not None:
         marker = (up.name, up.size)
         if st.session_state.get("_dem_done") != marker:
-            data = up.getvalue()
             try:
-                new = load_dem(up)
+                new = load_dem(up)  # refuses uploads over geo.dem.MAX_UPLOAD_BYTES before reading
             except DemError as exc:
                 _dem_error(str(exc), lang)
             except Exception as exc:  # any unreadable upload: a message, never a traceback
                 _dem_error(f"{type(exc).__name__}: {exc}", lang)
             else:
-                path = state.save_uploaded_dem(up.name, data)
+                path = state.save_uploaded_dem(up.name, up.getvalue())
                 st.session_state["dem_path"] = str(path)
                 st.session_state["_dem_done"] = marker
                 st.success(t("dem_loaded", dem=dem_text(new, lang)))
