@@ -51,8 +51,12 @@ bulge ``d_i (d − d_i)/(2 a_e)`` differs from ``−d_i²/(2 a_e)`` by a term li
   cell to the upper convex hull of the samples before it, kept by a monotone chain
   (amortised O(1) per sample) and found by binary search on the hull;
 * obstructed (``t_max > t_target``): ``v_b`` of the edge where the two lines meet
-  (eqs. 54–55); clear: the largest eq. (51) ``v`` among the last 16 running-maximum
-  samples (a sample below an earlier, nearer one never has the larger ``v``).
+  (eqs. 54–55), exact on the ray's profile;
+* clear: eq. (51)'s ``v`` of the dominant sample (largest tangent). eq. (51) takes the
+  largest ``v`` of all samples; only earlier running-maximum samples can exceed it (one
+  below an earlier, nearer sample never has the larger ``v``), which happens where a
+  nearer, slightly lower crest intrudes deeper into the Fresnel zone: rare (the test
+  measures p99 |ΔL| < 0.01 dB on rough terrain) and kept out for speed.
 
 ``J(v)`` of it is P.526's ``L_uc``; the eq. (57) correction is applied by the engine.
 """
@@ -99,9 +103,6 @@ def _z(elev, r, c):
     return float(v)
 
 
-_N_RECORDS = 16  # running-maximum samples kept per ray for the line-of-sight v_max
-
-
 @numba.njit(cache=True, nogil=True, inline="always")
 def _hull_push(hd, hg, n, d, g):
     """Add ``(d, g)`` (d increasing) to the upper convex hull ``hd/hg[:n]`` (monotone
@@ -124,9 +125,8 @@ def _rx_slope(hd, hg, n, dd, zt):
     hi = n - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        a = (hg[mid] - zt) / (dd - hd[mid])
-        b = (hg[mid + 1] - zt) / (dd - hd[mid + 1])
-        if b > a:
+        # slope to vertex mid+1 > slope to vertex mid (both denominators > 0)
+        if (hg[mid + 1] - zt) * (dd - hd[mid]) > (hg[mid] - zt) * (dd - hd[mid + 1]):
             lo = mid + 1
         else:
             hi = mid
@@ -134,13 +134,14 @@ def _rx_slope(hd, hg, n, dd, zt):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _bullington_v(z0, zt, dd, t_max, t_tgt, hd, hg, n_hull, rec_d, rec_t, n_rec, lam):
+def _bullington_v(z0, zt, dd, t_max, t_tgt, d1, hd, hg, n_hull, lam):
     """Fresnel parameter of ITU-R P.526-15 §4.5.1 for a cell at ``dd`` (lowered frame).
 
     Obstructed (``t_max > t_tgt``): the equivalent edge where the Tx-side line (slope
     ``t_max``, eq. (49)) meets the Rx-side line (slope from :func:`_rx_slope`, eq. (53)),
-    eqs. (54)–(55). Clear: the largest eq. (51) v among the running-maximum samples
-    (a sample below an earlier, nearer one never has the larger v).
+    eqs. (54)–(55). Clear: eq. (51)'s v of the dominant sample (at ``d1``, the largest
+    tangent) — the profile's largest v but where a nearer, slightly lower sample
+    intrudes deeper into the Fresnel zone (module docstring).
     """
     if t_max > t_tgt:
         s_r = _rx_slope(hd, hg, n_hull, dd, zt)
@@ -150,18 +151,11 @@ def _bullington_v(z0, zt, dd, t_max, t_tgt, hd, hg, n_hull, rec_d, rec_t, n_rec,
             d_b = lo
         elif d_b > dd - lo:
             d_b = dd - lo
-        h_b = d_b * (t_max - (zt - z0) / dd)
+        h_b = d_b * (t_max - t_tgt)
         return h_b * math.sqrt(2.0 * dd / (lam * d_b * (dd - d_b)))
-    best = -np.inf
-    k0 = n_rec - _N_RECORDS if n_rec > _N_RECORDS else 0
-    for k in range(k0, n_rec):
-        d_i = rec_d[k % _N_RECORDS]
-        if d_i >= dd:
-            continue
-        v = (rec_t[k % _N_RECORDS] - t_tgt) * math.sqrt(2.0 * dd * d_i / (lam * (dd - d_i)))
-        if v > best:
-            best = v
-    return best
+    if d1 > dd * 0.999:
+        d1 = dd * 0.999
+    return d1 * (t_max - t_tgt) * math.sqrt(2.0 * dd / (lam * d1 * (dd - d1)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -177,12 +171,10 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
     :func:`viewshed` needs.
     """
     n_rows, n_cols = elev.shape
-    # Bullington state of the current ray (method 1): upper convex hull of the lowered
-    # ground samples (d, z − d²/2a_e) and the last _N_RECORDS running-maximum samples
+    # Bullington state of the current ray (method 1): the upper convex hull of the
+    # lowered ground samples (d, z − d²/2a_e)
     hull_d = np.empty(int(math.ceil(max_dist_m / res_m)) + 3)
     hull_g = np.empty_like(hull_d)
-    rec_d = np.empty(_N_RECORDS)
-    rec_t = np.empty(_N_RECORDS)
     inv_2kr = 1.0 / (2.0 * k_factor * EARTH_RADIUS_M)
     z0 = _z(elev, row, col) + h_tx_m
     wr = r_hi - r_lo
@@ -221,7 +213,6 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
         t_max = -np.inf
         d1_max = 0.0
         n_hull = 0
-        n_rec = 0
         for t in range(1, n + 1):
             fr = row + step_r * t
             fc = col + step_c * t
@@ -250,9 +241,8 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                     elif wavelength_m <= 0.0:
                         v_out[wi, wj] = t_max - t_tgt
                     elif method == 1:
-                        v_out[wi, wj] = _bullington_v(z0, zt, dd, t_max, t_tgt, hull_d,
-                                                      hull_g, n_hull, rec_d, rec_t, n_rec,
-                                                      wavelength_m)
+                        v_out[wi, wj] = _bullington_v(z0, zt, dd, t_max, t_tgt, d1_max,
+                                                      hull_d, hull_g, n_hull, wavelength_m)
                     else:
                         d1 = d1_max
                         if d1 > dd * 0.999:
@@ -284,11 +274,12 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
             if tg > t_max:
                 t_max = tg
                 d1_max = ds
-                if method == 1:
-                    rec_d[n_rec % _N_RECORDS] = ds
-                    rec_t[n_rec % _N_RECORDS] = tg
-                    n_rec += 1
             if method == 1:
+                # S_rim's arg-max is never before the dominant sample (a sample under the
+                # Tx-side line is under the line from the cell through that sample too):
+                # the hull restarts at each new running maximum
+                if d1_max == ds:
+                    n_hull = 0
                 n_hull = _hull_push(hull_d, hull_g, n_hull, ds, zg - ds * ds * inv_2kr)
 
 
