@@ -116,6 +116,8 @@ __all__ = [
     "compute",
     "station_rsrp_window",
     "clear_cache",
+    "station_map",
+    "StationMap",
 ]
 
 REACH_MARGIN_DB = 10.0  # a station's window ends where flat-ground RSRP < threshold − this
@@ -1192,3 +1194,7 @@ def compute(
     if population is not None:
         metadata["summary"] = {t: cov.summary(population, t) for t in [*sorted(wanted), "any"]}
     return cov
+
+
+# the single-station maps (geo/station_map.py) run this module's per-station code path
+from geo.station_map import StationMap, station_map  # noqa: E402
