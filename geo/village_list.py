@@ -36,6 +36,7 @@ import pandas as pd
 import shapely
 
 from geo._station_readers import squash_header
+from geo.constants import ANALYSIS_CRS
 from geo.pointlist import (
     DEFAULT_MARGIN_KM,
     TO_METRIC,
@@ -216,7 +217,7 @@ def _check_communes(rows: list[Row]) -> list[str]:
                 "The communes could not be loaded; commune names kept as given, positions not checked"]
     if not live:
         return []
-    metric = communes.to_crs("EPSG:32648").geometry.values
+    metric = communes.to_crs(ANALYSIS_CRS).geometry.values
     x, y = TO_METRIC.transform(np.array([r.xy[0] for r in live]), np.array([r.xy[1] for r in live]))
     pts = shapely.points(x, y)
     tree = shapely.STRtree(metric)
