@@ -74,6 +74,7 @@ __all__ = [
     "locate_rows",
     "flag_formula_cells",
     "report_frame",
+    "rows_of",
     "points_frame",
     "province_boundary",
     "blank",
@@ -234,7 +235,13 @@ def number_with_unit(v) -> tuple[float | None, str | None, str | None]:
     if isinstance(v, int | float | np.integer | np.floating):
         f = float(v)
         return (f, None, None) if math.isfinite(f) else (None, None, "bad")
-    s = str(v).strip().replace("\u2212", "-")
+    return _number_text(str(v))
+
+
+@lru_cache(maxsize=65_536)
+def _number_text(text: str) -> tuple[float | None, str | None, str | None]:
+    """:func:`number_with_unit` of a text cell (cached: heights, levels, azimuths repeat)."""
+    s = text.strip().replace("\u2212", "-")
     try:
         return parse_number(s)[0], None, None
     except CoordError:
@@ -333,7 +340,8 @@ def _format_message(messages: dict, code: str, fmt: dict) -> tuple[str, str]:
 class Row:
     """One input row being validated: its problems, its values and its outcome.
 
-    ``rec`` holds the kind's parsed values; ``xy`` the coordinates as read (in the
+    ``problems`` holds ``(column, value, code, problem_vi, problem_en)`` tuples (small:
+    a 500,000-row list has millions); ``rec`` holds the kind's parsed values; ``xy`` the coordinates as read (in the
     source CRS until :func:`locate_rows` turns them into WGS 84 lon/lat).
     """
 
@@ -356,8 +364,7 @@ class Row:
         shown = text_value(value)
         fmt.setdefault("value", shown)
         pvi, pen = _format_message(self.MESSAGES, code, fmt)
-        self.problems.append({"column": column, "value": shown, "code": code,
-                              "problem_vi": pvi, "problem_en": pen})
+        self.problems.append((column, shown, code, pvi, pen))
         if level == "reject":
             self.fatal = True
         elif level == "fix":
@@ -587,6 +594,8 @@ def locate_rows(rows: list[Row], src_crs: CRS, boundary=None, margin_km: float =
             r.add("outside", col, shown, "reject", km=dist_km[k], margin=margin_km)
         else:
             r.add("bad_transform", col, shown, "reject")
+    for r in cand:
+        r.coord_vals = ("", "")  # only the messages above needed the text; free it
     return origin
 
 
@@ -614,14 +623,14 @@ def report_frame(rows: list[Row]) -> pd.DataFrame:
             pen.append(ok_en)
             code.append("ok")
             continue
-        for p in r.problems:
+        for c, v, k, vi, en in r.problems:
             row.append(r.rn)
-            column.append(p["column"])
-            value.append(p["value"])
+            column.append(c)
+            value.append(v)
             status.append(st)
-            pvi.append(p["problem_vi"])
-            pen.append(p["problem_en"])
-            code.append(p["code"])
+            pvi.append(vi)
+            pen.append(en)
+            code.append(k)
     return pd.DataFrame({
         "row": np.asarray(row, dtype="int64"), "column": column, "value": value, "status": status,
         "problem_vi": pvi, "problem_en": pen, "code": code,
@@ -789,6 +798,18 @@ def _extra_columns(table: RawTable, used: set[int], reserved: set[str]) -> list[
     return out
 
 
+def rows_of(table: RawTable, consume: bool):
+    """``table.rows`` in order; with ``consume`` each row is dropped from the table once yielded."""
+    if not consume:
+        yield from table.rows
+        return
+    rows = table.rows
+    for i in range(len(rows)):
+        item = rows[i]
+        rows[i] = None
+        yield item
+
+
 def validate_points(
     table: RawTable,
     kind: PointKind,
@@ -798,8 +819,12 @@ def validate_points(
     margin_km: float = DEFAULT_MARGIN_KM,
     source_name: str = "",
     source_sha256: str = "",
+    consume: bool = False,
 ) -> PointSet:
     """Validate a :class:`RawTable` row by row as points of ``kind``.
+
+    ``consume=True`` (the readers' own call) releases each raw row once it is read, so a
+    500,000-row list is not held twice.
 
     Steps: choose the columns; per row — the field count, the coordinates, the kind's
     own cells, formula-looking text; then (vectorised) locate all rows in WGS 84 and
@@ -810,9 +835,10 @@ def validate_points(
     extras = _extra_columns(table, set(mapping.values()), set(kind.columns) | {"geometry", "_x", "_y"})
     src_crs = source_crs(table, crs)
     row_cls = kind.row_class()
+    n_rows = len(table.rows)
     ncols = len(table.columns)
     rows: list[Row] = []
-    for idx, (rn, values) in enumerate(table.rows):
+    for idx, (rn, values) in enumerate(rows_of(table, consume)):
         r = row_cls(rn)
         rows.append(r)
         if not check_field_count(r, values, ncols, table.geometry):
@@ -844,7 +870,7 @@ def validate_points(
         gdf=points_frame(records, kind.columns, {**kind.dtypes, "source_row": "int64"}),
         report=report_frame(rows), kind=kind.name, source_name=source_name,
         source_sha256=source_sha256, source_format=table.kind, crs=src_crs.to_string(),
-        rows_read=len(table.rows), notes=notes, flagged=sum(1 for r in rows if r.flagged and not r.fatal),
+        rows_read=n_rows, notes=notes, flagged=sum(1 for r in rows if r.flagged and not r.fatal),
     )
 
 
@@ -864,6 +890,6 @@ def read_points(path_or_file, kind: PointKind, *, crs=None, sheet: str | None = 
         with no_gc():
             table = read_table(data, name, sheet=sheet, aliases=kind.aliases)
             return validate_points(table, kind, crs=crs, boundary=boundary, margin_km=margin_km,
-                                   source_name=name, source_sha256=sha)
+                                   source_name=name, source_sha256=sha, consume=True)
     except CoordError as exc:
         raise PointFileError(str(exc)) from exc

@@ -66,6 +66,7 @@ from geo.pointlist import (
     points_frame,
     read_row_coordinates,
     report_frame,
+    rows_of,
     source_crs,
     technologies,
     text_value,
@@ -282,6 +283,9 @@ def _boundary_wgs84(boundary):
 # ---------------------------------------------------------------------------- validation
 
 
+_NO_AZIMUTH = (float("nan"),)
+
+
 class _Row(Row):
     """A station-list row: the shared :class:`geo.pointlist.Row` plus what expands it."""
 
@@ -290,9 +294,9 @@ class _Row(Row):
 
     def __init__(self, rn: int):
         super().__init__(rn)
-        self.assumed: list[str] = []
-        self.techs: list[str] = []
-        self.azimuths: list[float] = [float("nan")]
+        self.assumed: tuple[str, ...] = ()
+        self.techs: tuple[str, ...] = ()
+        self.azimuths: tuple[float, ...] = _NO_AZIMUTH
         self.stations: list[dict] = []
 
 
@@ -348,19 +352,19 @@ def _read_technology(r: _Row, cells: Cells, lay: _Layout) -> None:
         techs = _cached_technologies(radio) if not _blank(radio) else None
         if techs is None:
             r.add("unknown_technology", cells.columns[i], radio, "reject")
-        r.techs = list(techs or [])
+        r.techs = tuple(techs or ())
         return
     vt, ct = cells.get("technology")
     if _blank(vt):
-        r.techs = ["4G"]
-        r.assumed.append("technology")
+        r.techs = ("4G",)
+        r.assumed = ("technology",)
         r.add("assumed_technology", ct or "technology", "", "fix")
         return
     techs = _cached_technologies(vt)
     if techs is None:
         r.add("unknown_technology", ct, vt, "reject")
         return
-    r.techs = list(techs)
+    r.techs = tuple(techs)
     if len(techs) > 1:
         r.add("split_technology", ct, vt, "fix", fixed="/".join(techs))
 
@@ -493,7 +497,7 @@ def _read_azimuths(r: _Row, cells: Cells) -> None:
             val = wrapped
         azs.append(val)
     if azs:
-        r.azimuths = azs
+        r.azimuths = tuple(azs)
         if len(azs) > 1:
             r.add("sectors", ca, va, "fix", n=len(azs))
 
@@ -586,7 +590,7 @@ def _dedupe_problems(rows: list[_Row]) -> None:
             continue
         seen, keep = set(), []
         for p in r.problems:
-            key = (p["code"], p["column"], p["problem_en"])
+            key = (p[2], p[0], p[4])  # code, column, English text
             if key not in seen:
                 seen.add(key)
                 keep.append(p)
@@ -602,6 +606,7 @@ def validate_table(
     merge_cells: bool = True,
     source_name: str = "",
     source_sha256: str = "",
+    _consume: bool = False,
 ) -> StationSet:
     """Validate a :class:`RawTable` row by row into a :class:`StationSet`.
 
@@ -628,7 +633,8 @@ def validate_table(
     lay = _layout(table)
     src_crs = source_crs(table, crs)
     rows: list[_Row] = []
-    for idx, (rn, values) in enumerate(table.rows):
+    n_rows = len(table.rows)
+    for idx, (rn, values) in enumerate(rows_of(table, _consume)):
         r = _Row(rn)
         rows.append(r)
         _read_row(r, table, idx, values, lay)
@@ -646,12 +652,15 @@ def validate_table(
     notes = list(table.notes)
     if origin == "bbox":
         notes.append(BBOX_NOTE)
+    for r in rows:
+        r.rec = {}  # parsed cells are in the stations now; free them before the frames
+    report = report_frame(rows)
     return StationSet(
-        stations=_stations_frame([st for r in rows for st in r.stations]), report=report_frame(rows),
+        stations=_stations_frame([st for r in rows for st in r.stations]), report=report,
         source_name=source_name, source_sha256=source_sha256,
         source_format="opencellid" if lay.opencellid else table.kind,
         crs=src_crs.to_string() if src_crs is not None else "EPSG:4326",
-        rows_read=len(table.rows), notes=notes,
+        rows_read=n_rows, notes=notes,
     )
 
 
@@ -845,7 +854,7 @@ def read_stations(
             table = read_table(data, name, sheet=sheet)
             return validate_table(
                 table, crs=crs, boundary=boundary, margin_km=margin_km, merge_cells=merge_cells,
-                source_name=name, source_sha256=sha,
+                source_name=name, source_sha256=sha, _consume=True,
             )
     except CoordError as exc:
         raise StationFileError(str(exc)) from exc
