@@ -528,54 +528,72 @@ def _read_row(r: _Row, table: RawTable, idx: int, values: list, lay: _Layout) ->
 _NOT_EXTRA = frozenset(("band_given", "height_m", "eirp_dbm", "tilt_deg", "station_id", "operator", "site_id"))
 
 
+@lru_cache(maxsize=4096)
+def _radio_plan(techs: tuple, band_given, height, eirp, tilt, assumed: tuple):
+    """Per technology ``(tech, band, height, eirp, tilt, assumed)`` and the defaults filled in.
+
+    Pure and cached: a long list repeats a few combinations of given and missing values.
+    Returns ``(per_tech, filled)`` with ``filled`` ``((field, fixed_text, tech_text), …)``.
+    """
+    filled: dict[str, list[tuple[str, float]]] = {}  # field -> [(tech, value)]
+    per_tech = []
+    for tech in techs:
+        band = band_given
+        used = list(assumed)
+        if band is None:
+            band = rd.DEFAULT_BAND_MHZ[tech]
+            used.append("band_mhz")
+            filled.setdefault("band_mhz", []).append((tech, band))
+        d = _defaults_for(tech, float(band))
+        vals = {}
+        for f, given, default in (("height_m", height, d.height_m), ("eirp_dbm", eirp, d.eirp_dbm)):
+            if given is None:
+                given = default
+                used.append(f)
+                filled.setdefault(f, []).append((tech, given))
+            vals[f] = float(given)
+        t = tilt
+        if t is None:
+            t = DEFAULT_TILT_DEG
+            used.append("tilt_deg")
+        per_tech.append((tech, float(band), vals["height_m"], vals["eirp_dbm"], float(t),
+                         ",".join(dict.fromkeys(used))))
+    notes = tuple((f, "/".join(f"{v:g}" for _, v in pairs), "/".join(t for t, _ in pairs))
+                  for f, pairs in filled.items())
+    return tuple(per_tech), notes
+
+
 def _expand_stations(r: _Row, table: RawTable, mapping: dict[str, int]) -> None:
     """Step: defaults by technology for what is missing; one station per technology × azimuth."""
     if r.fatal:
         return
-    filled: dict[str, list[tuple[str, float]]] = {}  # field -> [(tech, value)]
-    extras = {k: v for k, v in r.rec.items() if k not in _NOT_EXTRA}
-    for tech in r.techs:
-        band = r.rec.get("band_given")
-        assumed = list(r.assumed)
-        if band is None:
-            band = rd.DEFAULT_BAND_MHZ[tech]
-            assumed.append("band_mhz")
-            filled.setdefault("band_mhz", []).append((tech, band))
-        d = _defaults_for(tech, float(band))
-        vals = {}
-        for f, default in (("height_m", d.height_m), ("eirp_dbm", d.eirp_dbm)):
-            v = r.rec.get(f)
-            if v is None:
-                v = default
-                assumed.append(f)
-                filled.setdefault(f, []).append((tech, v))
-            vals[f] = v
-        tilt = r.rec.get("tilt_deg")
-        if tilt is None:
-            tilt = DEFAULT_TILT_DEG
-            assumed.append("tilt_deg")
-        assumed_text = ",".join(dict.fromkeys(assumed))
+    rec = r.rec
+    per_tech, filled = _radio_plan(r.techs, rec.get("band_given"), rec.get("height_m"), rec.get("eirp_dbm"),
+                                   rec.get("tilt_deg"), r.assumed)
+    extras = {k: v for k, v in rec.items() if k not in _NOT_EXTRA}
+    sid0 = rec["station_id"]
+    site = rec.get("site_id") or sid0
+    multi_tech, multi_az = len(per_tech) > 1, len(r.azimuths) > 1
+    x, y = r.xy
+    for tech, band, height, eirp, tilt, assumed_text in per_tech:
         for s_i, az in enumerate(r.azimuths):
-            sid = r.rec["station_id"]
-            if len(r.techs) > 1:
+            sid = sid0
+            if multi_tech:
                 sid = f"{sid}-{tech}"
-            if len(r.azimuths) > 1:
+            if multi_az:
                 sid = f"{sid}-S{s_i + 1}"
             st = {
-                "station_id": sid, "site_id": r.rec.get("site_id") or r.rec["station_id"],
-                "operator": r.rec["operator"], "technology": tech, "band_mhz": float(band),
-                "height_m": float(vals["height_m"]), "eirp_dbm": float(vals["eirp_dbm"]),
-                "azimuth_deg": float(az), "tilt_deg": float(tilt), "source_row": int(r.rn),
-                "assumed": assumed_text, "modelled": False, "_x": r.xy[0], "_y": r.xy[1],
+                "station_id": sid, "site_id": site, "operator": rec["operator"], "technology": tech,
+                "band_mhz": band, "height_m": height, "eirp_dbm": eirp, "azimuth_deg": float(az),
+                "tilt_deg": tilt, "source_row": r.rn, "assumed": assumed_text, "modelled": False,
+                "_x": x, "_y": y,
             }
-            for k, v in extras.items():
-                st.setdefault(k, v)
+            st.update(extras)  # extras never clash: clashing names were renamed "…_src"
             r.stations.append(st)
-    for f, pairs in filled.items():
+    for f, fixed, techs in filled:
         fvi, fen, unit = _FIELD_NAMES[f]
         col = table.columns[mapping[f]] if f in mapping else f
-        r.add("assumed", col, "", "fix", field_vi=fvi, field_en=fen, unit=unit,
-              fixed="/".join(f"{v:g}" for _, v in pairs), tech="/".join(t for t, _ in pairs))
+        r.add("assumed", col, "", "fix", field_vi=fvi, field_en=fen, unit=unit, fixed=fixed, tech=techs)
 
 
 @lru_cache(maxsize=256)

@@ -156,6 +156,7 @@ def _parse_village(r: Row, cells) -> None:
     com, _ = cells.get("commune")
     code, _ = cells.get("commune_code")
     r.rec["commune"] = None if blank(com) else text_value(com, 200).strip()
+    r.rec["commune_given"] = r.rec["commune"]
     r.rec["_commune_code_given"] = None if blank(code) else text_value(code, 20).strip()
     r.rec["_commune_col"] = cells.header("commune")
     vp, cp = cells.get("people")
@@ -230,7 +231,7 @@ def _check_communes(rows: list[Row]) -> list[str]:
         here = int(inside_of[k])
         if named is not None:
             r.rec["commune_code"] = str(named["code"])
-            r.rec["commune"] = str(named["name"])
+            r.rec["commune"] = str(named["name"])  # the spelling as given stays in commune_given
             r.rec["commune_source"] = "file"
             j = int(np.flatnonzero(codes == str(named["code"]))[0])
             if here != j:
@@ -256,6 +257,7 @@ def _record(r: Row) -> dict:
     rec = {k: v for k, v in r.rec.items() if not k.startswith("_")}
     rec.setdefault("commune_code", None)
     rec.setdefault("commune_source", None)
+    rec.setdefault("commune_given", None)
     return rec
 
 
@@ -267,7 +269,8 @@ VILLAGES = PointKind(
     finish=_check_communes,
     record=_record,
     dtypes={"people": "float64", **dict.fromkeys(
-        ("village_id", "name", "commune", "commune_code", "power", "commune_source"), object)},
+        ("village_id", "name", "commune", "commune_code", "power", "commune_source", "commune_given"),
+        object)},
     messages=_MESSAGES,
     text_fields=("name", "village_id", "commune"),
 )
@@ -294,7 +297,8 @@ def read_villages(path_or_file, *, crs=None, sheet: str | None = None, boundary=
     PointSet
         ``.gdf`` (EPSG:4326) columns ``village_id, name, commune, commune_code, people
         (float, NaN when not given), power ("grid" | "none" | None), source_row,
-        geometry`` then ``commune_source`` and the file's extra columns; ``.report`` the
+        geometry`` then ``commune_source`` (``"file"``/``"position"``), ``commune_given``
+        (the commune as the file spells it) and the file's extra columns; ``.report`` the
         row report (``outside_commune`` lines flag points outside their named commune).
 
     Raises
