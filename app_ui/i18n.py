@@ -264,6 +264,52 @@ STRINGS: dict[str, tuple[str, str]] = {
     "provenance": ("Nguồn gốc dữ liệu (PROVENANCE.md)", "Data provenance (PROVENANCE.md)"),
     "provenance_missing": ("Chưa có tệp data/PROVENANCE.md.", "data/PROVENANCE.md is not there yet."),
     "run_settings": ("Thiết lập lần chạy", "Run settings"),
+    # ---- villages (thôn/bản) page
+    "page_villages": ("Thôn/bản", "Villages"),
+    "villages_title": ("Thôn/bản chưa có sóng", "Villages without signal"),
+    "villages_caption": (
+        "Tiêu chí (công văn 1603/BTTTT-CVT): thôn chưa có sóng khi trung tâm thôn không có sóng và "
+        "dưới 50% dân có sóng; có sóng khi trung tâm có sóng và từ 90% dân có sóng; còn lại là có "
+        "sóng một phần. Số dân là WorldPop gán cho thôn gần nhất trong xã (trong 2 km) — mô hình. "
+        "\"Cụm dân cư\" là cụm mô phỏng nơi có dân mà không có điểm thôn.",
+        "Criterion (letter 1603/BTTTT-CVT): a village has no signal when its centre has none and "
+        "fewer than 50% of its people are covered; covered when its centre is and at least 90% of "
+        "its people are; otherwise partial. People are WorldPop assigned to the nearest village "
+        "of the commune (within 2 km) — modelled. \"Cụm dân cư\" are modelled settlement "
+        "clusters where people live with no village point.",
+    ),
+    "villages_source_embedded": (
+        "Danh sách: GeoNames + OpenStreetMap (tọa độ phần lớn làm tròn đến phút, ±1,3 km) và cụm "
+        "dân cư mô phỏng. Tải danh sách thôn của tỉnh để có kết quả thật.",
+        "List: GeoNames + OpenStreetMap (most points rounded to whole minutes, ±1.3 km) and "
+        "modelled settlement clusters. Upload the province's village list for real results.",
+    ),
+    "villages_source_user": ("Danh sách: {name} (tải lên) và cụm dân cư mô phỏng.",
+                             "List: {name} (uploaded) and modelled settlement clusters."),
+    "villages_upload": ("Tải danh sách thôn (CSV/XLSX/GeoJSON/KML)",
+                        "Upload a village list (CSV/XLSX/GeoJSON/KML)"),
+    "villages_upload_report": ("Đọc {rows_read} dòng: giữ {kept}, sửa {fixed}, loại {rejected}.",
+                               "Read {rows_read} rows: kept {kept}, fixed {fixed}, rejected {rejected}."),
+    "villages_upload_error": ("Không đọc được danh sách thôn: {error}",
+                              "The village list cannot be read: {error}"),
+    "villages_use_embedded": ("Dùng danh sách có sẵn", "Use the embedded list"),
+    "villages_saved": ("Danh sách thôn đã lưu", "Saved village lists"),
+    "villages_embedded_option": ("— danh sách có sẵn —", "— the embedded list —"),
+    "villages_save": ("Lưu vào kho", "Save to the workspace"),
+    "villages_saved_ok": ("Đã lưu danh sách \"{name}\".", "Saved the list \"{name}\"."),
+    "villages_status": ("Tình trạng", "Status"),
+    "villages_search": ("Tìm thôn/bản hoặc xã", "Search a village or commune"),
+    "villages_none": ("Không có thôn/bản nào khớp bộ lọc.", "No village matches the filters."),
+    "villages_total": ("Số thôn/bản", "Villages"),
+    "villages_no_signal": ("Chưa có sóng", "No signal"),
+    "villages_partial": ("Có sóng một phần", "Partial"),
+    "villages_covered": ("Có sóng", "Covered"),
+    "villages_clusters": ("trong đó {n} cụm mô phỏng", "of which {n} modelled clusters"),
+    "villages_download": ("Tải danh sách (CSV)", "Download the list (CSV)"),
+    "layer_villages": ("Thôn/bản", "Villages"),
+    "status_no_signal": ("chưa có sóng", "no signal"),
+    "status_partial": ("có sóng một phần", "partial"),
+    "status_covered": ("có sóng", "covered"),
 }
 
 TERRAIN_LABELS = ("mountain", "coastal", "island", "plain")
@@ -294,3 +340,66 @@ def terrain_label(terrain: str, lang: str | None = None) -> str:
     """``mountain`` → ``miền núi`` (or the English word)."""
     key = f"terrain_{terrain}"
     return t(key, lang) if key in STRINGS else str(terrain)
+
+# Drive tests (#17): app_ui/pages/measurements.py
+STRINGS.update({
+    "page_measurements": ("Đo kiểm", "Drive tests"),
+    "dt_title": ("Đo kiểm so với mô hình", "Drive test against the model"),
+    "dt_intro": (
+        "Tải tệp đo kiểm (G-NetTrack Pro, CSV/XLSX, GeoJSON/KML): mỗi điểm đo được so với mức "
+        "tín hiệu mô hình dự báo tại đó. Sai lệch = mô hình − đo (dương: mô hình lạc quan).",
+        "Upload a drive test (G-NetTrack Pro, CSV/XLSX, GeoJSON/KML): each measured point is "
+        "compared with the level the model predicts there. Residual = model − measured "
+        "(positive: the model is optimistic).",
+    ),
+    "dt_upload": ("Tệp đo kiểm", "Drive-test file"),
+    "dt_no_reader": ("Chưa có bộ đọc tệp đo kiểm.", "The drive-test reader is not available."),
+    "dt_summary": (
+        "{rows} dòng đã đọc — {kept} giữ, {fixed} đã sửa, {rejected} bị loại.",
+        "{rows} rows read — {kept} kept, {fixed} fixed, {rejected} rejected.",
+    ),
+    "dt_none_usable": ("Không có điểm đo dùng được.", "No usable measured point."),
+    "dt_overall": ("Toàn bộ", "Overall"),
+    "dt_grouping": ("Thống kê theo", "Statistics by"),
+    "dt_by_technology": ("công nghệ", "technology"),
+    "dt_by_operator": ("nhà mạng", "operator"),
+    "dt_by_terrain": ("địa hình", "terrain class"),
+    "dt_by_los": ("tầm nhìn thẳng / bị che", "line of sight / obstructed"),
+    "dt_by_distance_band": ("khoảng cách tới trạm", "distance band"),
+    "dt_points": ("Điểm đo", "Measured points"),
+    "dt_measured": ("Đo", "Measured"),
+    "dt_model": ("mô hình", "model"),
+    "dt_clusters": ("Mô hình báo có sóng, đo kiểm không", "Model says covered, drive test says no"),
+    "dt_clusters_line": (
+        "Mô hình báo có sóng nhưng đo kiểm không: {n} cụm.",
+        "The model says covered, the drive test says no: {n} cluster(s).",
+    ),
+    "dt_no_clusters": (
+        "Không có cụm nào mô hình báo có sóng mà đo kiểm không có.",
+        "No cluster where the model says covered and the drive test says no.",
+    ),
+    "dt_legend": (
+        "Màu điểm: đỏ = mô hình cao hơn đo (lạc quan), xanh = thấp hơn, trắng = trong ±3 dB. "
+        "Viền đỏ: cụm mô hình báo có sóng mà đo kiểm không.",
+        "Point colour: red = model above the measurement (optimistic), blue = below, white = "
+        "within ±3 dB. Red outlines: clusters where the model says covered and the drive test says no.",
+    ),
+    "dt_calibrate": ("Hiệu chỉnh mô hình", "Calibrate the model"),
+    "dt_already_calibrated": (
+        "Kết quả này đã dùng hiệu chỉnh {name}; chọn «không hiệu chỉnh» để khớp lại.",
+        "This result already uses calibration {name}; choose 'no calibration' to fit again.",
+    ),
+    "dt_fit": (
+        "RMSE {before} dB → {after} dB (kiểm định chéo {cv} dB) trên {n} điểm.",
+        "RMSE {before} dB → {after} dB ({cv} dB cross-validated) on {n} points.",
+    ),
+    "dt_cal_name": ("Tên hiệu chỉnh", "Calibration name"),
+    "dt_cal_save": ("Lưu hiệu chỉnh vào kho", "Save the calibration in the workspace"),
+    "dt_cal_saved": ("Đã lưu hiệu chỉnh {name}.", "Calibration {name} saved."),
+    "dt_apply": ("Hiệu chỉnh áp dụng cho vùng phủ", "Calibration applied to coverage"),
+    "dt_apply_none": ("không hiệu chỉnh", "no calibration"),
+    "calibration_banner": (
+        "Vùng phủ đã hiệu chỉnh theo đo kiểm: {name} (vẫn là mô phỏng).",
+        "Coverage calibrated to a drive test: {name} (still modelled).",
+    ),
+})

@@ -87,6 +87,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from geo.correction import ModelCorrection
 from geo.dem import COARSE_RESOLUTION_M
 from geo.diffraction import (
     K_FACTOR,
@@ -170,6 +171,10 @@ class CoverageConfig:
         Folder for the on-disk per-station cache (None: memory only).
     cache_max_mb : float
         Bound of the in-memory per-station cache.
+    calibration : geo.correction.ModelCorrection or None
+        A correction fitted to drive tests (:mod:`analysis.calibration`): per technology
+        ``offset + slope·log10(d / 1 km)`` dB added to every station's RSRP at
+        distance ``d`` (:func:`geo.correction.correction_db`). None: the model as is.
     """
 
     terrain: bool = True
@@ -189,6 +194,7 @@ class CoverageConfig:
     workers: int | None = None
     cache_dir: str | None = None
     cache_max_mb: float = 1024.0
+    calibration: Any = None  # geo.correction.ModelCorrection | None
 
     def __post_init__(self) -> None:
         for name in ("model", "rural_model", "urban_model"):
@@ -218,6 +224,10 @@ class CoverageConfig:
             if bad:
                 msg = f"CoverageConfig.technologies has {bad}: expected some of {TECHNOLOGIES}."
                 raise CoverageError(msg)
+        if self.calibration is not None and not isinstance(self.calibration, ModelCorrection):
+            msg = (f"CoverageConfig.calibration must be a geo.correction.ModelCorrection or None; "
+                   f"got {type(self.calibration).__name__}.")
+            raise CoverageError(msg)
 
     def threshold_dbm(self, tech: str) -> float:
         """Threshold of ``tech`` without the indoor margin."""
@@ -235,7 +245,8 @@ class CoverageConfig:
                 f"m{self.reach_margin_db:g}|k{self.k_factor:.6f}|o{self.obstructed_model}|"
                 f"c{self.clear_model}|"
                 f"s{self.sweep_oversample}|"
-                f"th{self.threshold_dbm(tech):g}")
+                f"th{self.threshold_dbm(tech):g}"
+                + (f"|cal{self.calibration.key(tech)}" if self.calibration is not None else ""))
 
 
 def analysis_grid(resolution_m: float = 100.0) -> Grid:
@@ -472,6 +483,10 @@ def _reach_m(params: dict, grid: Grid, config: CoverageConfig) -> tuple[float, t
     n = int(math.ceil(config.max_radius_m * math.sqrt(2.0) / step)) + 3
     tables = _radial_tables(params["model"], params["band_mhz"], params["height_m"],
                             float(config.ue_height_m), step, n, config.clear_model)
+    if config.calibration is not None and config.calibration.covers(params["technology"]):
+        # drive-test correction (geo.correction): + Δ(d) dB on RSRP = − Δ(d) on path loss
+        delta = config.calibration.correction_db(params["technology"], np.arange(n) * step)
+        tables = (tables[0] - delta, tables[1] - delta, *tables[2:])
     pl_los = tables[0]
     eirp_re = params["eirp_dbm"] - 10.0 * math.log10(params["subcarriers"])
     floor = config.threshold_dbm(params["technology"]) - config.reach_margin_db
@@ -838,6 +853,8 @@ class Coverage:
         }
         if md.get("dem_warning"):
             tags["DEM_WARNING"] = md["dem_warning"]
+        if md.get("calibration"):
+            tags["CALIBRATION"] = str(md["calibration"])
         if tech and tech in TECHNOLOGIES:
             tags["TECHNOLOGY"] = tech
             tags["THRESHOLD_DBM"] = f"{self.config.threshold_dbm(tech):g}"
@@ -1118,6 +1135,7 @@ def compute(
         "indoor_margin_db": float(config.indoor_margin_db),
         "k_factor": float(config.k_factor),
         "config": {k: v for k, v in asdict(config).items() if k not in ("thresholds_dbm",)},
+        "calibration": config.calibration.describe() if config.calibration is not None else None,
         "seconds": seconds,
     }
     cov = Coverage(grid=grid, rsrp_dbm=rsrp, best_server=server, n_servers=count,

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "lomsong.commands.dem",
     "lomsong.commands.coverage",
     "lomsong.commands.run",
+    "lomsong.commands.calibrate",  # after lomsong.commands.measurements: joins its sub-commands
 )
 
 
@@ -54,6 +55,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         ("geo.workspace", "WorkspaceError"),
         ("geo.coverage", "CoverageError"),
         ("analysis.config", "ConfigError"),
+        ("analysis.calibration", "CalibrationError"),
+        ("analysis.measurements", "MeasurementError"),
+        ("geo.correction", "CorrectionError"),
     ):
         try:
             types.append(getattr(importlib.import_module(mod), attr))

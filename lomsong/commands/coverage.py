@@ -2,6 +2,7 @@
 
     lomsong coverage --default --tech any --resolution 100 --out out/coverage
     lomsong coverage --stations my_sites.xlsx --tech 4g --terrain off --out out/flat
+    lomsong coverage --default --tech 4g --calibration dt-2026 --out out/calibrated
 
 Writes the GeoTIFFs of :meth:`geo.coverage.Coverage.to_geotiffs` into ``--out`` and
 ``coverage_summary.json`` with ``people_total, people_covered, share_covered,
@@ -47,6 +48,9 @@ def register(subparsers) -> None:
                    help="path loss where terrain is clear: TR 38.901 LOS probability (default, "
                         "models clutter) or pure line of sight (open country, optimistic)")
     add_dem_arguments(p)
+    from lomsong.commands.calibrate import add_calibration_argument
+
+    add_calibration_argument(p)
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="on-disk per-station cache (speeds up re-runs)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: CPU count)")
@@ -69,6 +73,12 @@ def _load_stations(args):
     return st.read_stations(path, crs=args.crs, sheet=args.sheet)
 
 
+def _calibration(args):
+    from lomsong.commands.calibrate import calibration_from_args
+
+    return calibration_from_args(args)
+
+
 def run(args) -> int:
     from geo.coverage import CoverageConfig, analysis_grid, compute
     from geo.data import load_province
@@ -83,7 +93,8 @@ def run(args) -> int:
     config = CoverageConfig(terrain=args.terrain == "on", clear_model=args.clear_model,
                             indoor_margin_db=float(args.indoor_margin),
                             technologies=_TECH_CHOICES[args.tech],
-                            cache_dir=args.cache_dir, workers=args.workers)
+                            cache_dir=args.cache_dir, workers=args.workers,
+                            calibration=_calibration(args))
     grid = analysis_grid(args.resolution)
     dem = dem_from_args(args, grid, area=load_province()) if args.terrain == "on" else None
 
@@ -139,6 +150,7 @@ def run(args) -> int:
         "dem": md["dem"],
         "dem_resolution_m": md["dem_resolution_m"],
         "warnings": warnings,
+        "calibration": md.get("calibration"),
         "extrapolated_cells": md["extrapolated_cells"],
         "models": md["models"],
         "per_technology": md.get("summary", {}),
@@ -149,6 +161,8 @@ def run(args) -> int:
     (out / "coverage_summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     print(f"{summary['share_covered']:.1%} of {summary['people_total']:,.0f} people covered "
           f"({args.tech}); {len(paths)} GeoTIFFs + coverage_summary.json in {out}")
+    if md.get("calibration"):
+        print(f"calibrated with {md['calibration']} (still MODELLED coverage)")
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0
