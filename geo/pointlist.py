@@ -424,6 +424,21 @@ def check_field_count(r: Row, cells: list, ncols: int, geometry) -> bool:
     return True
 
 
+_PLAIN_DECIMAL = re.compile(r"\s*[+-]?\d{1,7}(?:\.\d+)?\s*").fullmatch
+
+
+def _plain_pair(vx, vy) -> tuple[float, float] | None:
+    """Both cells as floats when both are plain decimals (text or finite numbers), else None."""
+    tx, ty = type(vx), type(vy)
+    if tx is str and ty is str:
+        if _PLAIN_DECIMAL(vx) and _PLAIN_DECIMAL(vy):
+            return float(vx), float(vy)
+        return None
+    if tx is float and ty is float and math.isfinite(vx) and math.isfinite(vy):
+        return vx, vy
+    return None
+
+
 def read_row_coordinates(r: Row, table: RawTable, idx: int, cells: Cells) -> None:
     """Step: the row's coordinates from its geometry or its lon/lat (x/y) cells.
 
@@ -441,6 +456,12 @@ def read_row_coordinates(r: Row, table: RawTable, idx: int, cells: Cells) -> Non
         r.coord_cols = ("geometry", "geometry")
         return
     (vx, cx), (vy, cy) = cells.get("lon"), cells.get("lat")
+    fast = _plain_pair(vx, vy)
+    if fast is not None:  # the common case: two plain decimals
+        r.xy = fast
+        r.coord_cols = (cx, cy)
+        r.coord_vals = (text_value(vx), text_value(vy))
+        return
     if blank(vx) or blank(vy):
         r.add("no_coordinates", cx if blank(vx) else cy, "", "reject")
         return
