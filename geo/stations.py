@@ -480,24 +480,40 @@ def _azimuth_parts(va) -> list:
     return parts
 
 
+@lru_cache(maxsize=8192)
+def _azimuths_of(kind: type, va) -> tuple[tuple[float, ...] | None, tuple[tuple[float, float], ...]]:
+    """``(azimuths, wrapped)`` of an azimuth cell; ``azimuths`` None when unreadable.
+
+    Cached by (type, value): ``True`` and ``1`` are equal keys but not the same cell.
+    """
+    azs, wrapped = [], []
+    for p in _azimuth_parts(va):
+        val, _, err = _number(p)
+        if err or val is None:
+            return None, ()
+        if not 0.0 <= val <= 360.0:
+            wrapped.append((val, val % 360.0))
+            val = val % 360.0
+        azs.append(val)
+    return tuple(azs), tuple(wrapped)
+
+
 def _read_azimuths(r: _Row, cells: Cells) -> None:
     """Step: one azimuth or several (``0/120/240`` → sectors), wrapped into 0–360°."""
     va, ca = cells.get("azimuth_deg")
     if _blank(va):
         return
-    azs = []
-    for p in _azimuth_parts(va):
-        val, _, err = _number(p)
-        if err or val is None:
-            r.add("bad_value", ca, va, "reject", field_vi="hướng", field_en="azimuth")
-            return
-        if not 0.0 <= val <= 360.0:
-            wrapped = val % 360.0
-            r.add("azimuth_wrapped", ca, val, "fix", fixed=f"{wrapped:g}")
-            val = wrapped
-        azs.append(val)
+    try:
+        azs, wrapped = _azimuths_of(type(va), va)
+    except TypeError:  # an unhashable cell
+        azs, wrapped = None, ()
+    if azs is None:
+        r.add("bad_value", ca, va, "reject", field_vi="hướng", field_en="azimuth")
+        return
+    for val, w in wrapped:
+        r.add("azimuth_wrapped", ca, val, "fix", fixed=f"{w:g}")
     if azs:
-        r.azimuths = tuple(azs)
+        r.azimuths = azs
         if len(azs) > 1:
             r.add("sectors", ca, va, "fix", n=len(azs))
 
