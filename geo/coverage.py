@@ -95,7 +95,7 @@ from geo.diffraction import (
     knife_edge_loss_db,
     knife_edge_loss_db_nb,
 )
-from geo.grid import Grid, write_geotiff
+from geo.grid import Grid, commune_id_raster, write_geotiff
 from geo.propagation import MODELS, SPEED_OF_LIGHT_M_S, los_probability, path_loss_db
 from geo.radio_defaults import GOOD_MARGIN_DB, TECHNOLOGIES, THRESHOLD_DBM, defaults_for
 from geo.terrain import sweep_window
@@ -815,7 +815,7 @@ class Coverage:
     def per_commune(self, communes: gpd.GeoDataFrame, population: np.ndarray | None = None,
                     tech: str = "any") -> pd.DataFrame:
         """Covered area and people per commune (one row per row of ``communes``)."""
-        ids = self.grid.burn(communes, fill=-1, dtype="int32")
+        ids = commune_id_raster(self.grid, communes)
         n = len(communes)
         cov = self.covered(tech)
         valid = ids >= 0
@@ -1106,7 +1106,7 @@ def compute(
 
     area_mask = None
     if communes is not None:
-        area_mask = grid.burn(communes, fill=-1, dtype="int32") >= 0
+        area_mask = commune_id_raster(grid, communes) >= 0
     reach = np.asarray(stats["reach_m"]) if stats["reach_m"] else np.zeros(1)
     seconds = time.perf_counter() - t0
     metadata: dict[str, Any] = {

@@ -55,6 +55,7 @@ from geo._station_readers import (
     read_table,
     squash_header,
 )
+from geo.constants import ANALYSIS_CRS
 
 __all__ = [
     "PointFileError",
@@ -92,7 +93,7 @@ PointFileError = StationFileError
 
 REPORT_COLUMNS = ("row", "column", "value", "status", "problem_vi", "problem_en", "code")
 DEFAULT_MARGIN_KM = 30.0  # points just outside the border still matter inside
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 # Fallback outline when the embedded province layer cannot be read: its bounding box.
 PROVINCE_BBOX = (105.606, 16.300, 107.386, 18.091)
 OPERATORS_BY_MNC = {1: "MobiFone", 2: "VinaPhone", 4: "Viettel", 5: "Vietnamobile", 7: "Gmobile"}

@@ -46,6 +46,7 @@ from geo._station_readers import (
     read_table,
     squash_header,
 )
+from geo.constants import ANALYSIS_CRS
 from geo.pointlist import (
     BBOX_NOTE,
     MESSAGES,
@@ -96,7 +97,7 @@ STATION_COLUMNS = (
 DEFAULT_MARGIN_KM = 30.0  # stations just outside the border still cover inside
 DUPLICATE_RADIUS_M = 10.0
 SITE_MERGE_RADIUS_M = 50.0
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 DEFAULT_TILT_DEG = 0.0
 MODELLED_NOTE = "modelled reference network — upload your station list for real results"
 MODELLED_NOTE_VI = "mạng tham chiếu mô phỏng — hãy tải danh sách trạm thật để có kết quả thật"

@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 
 from geo._station_readers import squash_header
+from geo.constants import ANALYSIS_CRS
 from geo.pointlist import (
     DEFAULT_MARGIN_KM,
     TO_METRIC,
@@ -191,7 +192,7 @@ def _metric_communes(communes):
     key = tuple(communes["code"].astype(str))
     hit = _METRIC_CACHE.get(key)
     if hit is None:
-        metric = shapely.simplify(communes.to_crs("EPSG:32648").geometry.values, 10.0)
+        metric = shapely.simplify(communes.to_crs(ANALYSIS_CRS).geometry.values, 10.0)
         shapely.prepare(metric)
         hit = (metric, shapely.STRtree(metric))
         _METRIC_CACHE.clear()
