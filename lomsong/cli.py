@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "lomsong.commands.dem",
     "lomsong.commands.coverage",
     "lomsong.commands.run",
+    "lomsong.commands.station",
     "lomsong.commands.calibrate",  # after lomsong.commands.measurements: joins its sub-commands
 )
 
