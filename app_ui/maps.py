@@ -678,20 +678,24 @@ class _PointLayer(MacroElement):
         {% macro script(this, kwargs) %}
         {{ this.rows|tojson }}.forEach(function (r) {
             L.circleMarker([r[0], r[1]], {radius: {{ this.radius }}, color: {{ this.stroke|tojson }},
-                weight: 1, fillColor: r[2], fillOpacity: 0.95, pane: {{ this.pane|tojson }}})
+                weight: {{ this.weight }}, fillColor: r[2], fillOpacity: {{ this.opacity }},
+                pane: {{ this.pane|tojson }}})
                 .bindPopup(r[3]).addTo({{ this._parent.get_name() }});
         });
         {% endmacro %}
         """
     )
 
-    def __init__(self, rows: list, pane: str, radius: float = 3.5, stroke: str = "#ffffff"):
+    def __init__(self, rows: list, pane: str, radius: float = 3.5, stroke: str = "#ffffff",
+                 weight: float = 1.0, opacity: float = 0.95):
         super().__init__()
         self._name = "PointLayer"
         self.rows = rows
         self.pane = pane
         self.radius = radius
         self.stroke = stroke
+        self.weight = weight
+        self.opacity = opacity
 
 
 def _points(gdf: gpd.GeoDataFrame, colour_of, popup_of, limit: int = MAX_MARKERS) -> list:
@@ -713,7 +717,8 @@ def _stations_layer(stations: gpd.GeoDataFrame, lang: str) -> folium.FeatureGrou
                         "assumed", "modelled") if c in stations.columns]
     rows = _points(stations[keep + [stations.geometry.name]], lambda r: STATION_COLOUR,
                    lambda r: _station_popup(r, lang))
-    _PointLayer(rows, "lomsong-stations", radius=3.0).add_to(fg)
+    # small and light: a dense network must not hide the signal and gaps beneath
+    _PointLayer(rows, "lomsong-stations", radius=2.0, weight=0.5, opacity=0.75).add_to(fg)
     return fg
 
 
