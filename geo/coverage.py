@@ -144,6 +144,7 @@ _Q_NONE = np.int16(-32768)  # int16 sentinel: no value (outside the station's re
 _Q_SCALE = 100.0  # int16 windows hold RSRP in 0.01 dB
 _OBSTRUCTED_MODELS = ("38901-nlos", "diffraction")
 _CLEAR_MODELS = ("los-probability", "los")
+_POWER_UNIT_DBM = -160.0  # int64 power sums count 1e-16 mW: 0 dBm = 1e16, −135 dBm = 316
 LIMITING_NONE = 0  # limiting_link raster: both links close
 LIMITING_DOWNLINK = 1  # … the downlink fails (or has the smaller margin where both fail)
 LIMITING_UPLINK = 2  # … the uplink fails, the downlink closes (or has the larger margin)
@@ -508,8 +509,10 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
 def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count, power=None):
     """Fold one station window into the province arrays (max, best server, count).
 
-    ``power`` (float64, optional): the linear sum of received power (mW) of the station's
-    interference group, accumulated beside the best level (issue 16: one more array).
+    ``power`` (int64, optional): the linear sum of received power of the station's
+    interference group in units of :data:`_POWER_UNIT_DBM` (capped at 0 dBm per station),
+    accumulated beside the best level (issue 16: one more array). Integers, so the sum is
+    exactly the same in any order and tiling (serial, threads, Dask).
     """
     wr, wc = q.shape
     for i in range(wr):
@@ -526,7 +529,8 @@ def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count, power=None):
             if x >= thr_q:
                 count[gi, gj] += 1
             if power is not None:
-                power[gi, gj] += 10.0 ** (x * 0.001)  # 0.01 dB → mW
+                xd = min(x, 0) * 0.01 - _POWER_UNIT_DBM  # dB above the unit
+                power[gi, gj] += np.int64(10.0 ** (xd * 0.1) + 0.5)
 
 
 # ----------------------------------------------------------------------------- per station
@@ -681,10 +685,10 @@ class Mosaic:
 
     Per technology: ``best`` (int16 0.01 dB), ``server`` (int32 station row), ``count``
     (uint16 stations at or above the covered level); per technology and interference
-    group: ``power`` (float64 mW, linear sum of the group's received power). The
+    group: ``power`` (int64, linear sum of the group's received power in 1e-16 mW). The
     combination — higher level, lower station row on ties, counts and powers added — is
-    associative and commutative (up to float rounding of ``power``), so any tiling of the
-    grid and any order of windows give the same ``best``/``server``/``count``.
+    associative and commutative, so any tiling of the grid and any order of windows give
+    the same arrays, bit for bit.
     """
 
     spec: MosaicSpec
@@ -716,7 +720,7 @@ class Mosaic:
     def _power(self, tech: str, group: int) -> np.ndarray:
         groups = self.power[tech]
         if group not in groups:
-            groups[group] = np.zeros(self.shape, dtype=np.float64)
+            groups[group] = np.zeros(self.shape, dtype=np.int64)
         return groups[group]
 
     def add(self, pos: int, tech: str, result: WindowResult) -> None:
@@ -1134,7 +1138,8 @@ class Coverage:
             return self.rsrp_dbm[t] >= np.float32(self.config.covered_threshold_dbm(t) + GOOD_MARGIN_DB)
 
     # ---- figures
-    def _has_throughput(self, tech: str) -> bool:
+    def has_throughput(self, tech: str) -> bool:
+        """True where :meth:`throughput_mbps` has an answer (4G/5G computed with SINR on)."""
         techs = DATA_TECHNOLOGIES if str(tech).lower() == "any" else (str(tech).upper(),)
         return any(t in self.total_dbm for t in techs)
 
@@ -1191,7 +1196,7 @@ class Coverage:
         return out
 
     def _people_by_throughput(self, pop: np.ndarray, tech: str) -> dict[str, float] | None:
-        if not self._has_throughput(tech):
+        if not self.has_throughput(tech):
             return None
         rate = self.throughput_mbps(tech)
         with np.errstate(invalid="ignore"):
@@ -1233,7 +1238,7 @@ class Coverage:
                                             out=np.zeros(n), where=people_all > 0)
             df["people_covered_downlink"] = people(self.covered_downlink(tech))
             df["people_covered_uplink"] = people(self.covered_uplink(tech))
-            if self._has_throughput(tech):
+            if self.has_throughput(tech):
                 rate = self.throughput_mbps(tech)
                 with np.errstate(invalid="ignore"):
                     for k in THROUGHPUT_STEPS_MBPS:
@@ -1663,7 +1668,7 @@ def _best_group_total_dbm(server: np.ndarray, power: Mapping[int, np.ndarray],
     for g, p in power.items():
         m = group_of_cell == g
         with np.errstate(divide="ignore"):
-            out[m] = (10.0 * np.log10(p[m])).astype(np.float32)
+            out[m] = (10.0 * np.log10(p[m].astype(np.float64)) + _POWER_UNIT_DBM).astype(np.float32)
     power.clear()  # read once: the province holds only the best server's group total
     return out
 

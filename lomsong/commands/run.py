@@ -89,6 +89,9 @@ def register(subparsers) -> None:
                             "(Kubernetes, HPC, cloud); workers need lomsong installed")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_dem_arguments(p)
+    from lomsong.commands.coverage import add_service_arguments
+
+    add_service_arguments(p)
     p.set_defaults(func=run_command)
 
 
@@ -178,9 +181,17 @@ def run_command(args) -> int:
         from geo.data import load_province
 
         dem = dem_from_args(args, analysis_grid(args.resolution), area=load_province())
-    cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin)
+    from analysis.config import AnalysisConfig, GapConfig
+    from lomsong.commands.coverage import service_config_kwargs
+
+    cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin,
+                             **service_config_kwargs(args))
+    if args.gap_metric == "throughput" and tech not in ("4G", "5G", "any"):
+        msg = "--gap-metric throughput needs --tech 4g, 5g or any (data rate of 4G/5G)."
+        raise UserError(msg)
+    an_cfg = AnalysisConfig(gaps=GapConfig(metric=args.gap_metric, min_mbps=args.min_mbps))
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
-    run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
+    run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg, config=an_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
