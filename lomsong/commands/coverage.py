@@ -233,5 +233,5 @@ def _service_summary(cov, population, args) -> dict:
         with np.errstate(invalid="ignore"):
             short = ~(rate >= float(args.min_mbps))
         out["min_mbps"] = float(args.min_mbps)
-        out["people_below_min_mbps"] = float(np.asarray(population)[short].sum())
+        out["people_below_min_mbps"] = float(np.asarray(population, dtype=np.float64)[short].sum())
     return out
