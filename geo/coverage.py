@@ -37,6 +37,12 @@ Model (per station, per cell at horizontal distance ``d``)
   ``max(PL_clear + J(v), PL_NLOS)`` (TR 38.901's NLOS formula as a floor: a terrain-shadowed
   terminal is never better off than the standard's NLOS terminal); with
   ``"diffraction"`` it gets ``PL_clear + J(v)``.
+* Diffraction (``diffraction_model``, default ``"bullington"``): instead of the dominant
+  edge's J(v) above, every cell gets the Bullington loss of ITU-R P.526-15 §4.5.1
+  eqs. (49)–(57) on the sweep's own profile (:mod:`geo.terrain`) — ``L_uc = J(v_b)``
+  plus the eq. (57) correction ``(1 − e^(−L_uc/6))(10 + 0.02 d_km)``, also on clear
+  paths whose first Fresnel zone the terrain intrudes (v > −0.78); the NLOS floor
+  applies to obstructed cells as above. ``"knife-edge"`` is the single-edge model.
 * Terrain off: flat Earth, every cell in line of sight, no diffraction.
 
 Reach (window) of a station
@@ -144,6 +150,7 @@ _Q_NONE = np.int16(-32768)  # int16 sentinel: no value (outside the station's re
 _Q_SCALE = 100.0  # int16 windows hold RSRP in 0.01 dB
 _OBSTRUCTED_MODELS = ("38901-nlos", "diffraction")
 _CLEAR_MODELS = ("los-probability", "los")
+_DIFFRACTION_MODELS = ("bullington", "knife-edge")
 _POWER_UNIT_DBM = -160.0  # int64 power sums count 1e-16 mW: 0 dBm = 1e16, −135 dBm = 316
 LIMITING_NONE = 0  # limiting_link raster: both links close
 LIMITING_DOWNLINK = 1  # … the downlink fails (or has the smaller margin where both fail)
@@ -186,6 +193,10 @@ class CoverageConfig:
         Path loss where the terrain leaves the path clear (module docstring).
     obstructed_model : {"38901-nlos", "diffraction"}
         Loss of terrain-obstructed paths (module docstring).
+    diffraction_model : {"bullington", "knife-edge"}
+        Terrain diffraction loss: the Bullington construction of ITU-R P.526-15 §4.5.1
+        with the eq. (57) correction at every cell (default; ``docs/models.md`` §5), or
+        the single dominant knife edge J(v) on obstructed cells only (the former model).
     sweep_oversample : int
         Rays per perimeter cell of the line-of-sight sweep (:func:`geo.terrain.sweep_window`):
         1 (fast, ≈ 98–99 % of cells as the per-pixel algorithm on very rough terrain) or
@@ -228,6 +239,7 @@ class CoverageConfig:
     urban_model: str = "38901-uma"
     clear_model: str = "los-probability"
     obstructed_model: str = "38901-nlos"
+    diffraction_model: str = "bullington"
     sweep_oversample: int = 1
     technologies: tuple[str, ...] | None = None
     workers: int | None = None
@@ -252,6 +264,10 @@ class CoverageConfig:
         if self.obstructed_model not in _OBSTRUCTED_MODELS:
             msg = (f"CoverageConfig.obstructed_model={self.obstructed_model!r}: expected one "
                    f"of {', '.join(_OBSTRUCTED_MODELS)}.")
+            raise CoverageError(msg)
+        if self.diffraction_model not in _DIFFRACTION_MODELS:
+            msg = (f"CoverageConfig.diffraction_model={self.diffraction_model!r}: expected one "
+                   f"of {', '.join(_DIFFRACTION_MODELS)}.")
             raise CoverageError(msg)
         if not (0.0 < self.max_radius_m <= 200_000.0):
             msg = f"CoverageConfig.max_radius_m={self.max_radius_m!r}: expected 0 < r ≤ 200000 m."
@@ -294,7 +310,7 @@ class CoverageConfig:
         return (f"t{int(self.terrain)}|ue{self.ue_height_m:g}|r{self.max_radius_m:g}|"
                 f"m{self.reach_margin_db:g}|k{self.k_factor:.6f}|o{self.obstructed_model}|"
                 f"c{self.clear_model}|"
-                f"s{self.sweep_oversample}|"
+                f"s{self.sweep_oversample}|d{self.diffraction_model}|"
                 f"th{self.threshold_dbm(tech):g}")
 
 
@@ -435,17 +451,23 @@ _J_STEPS_PER_UNIT = 500.0
 _J_N = int((40.0 - KNIFE_EDGE_V_MIN) * _J_STEPS_PER_UNIT) + 1
 _J_TABLE = np.asarray(knife_edge_loss_db(_J_V_MIN + np.arange(_J_N) / _J_STEPS_PER_UNIT),
                       dtype=np.float64)
+_NO_OUT = np.empty((0, 0), dtype=np.float32)  # placeholder for the kernel's optional outputs
 
 
 # ----------------------------------------------------------------------------- kernels
 @numba.njit(cache=True, nogil=True)
 def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_m, reach_m,
                  eirp_re_dbm, step_m,
-                 pl_los, pl_nlos, ext_los, ext_nlos, el_idx, gain, az0_deg, nlos_floor, out):
+                 pl_los, pl_nlos, ext_los, ext_nlos, el_idx, gain, az0_deg, nlos_floor, out,
+                 bullington=False, want_loss=False, pl_out=_NO_OUT, diff_out=_NO_OUT):
     """RSRP (int16, 0.01 dB) of one station over its window; returns extrapolated count.
 
     ``v`` (when ``has_v``) is the sweep's Fresnel parameter at λ = 1 m over a window that
     contains this one at offset (``v_r_off``, ``v_c_off``); ``v_scale`` = λ^−1/2.
+    ``bullington``: ``v`` is the Bullington one (every cell with v > −0.78 gets
+    ``L_uc = J(v)`` and the eq. (57) correction); else the dominant edge's (obstructed
+    cells get J(v)). ``want_loss``: also write the total path loss and the terrain
+    diffraction loss (float32 dB, NaN outside reach) into ``pl_out`` / ``diff_out``.
     """
     wr, wc = out.shape
     n_tab = pl_los.shape[0]
@@ -461,12 +483,18 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
             d2 = float(di * di + dj * dj)
             if d2 > reach2:
                 out[i, j] = -32768
+                if want_loss:
+                    pl_out[i, j] = np.nan
+                    diff_out[i, j] = np.nan
                 continue
             vv = -np.inf
             if has_v:
                 vv = v[i + v_r_off, j + v_c_off] * v_scale
                 if vv != vv:
                     out[i, j] = -32768
+                    if want_loss:
+                        pl_out[i, j] = np.nan
+                        diff_out[i, j] = np.nan
                     continue
             x = math.sqrt(d2) * res_m / step_m
             k = int(x)
@@ -481,14 +509,20 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
                 az = math.degrees(math.atan2(float(dj), float(-di))) - az0_deg + 180.0
                 ia = int(math.floor(az * az_steps + 0.5)) % n_az
                 g = gain[el_idx[kn], ia]
-            if vv > 0.0:  # terrain in the way: knife-edge loss of the dominant obstacle
+            l_d = 0.0
+            if vv > 0.0 or (bullington and vv > _J_V_MIN):
+                # terrain diffraction: J(v) of the dominant edge, or Bullington's L_uc
                 xv = (vv - _J_V_MIN) * _J_STEPS_PER_UNIT
                 kv = int(xv)
                 if kv < _J_N - 1:
                     wv = xv - kv
-                    pl += (1.0 - wv) * _J_TABLE[kv] + wv * _J_TABLE[kv + 1]
+                    l_d = (1.0 - wv) * _J_TABLE[kv] + wv * _J_TABLE[kv + 1]
                 else:
-                    pl += knife_edge_loss_db_nb(vv)
+                    l_d = knife_edge_loss_db_nb(vv)
+                if bullington:  # ITU-R P.526-15 eq. (57), d in km
+                    l_d += (1.0 - math.exp(-l_d / 6.0)) * (10.0 + 0.00002 * math.sqrt(d2) * res_m)
+                pl += l_d
+            if vv > 0.0:  # terrain in the way
                 if nlos_floor:
                     pn = (1.0 - w) * pl_nlos[k] + w * pl_nlos[k + 1]
                     if pn > pl:
@@ -496,6 +530,9 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
                     ext = ext_nlos[kn]
             if ext:
                 n_ext += 1
+            if want_loss:
+                pl_out[i, j] = pl
+                diff_out[i, j] = l_d
             q = (eirp_re_dbm - pl + g) * 100.0
             if q < -32767.0:
                 q = -32767.0
@@ -547,6 +584,9 @@ class WindowResult:
     n_extrapolated: int
     reach_m: float
     model: str
+    # optional per-cell layers (float32 dB, window shape; with_loss=True only, never cached)
+    path_loss_db: np.ndarray | None = None
+    diffraction_db: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
@@ -594,14 +634,19 @@ def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
     v1 = sweep_window(elevation, grid.resolution_m, row, col, height_m, config.ue_height_m,
                       reach_m, window=(slice(r_lo, r_hi), slice(c_lo, c_hi)),
                       wavelength_m=1.0, k_factor=config.k_factor,
-                      oversample=config.sweep_oversample)
+                      oversample=config.sweep_oversample,
+                      method="bullington" if config.diffraction_model == "bullington" else "dominant")
     return v1, r_lo, c_lo
 
 
 def _compute_station(params: dict, row: int, col: int, grid: Grid,
                      elevation: np.ndarray | None, config: CoverageConfig,
-                     sweep=None) -> WindowResult:
-    """One station's window; ``sweep`` = a shared :func:`_site_sweep` result covering it."""
+                     sweep=None, with_loss: bool = False) -> WindowResult:
+    """One station's window; ``sweep`` = a shared :func:`_site_sweep` result covering it.
+
+    ``with_loss``: the result also carries the window's total path loss and terrain
+    diffraction loss (dB) — what :func:`geo.station_map.station_map` returns.
+    """
     res = grid.resolution_m
     reach, (pl_los, pl_nlos, ext_los, ext_nlos, el_idx) = _reach_m(params, grid, config)
     r_lo, r_hi, c_lo, c_hi = _window(row, col, reach, grid)
@@ -624,11 +669,17 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
         gain = _gain_table(params["beamwidth_deg"], params["front_to_back_db"], params["tilt_deg"])
         az0 = az
     eirp_re = float(link_budget.eirp_per_re_dbm(params["eirp_dbm"], params["subcarriers"]))
+    pl_out = np.empty(out.shape, dtype=np.float32) if with_loss else _NO_OUT
+    diff_out = np.empty(out.shape, dtype=np.float32) if with_loss else _NO_OUT
     n_ext = _rsrp_kernel(v, has_v, r_lo - v_r_lo, c_lo - v_c_lo, 1.0 / math.sqrt(wavelength),
                          row, col, r_lo, c_lo, res, reach, eirp_re,
                          res / _TABLE_STEPS_PER_CELL, pl_los, pl_nlos, ext_los, ext_nlos,
-                         el_idx, gain, float(az0), config.obstructed_model == "38901-nlos", out)
-    return WindowResult(r_lo, c_lo, out, int(n_ext), reach, params["model"])
+                         el_idx, gain, float(az0), config.obstructed_model == "38901-nlos", out,
+                         config.diffraction_model == "bullington", with_loss, pl_out, diff_out)
+    result = WindowResult(r_lo, c_lo, out, int(n_ext), reach, params["model"])
+    if with_loss:
+        result.path_loss_db, result.diffraction_db = pl_out, diff_out
+    return result
 
 
 def group_windows(group, grid: Grid, elevation: np.ndarray | None,

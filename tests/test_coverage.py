@@ -24,8 +24,10 @@ from geo.terrain import curvature_drop_m
 from tests._coverage_helpers import cell_centre, fractal_terrain, small_grid, stations_at
 
 # The engine's physics before clutter: LOS path loss where terrain is clear, knife edge
-# on top where it is not — what the terrain known answers below are written for.
-LOS_ONLY = {"clear_model": "los", "obstructed_model": "diffraction"}
+# on top where it is not — what the terrain known answers below are written for (the
+# Bullington default has its own known answers in tests/test_bullington_sweep.py).
+LOS_ONLY = {"clear_model": "los", "obstructed_model": "diffraction",
+            "diffraction_model": "knife-edge"}
 RMA = CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=5_000.0, workers=1)
 
 
