@@ -570,6 +570,47 @@ def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count, power=None):
                 power[gi, gj] += np.int64(10.0 ** (xd * 0.1) + 0.5)
 
 
+_DL_OK, _UL_OK, _DL_LIMITS, _NO_SIGNAL = 1, 2, 4, 8  # bits of the link-state raster
+
+
+@numba.njit(cache=True, nogil=True)
+def _link_state_kernel(rsrp, server, ul_thr, dl_thr, indoor_db, margin, has_margin, uplink, out):
+    """Per cell, which links of the best server close (bits :data:`_DL_OK`, :data:`_UL_OK`),
+    whether the downlink has the smaller margin (:data:`_DL_LIMITS`) or no station reaches it
+    (:data:`_NO_SIGNAL`). Downlink: RSRP ≥ ``dl_thr`` (threshold + indoor) + margin; uplink:
+    RSRP ≥ ``ul_thr[server]`` + indoor + margin (:func:`geo.link_budget.uplink_rsrp_threshold_dbm`)."""
+    h, w = rsrp.shape
+    for i in range(h):
+        for j in range(w):
+            x = rsrp[i, j]
+            if x != x:
+                out[i, j] = _NO_SIGNAL
+                continue
+            m = margin[i, j] if has_margin else 0.0
+            dl = x - (dl_thr + m)
+            ul = x - (ul_thr[server[i, j]] + indoor_db + m) if uplink else np.inf
+            st = 0
+            if dl >= 0.0:
+                st |= _DL_OK
+            if ul >= 0.0:
+                st |= _UL_OK
+            if dl <= ul:
+                st |= _DL_LIMITS
+            out[i, j] = st
+
+
+@numba.njit(cache=True, nogil=True)
+def _group_total_kernel(server, power_group, group, power, unit_dbm, out):
+    """Write ``10 log10(power) + unit`` (dBm) where the best server belongs to ``group``."""
+    h, w = server.shape
+    for i in range(h):
+        for j in range(w):
+            s = server[i, j]
+            if s >= 0 and power_group[s] == group:
+                p = power[i, j]
+                out[i, j] = 10.0 * math.log10(p) + unit_dbm if p > 0 else -np.inf
+
+
 # ----------------------------------------------------------------------------- per station
 @dataclass
 class WindowResult:
@@ -976,6 +1017,13 @@ class Coverage:
     _area_mask: np.ndarray | None = field(default=None, repr=False)
     total_dbm: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     radio: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def _remember(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """A derived raster, computed once per argument set (callers get a copy)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key].copy()
 
     @property
     def technologies(self) -> list[str]:
@@ -1046,46 +1094,54 @@ class Coverage:
         t = self._tech(tech)
         if p == 0.5 or t not in self.rsrp_dbm:
             return np.zeros(self.grid.shape, dtype=np.float32)
-        sig = self.shadow_sigma_db(t)
-        return np.nan_to_num(link_budget.shadow_margin_db(sig, p), nan=0.0).astype(np.float32)
+
+        def make():
+            sig = self.shadow_sigma_db(t)
+            return np.nan_to_num(link_budget.shadow_margin_db(sig, p), nan=0.0).astype(np.float32)
+
+        return self._remember(("margin", t, p), make)
 
     # ---- links
-    def _dl_margin_db(self, tech: str, reliability: float | None) -> np.ndarray:
-        need = self.config.covered_threshold_dbm(tech) + self.shadow_margin_db(tech, reliability)
-        return self.rsrp_dbm[tech] - need
-
-    def _ul_margin_db(self, tech: str, reliability: float | None) -> np.ndarray:
-        need = (self._per_server(tech, "ul_rsrp_dbm") + float(self.config.indoor_margin_db)
-                + self.shadow_margin_db(tech, reliability))
-        return self.rsrp_dbm[tech] - need
+    def _link_state(self, tech: str, reliability: float | None) -> np.ndarray:
+        """uint8 bits per cell (:func:`_link_state_kernel`), once per (tech, reliability)."""
+        p = self._reliability(reliability)
+        key = ("state", tech, p)
+        if key not in self._memo:
+            margin = self.shadow_margin_db(tech, p) if p != 0.5 else None
+            uplink = bool(self.config.uplink and "ul_rsrp_dbm" in self.radio)
+            ul_thr = (self.radio["ul_rsrp_dbm"] if uplink
+                      else np.zeros(len(self.radio.get("model", [0])) or 1))
+            out = np.empty(self.grid.shape, dtype=np.uint8)
+            _link_state_kernel(self.rsrp_dbm[tech], self.best_server[tech],
+                               np.ascontiguousarray(ul_thr, dtype=np.float64),
+                               float(self.config.covered_threshold_dbm(tech)),
+                               float(self.config.indoor_margin_db),
+                               margin if margin is not None else np.zeros((1, 1), np.float32),
+                               margin is not None, uplink, out)
+            self._memo[key] = out
+        return self._memo[key]
 
     def covered_downlink(self, tech: str, reliability: float | None = None) -> np.ndarray:
         """Cells where the best server's downlink closes: RSRP ≥ threshold + indoor margin
         + shadow margin. ``tech`` 'any' = union over technologies."""
-        return self._links(tech, reliability, "dl")
+        return self._links(tech, reliability, _DL_OK)
 
     def covered_uplink(self, tech: str, reliability: float | None = None) -> np.ndarray:
         """Cells where the UE reaches its best server (the uplink budget of
-        :func:`geo.link_budget.uplink_budget`, with the same indoor and shadow margins)."""
-        return self._links(tech, reliability, "ul")
+        :func:`geo.link_budget.uplink_budget`, with the same indoor and shadow margins);
+        every reached cell when ``CoverageConfig.uplink`` is False."""
+        return self._links(tech, reliability, _UL_OK)
 
-    def _links(self, tech: str, reliability: float | None, which: str) -> np.ndarray:
+    def _links(self, tech: str, reliability: float | None, bits: int) -> np.ndarray:
         t = self._tech(tech, allow_any=True)
         if t == "any":
             out = np.zeros(self.grid.shape, dtype=bool)
             for k in self.rsrp_dbm:
-                out |= self._links(k, reliability, which)
+                out |= self._links(k, reliability, bits)
             return out
         if t not in self.rsrp_dbm:
             return np.zeros(self.grid.shape, dtype=bool)
-        with np.errstate(invalid="ignore"):
-            dl = self._dl_margin_db(t, reliability) >= 0
-            if which == "dl":
-                return dl
-            if not self.config.uplink or "ul_rsrp_dbm" not in self.radio:
-                return np.isfinite(self.rsrp_dbm[t]) if which == "ul" else dl
-            ul = self._ul_margin_db(t, reliability) >= 0
-        return ul if which == "ul" else dl & ul
+        return (self._link_state(t, reliability) & bits) == bits
 
     def covered(self, tech: str = "any", reliability: float | None = None) -> np.ndarray:
         """Cells served by ``tech``: both links close at the location reliability
@@ -1095,24 +1151,19 @@ class Coverage:
         ``tech``: '2G', '3G', '4G', '5G' or 'any' (union of the computed technologies).
         A technology with no station is covered nowhere.
         """
-        return self._links(tech, reliability, "both")
+        return self._links(tech, reliability, _DL_OK | _UL_OK)
 
     def limiting_link(self, tech: str, reliability: float | None = None) -> np.ndarray:
         """uint8 per cell: :data:`LIMITING_NONE` (0, both links close),
         :data:`LIMITING_DOWNLINK` (1), :data:`LIMITING_UPLINK` (2) — where a link fails,
         the one with the smaller margin — and :data:`LIMITING_NODATA` (255, no signal)."""
         t = self._tech(tech)
-        out = np.full(self.grid.shape, LIMITING_NODATA, dtype=np.uint8)
         if t not in self.rsrp_dbm:
-            return out
-        finite = np.isfinite(self.rsrp_dbm[t])
-        dl = self._dl_margin_db(t, reliability)
-        ul = (self._ul_margin_db(t, reliability) if self.config.uplink
-              else np.full(self.grid.shape, np.inf, dtype=np.float32))
-        with np.errstate(invalid="ignore"):
-            ok = (dl >= 0) & (ul >= 0)
-            out[finite] = np.where(ok, LIMITING_NONE,
-                                   np.where(dl <= ul, LIMITING_DOWNLINK, LIMITING_UPLINK))[finite]
+            return np.full(self.grid.shape, LIMITING_NODATA, dtype=np.uint8)
+        st = self._link_state(t, reliability)
+        out = np.where((st & _DL_LIMITS) > 0, np.uint8(LIMITING_DOWNLINK), np.uint8(LIMITING_UPLINK))
+        out[(st & (_DL_OK | _UL_OK)) == (_DL_OK | _UL_OK)] = LIMITING_NONE
+        out[(st & _NO_SIGNAL) > 0] = LIMITING_NODATA
         return out
 
     # ---- SINR and throughput
@@ -1150,11 +1201,17 @@ class Coverage:
             raise CoverageError(msg)
         if t not in self.rsrp_dbm:
             return np.full(self.grid.shape, np.nan, dtype=np.float32)
-        indoor = float(self.config.indoor_margin_db)
-        with np.errstate(invalid="ignore"):
-            out = link_budget.sinr_db(self.rsrp_dbm[t] - indoor, self.total_dbm[t] - indoor,
-                                      self.noise_per_re_dbm(t), lf)
-        return np.asarray(out, dtype=np.float32)
+
+        def make():
+            indoor = float(self.config.indoor_margin_db)
+            rsrp = self.rsrp_dbm[t]
+            m = np.isfinite(rsrp)
+            out = np.full(self.grid.shape, np.nan, dtype=np.float32)
+            out[m] = link_budget.sinr_db(rsrp[m] - indoor, self.total_dbm[t][m] - indoor,
+                                         self.noise_per_re_dbm(t), lf)
+            return out
+
+        return self._remember(("sinr", t, lf), make)
 
     def throughput_mbps(self, tech: str, load: float | None = None,
                         reliability: float | None = None) -> np.ndarray:
@@ -1173,12 +1230,21 @@ class Coverage:
         t = self._data_tech(tech)
         if t not in self.rsrp_dbm:
             return np.full(self.grid.shape, np.nan, dtype=np.float32)
-        sd = service_defaults(t)
-        eff = link_budget.spectral_efficiency(self.sinr_db(t, load), t)
-        rate = eff * self._per_server(t, "bandwidth_mhz") * (1.0 - sd.overhead_dl) \
-            * self._per_server(t, "dl_share")
-        rate = np.where(self.covered(t, reliability), rate, np.where(np.isnan(rate), np.nan, 0.0))
-        return rate.astype(np.float32)
+        lf = float(self.config.load if load is None else load)
+        p = self._reliability(reliability)
+
+        def make():
+            sd = service_defaults(t)
+            sinr = self.sinr_db(t, lf)
+            m = np.isfinite(sinr)
+            srv = self.best_server[t][m]
+            out = np.full(self.grid.shape, np.nan, dtype=np.float32)
+            rate = (link_budget.spectral_efficiency(sinr[m], t) * self.radio["bandwidth_mhz"][srv]
+                    * (1.0 - sd.overhead_dl) * self.radio["dl_share"][srv])
+            out[m] = np.where(self.covered(t, p)[m], rate, 0.0)
+            return out
+
+        return self._remember(("rate", t, lf, p), make)
 
     def good(self, tech: str) -> np.ndarray:
         """Cells :data:`GOOD_MARGIN_DB` above the covered level."""
@@ -1713,13 +1779,9 @@ def _best_group_total_dbm(server: np.ndarray, power: Mapping[int, np.ndarray],
                           power_group: np.ndarray) -> np.ndarray:
     """Per cell, the summed power (dBm) of the best server's interference group."""
     out = np.full(server.shape, np.nan, dtype=np.float32)
-    has = server >= 0
-    group_of_cell = np.full(server.shape, -1, dtype=np.int32)
-    group_of_cell[has] = power_group[server[has]]
+    groups = np.ascontiguousarray(power_group, dtype=np.int32)
     for g, p in power.items():
-        m = group_of_cell == g
-        with np.errstate(divide="ignore"):
-            out[m] = (10.0 * np.log10(p[m].astype(np.float64)) + _POWER_UNIT_DBM).astype(np.float32)
+        _group_total_kernel(server, groups, int(g), p, _POWER_UNIT_DBM, out)
     power.clear()  # read once: the province holds only the best server's group total
     return out
 

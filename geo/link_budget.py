@@ -223,11 +223,12 @@ def spectral_efficiency(sinr_db, technology):
         0 for SINR < SINR_min = −10 dB, else ``min(α log2(1 + SINR), max)`` with α = 0.6.
     """
     top = _max_efficiency(technology)
-    s = np.asarray(sinr_db, dtype=float)
+    dt = _float_dtype(sinr_db)
+    s = np.asarray(sinr_db, dtype=dt)
     with np.errstate(over="ignore"):
-        eff = SHANNON_ALPHA * np.log2(1.0 + 10.0 ** (s / 10.0))
-    out = np.where(s < SHANNON_SINR_MIN_DB, 0.0, np.minimum(eff, top))
-    out = np.where(np.isnan(s), np.nan, out)
+        eff = dt(SHANNON_ALPHA) * np.log2(dt(1.0) + 10.0 ** (s * dt(0.1)))
+    out = np.where(s < SHANNON_SINR_MIN_DB, dt(0.0), np.minimum(eff, dt(top)))
+    out = np.where(np.isnan(s), dt(np.nan), out)
     return out[()] if out.ndim == 0 else out
 
 
@@ -274,12 +275,20 @@ def sinr_db(signal_dbm, total_dbm, noise_dbm, load):
     bandwidth (one resource element for RSRP levels). ``load`` is the share of the
     neighbours' resource elements that transmit (0–1).
     """
-    s = 10.0 ** (np.asarray(signal_dbm, dtype=float) / 10.0)
-    t = 10.0 ** (np.asarray(total_dbm, dtype=float) / 10.0)
-    n = 10.0 ** (np.asarray(noise_dbm, dtype=float) / 10.0)
-    interference = np.maximum(t - s, 0.0) * float(load)
-    out = np.asarray(10.0 * np.log10(s / (interference + n)))
+    dt = _float_dtype(signal_dbm, total_dbm)
+    s = np.asarray(signal_dbm, dtype=dt)
+    # S / (l (T − S) + N) = 1 / (l (T/S − 1) + N/S), in dB: two powers and one log
+    ratio = np.maximum(10.0 ** ((np.asarray(total_dbm, dtype=dt) - s) * dt(0.1)) - dt(1.0), dt(0.0))
+    noise = 10.0 ** ((np.asarray(noise_dbm, dtype=dt) - s) * dt(0.1))
+    out = np.asarray(-10.0 * np.log10(dt(load) * ratio + noise))
     return out[()] if out.ndim == 0 else out
+
+
+def _float_dtype(*arrays) -> type:
+    """float32 when every array input is float32 (the engine's rasters), else float64."""
+    if all(getattr(a, "dtype", None) == np.float32 for a in arrays):
+        return np.float32
+    return np.float64
 
 
 def shadow_margin_db(sigma_db, reliability):
