@@ -127,6 +127,7 @@ __all__ = [
     "analysis_grid",
     "compute",
     "station_rsrp_window",
+    "station_covered_window",
     "clear_cache",
     "WindowResult",
     "MosaicSpec",
@@ -922,6 +923,51 @@ def _check_elevation(arr, grid: Grid) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _sigma_db(model: str, d_m, f_mhz, h_bs_m, config: CoverageConfig):
+    """Shadow σ of a station's cells under the configured clear-path model (module docs)."""
+    p_los = (los_probability(model, d_m, config.ue_height_m)
+             if config.clear_model == "los-probability" else None)
+    return link_budget.shadow_sigma_db(model, d_m, f_mhz, h_bs_m, config.ue_height_m, p_los)
+
+
+def station_covered_window(
+    station: Mapping[str, Any], grid: Grid, elevation_on_grid: np.ndarray | None,
+    config: CoverageConfig | None = None,
+) -> tuple[tuple[slice, slice], np.ndarray]:
+    """Cells one station would serve on its own: :func:`station_rsrp_window` with the rule
+    of :meth:`Coverage.covered` — both links (the station's uplink budget) at
+    ``config.reliability`` (the shadow margin of its model at each cell's distance).
+
+    For site proposals: a candidate covers a cell when this is True there.
+
+    Returns
+    -------
+    (rows, cols) : tuple of slice
+    covered : numpy.ndarray of bool
+    """
+    config = config or CoverageConfig()
+    window, rsrp = station_rsrp_window(station, grid, elevation_on_grid, config)
+    params = _station_params(station, config)
+    tech = params["technology"]
+    need = config.covered_threshold_dbm(tech)
+    if config.uplink:
+        eirp_re = float(link_budget.eirp_per_re_dbm(params["eirp_dbm"], params["subcarriers"]))
+        ub = _uplink_budget(tech, params["band_mhz"], _number(station.get("antenna_gain_dbi")),
+                            config.ue_power_dbm)
+        need = max(need, float(link_budget.uplink_rsrp_threshold_dbm(eirp_re, ub))
+                   + float(config.indoor_margin_db))
+    margin = 0.0
+    if float(config.reliability) != 0.5:
+        x, y = _station_xy(station, grid)
+        row, col = (int(v) for v in grid.rowcol(x, y))
+        rr, cc = np.mgrid[window[0], window[1]]
+        d = np.maximum(np.hypot(rr - row, cc - col) * grid.resolution_m, 10.0)
+        sig = _sigma_db(params["model"], d, params["band_mhz"], params["height_m"], config)
+        margin = link_budget.shadow_margin_db(sig, float(config.reliability))
+    with np.errstate(invalid="ignore"):
+        return window, np.asarray(rsrp >= need + margin)
+
+
 # ----------------------------------------------------------------------------- cache
 class _LruCache:
     """Per-station results, bounded by bytes; optional on-disk mirror."""
@@ -1080,11 +1126,7 @@ class Coverage:
         sig = np.empty(srv.size, dtype=np.float64)
         for code in np.unique(codes[has]):
             m = codes[has] == code
-            model = MODELS[int(code)]
-            p_los = (los_probability(model, d[m], self.config.ue_height_m)
-                     if self.config.clear_model == "los-probability" else None)
-            sig[m] = link_budget.shadow_sigma_db(model, d[m], f[m], h[m], self.config.ue_height_m,
-                                                 p_los)
+            sig[m] = _sigma_db(MODELS[int(code)], d[m], f[m], h[m], self.config)
         out[has] = sig
         return out
 

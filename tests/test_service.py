@@ -305,3 +305,19 @@ def test_cli_service_flags(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--reliability" in err and len(err.strip().splitlines()) == 1
     assert main([*args, "--load", "-0.1"]) == 2
+
+
+def test_station_covered_window_matches_compute():
+    """The one-station rule for site proposals equals Coverage.covered of that station alone."""
+    from geo.coverage import station_covered_window
+    from tests._coverage_helpers import cell_centre
+
+    grid = small_grid(81, 81)
+    for cfg in (_flat(model="38901-rma"), _flat(model="38901-rma", reliability=0.9),
+                _flat(model="38901-uma", uplink=False, reliability=0.8, indoor_margin_db=10.0)):
+        cov = compute(stations_at(grid, [(40, 40)], technology="4G"), grid, None, cfg)
+        x, y = cell_centre(grid, 40, 40)
+        (rows, cols), ok = station_covered_window({"technology": "4G", "x": x, "y": y}, grid,
+                                                  None, cfg)
+        np.testing.assert_array_equal(ok, cov.covered("4G")[rows, cols])
+        assert 0 < ok.sum() < ok.size

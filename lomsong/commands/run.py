@@ -212,8 +212,10 @@ def run_command(args) -> int:
     for bar in bars.values():
         bar.close()
     s = result.summary
+    served = (f"served at ≥ {s['min_mbps']:g} Mbit/s (modelled) by" if s.get("gap_metric") ==
+              "throughput" else "covered by")
     print(
-        f"{s['people_covered']:,.0f} of {s['people_total']:,.0f} people covered by {tech} "
+        f"{s['people_covered']:,.0f} of {s['people_total']:,.0f} people {served} {tech} "
         f"({100 * s['share_covered']:.1f}%); {s['gaps']} gaps; {s['proposals']} sites proposed "
         f"cover {s['people_newly_covered']:,.0f} more people for {s['cost_total_vnd'] / 1e9:,.1f} bn VND."
     )
