@@ -52,7 +52,7 @@ __all__ = [
 
 DEFAULT_TILE_CELLS = 512  # tile side in grid cells (51.2 km at 100 m)
 TASKS_PER_WORKER = 8  # window tasks per worker when stations_per_task is automatic
-MIN_STATIONS_PER_TASK = 32  # Dask costs ~1 ms per task; a station at 1 km takes ~0.3 ms
+MIN_STATIONS_PER_TASK = 32  # a task's scheduling overhead should stay small beside its stations
 MAX_STATIONS_PER_TASK = 1024
 
 
@@ -121,8 +121,9 @@ class DaskExecutor:
     stations_per_task : int or None
         Stations per window task (whole antenna groups; neighbouring groups of one band of
         tiles are batched together, so a tile depends on few tasks). None: about
-        :data:`TASKS_PER_WORKER` tasks per worker, within 32–1024 stations (Dask costs
-        ~1 ms per task; one station at 1 km takes ~0.3 ms).
+        :data:`TASKS_PER_WORKER` tasks per worker, within 32–1024 stations (a Dask task has
+        a scheduling overhead of its own; batching keeps it small beside the stations'
+        work — ``benchmarks/scale.py`` prints the times).
 
     Notes
     -----

@@ -158,6 +158,7 @@ LIMITING_DOWNLINK = 1  # … the downlink fails (or has the smaller margin where
 LIMITING_UPLINK = 2  # … the uplink fails, the downlink closes (or has the larger margin)
 LIMITING_NODATA = 255  # no station reaches the cell
 THROUGHPUT_STEPS_MBPS = (1, 10, 100)  # people_by_throughput keys
+_MEMO_SIZE = 24  # derived rasters a Coverage keeps (link states, margins, SINR, throughput)
 
 
 class CoverageError(ValueError):
@@ -1066,10 +1067,18 @@ class Coverage:
     _memo: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def _remember(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
-        """A derived raster, computed once per argument set (callers get a copy)."""
-        if key not in self._memo:
+        """A derived raster, computed once per argument set (callers get a copy); at most
+        :data:`_MEMO_SIZE` kept (a slider moving through many loads stays bounded)."""
+        return self._memo_get(key, make).copy()
+
+    def _memo_get(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key in self._memo:
+            self._memo[key] = self._memo.pop(key)  # most recent last
+        else:
             self._memo[key] = make()
-        return self._memo[key].copy()
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))
+        return self._memo[key]
 
     @property
     def technologies(self) -> list[str]:
@@ -1147,21 +1156,21 @@ class Coverage:
     def _link_state(self, tech: str, reliability: float | None) -> np.ndarray:
         """uint8 bits per cell (:func:`_link_state_kernel`), once per (tech, reliability)."""
         p = self._reliability(reliability)
-        key = ("state", tech, p)
-        if key not in self._memo:
-            margin = self.shadow_margin_db(tech, p) if p != 0.5 else None
-            uplink = bool(self.config.uplink and "ul_rsrp_dbm" in self.radio)
-            ul_thr = (self.radio["ul_rsrp_dbm"] if uplink
-                      else np.zeros(len(self.radio.get("model", [0])) or 1))
-            out = np.empty(self.grid.shape, dtype=np.uint8)
-            _link_state_kernel(self.rsrp_dbm[tech], self.best_server[tech],
-                               np.ascontiguousarray(ul_thr, dtype=np.float64),
-                               float(self.config.covered_threshold_dbm(tech)),
-                               float(self.config.indoor_margin_db),
-                               margin if margin is not None else np.zeros((1, 1), np.float32),
-                               margin is not None, uplink, out)
-            self._memo[key] = out
-        return self._memo[key]
+        return self._memo_get(("state", tech, p), lambda: self._link_state_of(tech, p))
+
+    def _link_state_of(self, tech: str, p: float) -> np.ndarray:
+        margin = self.shadow_margin_db(tech, p) if p != 0.5 else None
+        uplink = bool(self.config.uplink and "ul_rsrp_dbm" in self.radio)
+        ul_thr = (self.radio["ul_rsrp_dbm"] if uplink
+                  else np.zeros(len(self.radio.get("model", [0])) or 1))
+        out = np.empty(self.grid.shape, dtype=np.uint8)
+        _link_state_kernel(self.rsrp_dbm[tech], self.best_server[tech],
+                           np.ascontiguousarray(ul_thr, dtype=np.float64),
+                           float(self.config.covered_threshold_dbm(tech)),
+                           float(self.config.indoor_margin_db),
+                           margin if margin is not None else np.zeros((1, 1), np.float32),
+                           margin is not None, uplink, out)
+        return out
 
     def covered_downlink(self, tech: str, reliability: float | None = None) -> np.ndarray:
         """Cells where the best server's downlink closes: RSRP ≥ threshold + indoor margin

@@ -321,3 +321,15 @@ def test_station_covered_window_matches_compute():
                                                   None, cfg)
         np.testing.assert_array_equal(ok, cov.covered("4G")[rows, cols])
         assert 0 < ok.sum() < ok.size
+
+
+def test_derived_rasters_are_bounded_and_copies(busy):
+    from geo.coverage import _MEMO_SIZE
+
+    _, cov = busy
+    first = cov.throughput_mbps("4G", load=0.3)
+    first[:] = -1.0  # a caller writing into its array does not change the next answer
+    assert (cov.throughput_mbps("4G", load=0.3) >= 0).any()
+    for lf in np.linspace(0.0, 1.0, 40):
+        cov.sinr_db("5G", load=float(lf))
+    assert len(cov._memo) <= _MEMO_SIZE
