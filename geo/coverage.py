@@ -45,6 +45,18 @@ Model (per station, per cell at horizontal distance ``d``)
   applies to obstructed cells as above. ``"knife-edge"`` is the single-edge model.
 * Terrain off: flat Earth, every cell in line of sight, no diffraction.
 
+Service (issue 16; ``docs/models.md`` §7)
+-----------------------------------------
+A cell is *covered* when both links of its best server close at the location reliability
+``CoverageConfig.reliability``: the downlink RSRP clears the threshold + indoor margin, the
+uplink of the station's budget (:func:`geo.link_budget.uplink_budget`; by reciprocity an
+RSRP level per station, :func:`geo.link_budget.uplink_rsrp_threshold_dbm`) closes too, each
+with the shadow-fading margin σ·Φ⁻¹(p) of the best server's model. Beside the best level the
+engine keeps, per (technology, operator, band), the integer sum of received power, from which
+:meth:`Coverage.sinr_db` (co-channel interference at ``load``) and
+:meth:`Coverage.throughput_mbps` (TR 36.942 attenuated Shannon) follow without a second
+pass. :meth:`Coverage.limiting_link` says which link fails.
+
 Reach (window) of a station
 ---------------------------
 Each station is computed out to the distance where its flat-ground, line-of-sight,
