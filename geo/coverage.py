@@ -85,6 +85,7 @@ recomputes only that station.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -1095,6 +1096,22 @@ class Coverage:
     @property
     def technologies(self) -> list[str]:
         return sorted(self.rsrp_dbm)
+
+    def with_service(self, reliability: float | None = None, load: float | None = None,
+                     uplink: bool | None = None) -> Coverage:
+        """The same coverage under other service settings, without recomputing a station.
+
+        Reliability, load and the uplink rule act on the kept rasters only (not on the
+        per-station windows), so e.g. the app's sliders need no new run. The arrays are
+        shared (not copied); derived rasters are recomputed on demand.
+        """
+        changes = {k: v for k, v in (("reliability", reliability), ("load", load),
+                                      ("uplink", uplink)) if v is not None}
+        cfg = dataclasses.replace(self.config, **changes)
+        md = {**self.metadata, "reliability": float(cfg.reliability), "load": float(cfg.load),
+              "uplink": bool(cfg.uplink)}
+        md.pop("summary", None)
+        return dataclasses.replace(self, config=cfg, metadata=md, _memo={})
 
     # ---- helpers
     def _tech(self, tech: str, allow_any: bool = False) -> str:

@@ -333,3 +333,16 @@ def test_derived_rasters_are_bounded_and_copies(busy):
     for lf in np.linspace(0.0, 1.0, 40):
         cov.sinr_db("5G", load=float(lf))
     assert len(cov._memo) <= _MEMO_SIZE
+
+
+def test_with_service_changes_settings_without_recomputing(busy):
+    _, cov = busy
+    strict = cov.with_service(reliability=0.95, load=1.0)
+    assert strict.config.reliability == 0.95 and strict.metadata["load"] == 1.0
+    assert strict.rsrp_dbm is cov.rsrp_dbm  # shared, not recomputed
+    np.testing.assert_array_equal(strict.covered("4G"), cov.covered("4G", reliability=0.95))
+    np.testing.assert_array_equal(strict.throughput_mbps("5G"),
+                                  cov.throughput_mbps("5G", load=1.0, reliability=0.95))
+    assert cov.config.reliability == 0.5  # the original is unchanged
+    with pytest.raises(CoverageError, match="reliability"):
+        cov.with_service(reliability=1.2)
