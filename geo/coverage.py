@@ -171,6 +171,11 @@ LIMITING_DOWNLINK = 1  # … the downlink fails (or has the smaller margin where
 LIMITING_UPLINK = 2  # … the uplink fails, the downlink closes (or has the larger margin)
 LIMITING_NODATA = 255  # no station reaches the cell
 THROUGHPUT_STEPS_MBPS = (1, 10, 100)  # people_by_throughput keys
+# linear power of every int16 level from −180 dBm to 0 dBm, in 1e-16 mW (a lookup beats
+# a power per cell in the serial merge); lower levels add nothing (< 1e-18 mW)
+_POWER_Q_MIN = -18000
+_POWER_TABLE = np.floor(10.0 ** ((np.arange(-18000, 1) * 0.01 - _POWER_UNIT_DBM) / 10.0)
+                        + 0.5).astype(np.int64)
 _MEMO_SIZE = 24  # derived rasters a Coverage keeps (link states, margins, SINR, throughput)
 
 
@@ -581,8 +586,9 @@ def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count, power=None):
             if x >= thr_q:
                 count[gi, gj] += 1
             if power is not None:
-                xd = min(x, 0) * 0.01 - _POWER_UNIT_DBM  # dB above the unit
-                power[gi, gj] += np.int64(10.0 ** (xd * 0.1) + 0.5)
+                k = x - _POWER_Q_MIN
+                if k > 0:
+                    power[gi, gj] += _POWER_TABLE[min(k, _POWER_TABLE.size - 1)]
 
 
 _DL_OK, _UL_OK, _DL_LIMITS, _NO_SIGNAL = 1, 2, 4, 8  # bits of the link-state raster
