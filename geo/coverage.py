@@ -152,6 +152,8 @@ __all__ = [
     "LIMITING_UPLINK",
     "LIMITING_NODATA",
     "THROUGHPUT_STEPS_MBPS",
+    "station_map",
+    "StationMap",
 ]
 
 REACH_MARGIN_DB = 10.0  # a station's window ends where flat-ground RSRP < threshold − this
@@ -471,6 +473,8 @@ _J_STEPS_PER_UNIT = 500.0
 _J_N = int((40.0 - KNIFE_EDGE_V_MIN) * _J_STEPS_PER_UNIT) + 1
 _J_TABLE = np.asarray(knife_edge_loss_db(_J_V_MIN + np.arange(_J_N) / _J_STEPS_PER_UNIT),
                       dtype=np.float64)
+# … and the eq. (57) factor 1 − exp(−J(v)/6) of ITU-R P.526-15 on the same v steps
+_JC_TABLE = 1.0 - np.exp(-_J_TABLE / 6.0)
 _NO_OUT = np.empty((0, 0), dtype=np.float32)  # placeholder for the kernel's optional outputs
 
 
@@ -537,10 +541,12 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
                 if kv < _J_N - 1:
                     wv = xv - kv
                     l_d = (1.0 - wv) * _J_TABLE[kv] + wv * _J_TABLE[kv + 1]
+                    c57 = (1.0 - wv) * _JC_TABLE[kv] + wv * _JC_TABLE[kv + 1]
                 else:
                     l_d = knife_edge_loss_db_nb(vv)
+                    c57 = 1.0 - math.exp(-l_d / 6.0)
                 if bullington:  # ITU-R P.526-15 eq. (57), d in km
-                    l_d += (1.0 - math.exp(-l_d / 6.0)) * (10.0 + 0.00002 * math.sqrt(d2) * res_m)
+                    l_d += c57 * (10.0 + 0.00002 * math.sqrt(d2) * res_m)
                 pl += l_d
             if vv > 0.0:  # terrain in the way
                 if nlos_floor:
@@ -688,8 +694,16 @@ def _flat_ground(shape: tuple[int, int]) -> np.ndarray:
 
 
 def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
-                elevation: np.ndarray | None, config: CoverageConfig):
-    """Sweep once per antenna position; ``v`` at λ = 1 m (v ∝ λ^−1/2, scaled per band)."""
+                elevation: np.ndarray | None, config: CoverageConfig,
+                band_max_mhz: float | None = None):
+    """Sweep once per antenna position; ``v`` at λ = 1 m (v ∝ λ^−1/2, scaled per band).
+
+    ``band_max_mhz``: the highest band that will use it; clear cells whose ``v`` stays
+    below J's −0.78 at that band need no exact value (:func:`geo.terrain.sweep_window`).
+    """
+    v_floor = -math.inf
+    if band_max_mhz:
+        v_floor = KNIFE_EDGE_V_MIN * math.sqrt(SPEED_OF_LIGHT_M_S / (band_max_mhz * 1e6))
     r_lo, r_hi, c_lo, c_hi = _window(row, col, reach_m, grid)
     if elevation is None:
         elevation = _flat_ground(grid.shape)
@@ -697,7 +711,8 @@ def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
                       reach_m, window=(slice(r_lo, r_hi), slice(c_lo, c_hi)),
                       wavelength_m=1.0, k_factor=config.k_factor,
                       oversample=config.sweep_oversample,
-                      method="bullington" if config.diffraction_model == "bullington" else "dominant")
+                      method="bullington" if config.diffraction_model == "bullington" else "dominant",
+                      v_floor=v_floor)
     return v1, r_lo, c_lo
 
 
@@ -718,7 +733,8 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
     wavelength = SPEED_OF_LIGHT_M_S / (params["band_mhz"] * 1e6)
     if config.terrain:
         if sweep is None:
-            sweep = _site_sweep(row, col, params["height_m"], reach, grid, elevation, config)
+            sweep = _site_sweep(row, col, params["height_m"], reach, grid, elevation, config,
+                                params["band_mhz"])
         v, v_r_lo, v_c_lo = sweep
         has_v = True
     else:
@@ -757,7 +773,8 @@ def group_windows(group, grid: Grid, elevation: np.ndarray | None,
     if config.terrain and len(group) > 1:
         reach = max(_reach_m(p, grid, config)[0] for _, p, _, _, _ in group)
         _, p0, r0, c0, _ = group[0]
-        sweep = _site_sweep(r0, c0, p0["height_m"], reach, grid, elevation, config)
+        sweep = _site_sweep(r0, c0, p0["height_m"], reach, grid, elevation, config,
+                            max(p["band_mhz"] for _, p, _, _, _ in group))
     return [(pos, params, _compute_station(params, r, c, grid, elevation, config, sweep))
             for pos, params, r, c, _ in group]
 
@@ -1916,3 +1933,7 @@ def _budget_dict(tech: str, config: CoverageConfig) -> dict[str, float]:
     return {**{k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(ub).items()},
             "sensitivity_dbm": round(ub.sensitivity_dbm, 2),
             "max_path_loss_db": round(ub.max_path_loss_db, 2)}
+
+
+# the single-station maps (geo/station_map.py) run this module's per-station code path
+from geo.station_map import StationMap, station_map  # noqa: E402

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "lomsong.commands.dem",
     "lomsong.commands.coverage",
     "lomsong.commands.run",
+    "lomsong.commands.station",
 )
 
 
