@@ -393,8 +393,13 @@ def _station_params(row: Mapping[str, Any], config: CoverageConfig) -> dict[str,
     }
 
 
-def _station_models(gdf: gpd.GeoDataFrame, config: CoverageConfig,
-                    communes) -> tuple[list[str], str | None]:
+def _station_models(gdf: gpd.GeoDataFrame, config: CoverageConfig, communes) -> list[str]:
+    """Path-loss model per station (:func:`_model_choice` without its warning)."""
+    return _model_choice(gdf, config, communes)[0]
+
+
+def _model_choice(gdf: gpd.GeoDataFrame, config: CoverageConfig,
+                  communes) -> tuple[list[str], str | None]:
     """Path-loss model per station: forced, or by the kind of commune it stands in.
 
     Returns the models and a warning (None if all went well): when the communes cannot be
@@ -1664,7 +1669,7 @@ def _plan(stations, grid: Grid, dem, config: CoverageConfig, communes) -> _Plan:
         warnings.append("no DEM given: terrain on flat ground (Earth curvature only)")
     techs_all = gdf["technology"].astype(str).str.upper().to_numpy()
     wanted = set(config.technologies) if config.technologies else set(techs_all) & set(TECHNOLOGIES)
-    models, model_warning = _station_models(gdf, config, communes)
+    models, model_warning = _model_choice(gdf, config, communes)
     if model_warning:
         warnings.append(model_warning)
     jobs, n_outside = _station_jobs(gdf, grid, config, wanted, models)
