@@ -62,6 +62,7 @@ __all__ = [
     "run_analysis",
     "write_outputs",
     "coverage_summary",
+    "measurements_stage",
     "summary_dict",
     "served_mask",
     "service_summary",
@@ -491,6 +492,33 @@ def siting_stage(
     return SitingOutput(proposals=props, curve=curve, pool=pool, selection=sel, check=check)
 
 
+# ------------------------------------------------------------------------- measurements
+def measurements_stage(inputs: Inputs, coverage, measurements):
+    """Drive test against the coverage (:func:`analysis.measurements.compare`) and the
+    "model says covered, drive test says no" clusters; ``(None, None)`` without one."""
+    if measurements is None:
+        return None, None
+    from analysis.measurements import compare, disagreement_clusters
+
+    comparison = compare(measurements, coverage, elevation_m=inputs.dem_on_grid,
+                         communes=inputs.communes)
+    return comparison, disagreement_clusters(comparison)
+
+
+def measurements_summary(comparison, clusters) -> dict:
+    """``summary.json``'s ``measurements``: counts and error statistics (model − measured)."""
+    s = comparison.stats
+    return {
+        "points": s["n_points"], "compared": s["n_compared"], "by_basis": s["n_by_basis"],
+        **{k: v for k, v in s["overall"].items()},
+        "by_technology": s["by_technology"], "by_operator": s["by_operator"],
+        "by_terrain": s["by_terrain"], "by_los": s["by_los"],
+        "by_distance_band": s["by_distance_band"],
+        "covered_but_no_service_clusters": int(len(clusters)) if clusters is not None else 0,
+        "calibration": comparison.calibration,
+    }
+
+
 # ---------------------------------------------------------------------------------- run
 @dataclass
 class AnalysisResult:
@@ -506,6 +534,8 @@ class AnalysisResult:
     summary: dict
     timings: dict
     config: AnalysisConfig = field(default_factory=AnalysisConfig)
+    measurements: Any = None  # drive-test points with residual_db (GeoDataFrame, EPSG:4326)
+    measurement_clusters: Any = None  # "model says covered, drive test says no" (GeoDataFrame)
 
 
 def _r(v: float, nd: int = 1) -> float:
@@ -570,6 +600,8 @@ def summary_dict(
         out.update(service_summary(inputs, coverage, tech))
         out["gap_metric"] = getattr(gaps_out, "metric", "coverage")
         out["min_mbps"] = getattr(gaps_out, "min_mbps", None)
+    if md.get("calibration"):  # drive-test calibration (#17) named in every output using it
+        out["calibration"] = md["calibration"]
     return out
 
 
@@ -591,6 +623,7 @@ def run_analysis(
     rsrp_window=None,
     user_fiber=None,
     executor=None,
+    measurements=None,
 ) -> AnalysisResult:
     """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
 
@@ -610,6 +643,9 @@ def run_analysis(
     executor : callable, optional
         Per-station coverage work elsewhere, e.g. on Dask
         (:func:`analysis.distributed.run_analysis_distributed`); None = this process.
+    measurements : PointSet or GeoDataFrame, optional
+        A drive test (:func:`geo.measurement_list.read_measurements`): compared with the
+        coverage (:func:`measurements_stage`), written as the ``measurements`` layer.
     """
     from geo.coverage import CoverageConfig
 
@@ -639,8 +675,13 @@ def run_analysis(
     seconds = time.perf_counter() - t0
     summary = summary_dict(inputs, gaps_out, siting, tech, modelled, len(gdf), seconds, coverage,
                            budget_sites, budget_vnd, focus)
+    t = time.perf_counter()
+    comparison, clusters = measurements_stage(inputs, coverage, measurements)
+    if comparison is not None:
+        timings["measurements"] = time.perf_counter() - t
+        summary["measurements"] = measurements_summary(comparison, clusters)
     return AnalysisResult(inputs, coverage, gdf, modelled, tech, gaps_out, siting, summary, timings,
-                          config)
+                          config, comparison.points if comparison is not None else None, clusters)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -695,6 +736,10 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path,
             "stations": result.stations[[c for c in STATION_LAYER_COLUMNS if c in result.stations]
                                         + [result.stations.geometry.name]],
         }
+        if getattr(result, "measurements", None) is not None:  # drive test (#17)
+            layers["measurements"] = result.measurements
+            if result.measurement_clusters is not None and len(result.measurement_clusters):
+                layers["measurement_clusters"] = result.measurement_clusters
         for name, layer in layers.items():
             _plain(layer.to_crs("EPSG:4326")).to_file(gpkg, layer=name, driver="GPKG",
                                                       engine="pyogrio")

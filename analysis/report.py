@@ -465,11 +465,49 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
             "</div></div>"
         )
 
+    parts.extend(_measurements_html(result))
     parts.append(f"<h2>{_bi('Giả định', 'Assumptions')}</h2>")
     parts.append(_assumptions_html(result))
     parts.append("</body></html>")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return path
+
+
+CLUSTER_HEADERS = {
+    "cluster_id": ("Cụm", "Cluster"), "technology": ("Công nghệ", "Technology"),
+    "n_no_service": ("Điểm đo không có sóng", "Points without service"),
+    "n_measured": ("Điểm đo", "Measured points"),
+    "measured_median_dbm": ("Đo được (trung vị, dBm)", "Measured (median, dBm)"),
+    "predicted_median_dbm": ("Mô hình (trung vị, dBm)", "Model (median, dBm)"),
+    "lon": ("Kinh độ", "Longitude"), "lat": ("Vĩ độ", "Latitude"),
+}
+
+
+def _measurements_html(result) -> list[str]:
+    """Drive test against the model (#17): errors, and where the model says covered but
+    the drive test says no (``summary["measurements"]``, ``result.measurement_clusters``)."""
+    m = (result.summary or {}).get("measurements")
+    if not m:
+        return []
+    out = [f"<h2>{_bi('Đo kiểm so với mô hình', 'Drive test against the model')}</h2>"]
+    if m.get("rmse_db") is not None:
+        vi = (f"{fmt_number(m['compared'], 0, 'vi')} / {fmt_number(m['points'], 0, 'vi')} điểm đo có "
+              f"dự báo; sai lệch (mô hình − đo) {fmt_number(m['bias_db'], 1, 'vi')} dB, RMSE "
+              f"{fmt_number(m['rmse_db'], 1, 'vi')} dB.")
+        en = (f"{fmt_number(m['compared'], 0, 'en')} of {fmt_number(m['points'], 0, 'en')} measured "
+              f"points have a prediction; bias (model − measured) {fmt_number(m['bias_db'], 1, 'en')} dB, "
+              f"RMSE {fmt_number(m['rmse_db'], 1, 'en')} dB.")
+        out.append(f"<p>{_bi(vi, en)}</p>")
+    clusters = getattr(result, "measurement_clusters", None)
+    n = 0 if clusters is None else len(clusters)
+    vi = (f"Mô hình báo có sóng nhưng đo kiểm không: {n} cụm." if n else
+          "Không có cụm nào mô hình báo có sóng mà đo kiểm không có.")
+    en = (f"The model says covered, the drive test says no: {n} cluster(s)." if n else
+          "No cluster where the model says covered and the drive test says no.")
+    out.append(f"<p>{_bi(vi, en)}</p>")
+    if n:
+        out.append(_html_table(pd.DataFrame(clusters.drop(columns="geometry")), CLUSTER_HEADERS))
+    return out
 
 
 def _assumption_rows(result) -> list[tuple[str, str, str]]:
@@ -478,7 +516,10 @@ def _assumption_rows(result) -> list[tuple[str, str, str]]:
     cfg = getattr(result, "config", None) or AnalysisConfig()
     c = cfg.costs
     site = cfg.siting.site
-    return [
+    cal = (getattr(getattr(result, "coverage", None), "metadata", None) or {}).get("calibration")
+    calibration = [("Hiệu chỉnh theo đo kiểm (vẫn là mô phỏng)",
+                    "Drive-test calibration (still modelled)", str(cal))] if cal else []
+    return calibration + [
         ("Chi phí trạm 4G", "4G site capex", fmt_number(c.capex_for("4G"), 0, "en") + " VND"),
         ("Chi phí trạm 5G", "5G site capex", fmt_number(c.capex_for("5G"), 0, "en") + " VND"),
         ("Cáp quang / km", "Fiber per km", fmt_number(c.fiber_per_km_vnd, 0, "en") + " VND"),

@@ -294,3 +294,66 @@ def terrain_label(terrain: str, lang: str | None = None) -> str:
     """``mountain`` → ``miền núi`` (or the English word)."""
     key = f"terrain_{terrain}"
     return t(key, lang) if key in STRINGS else str(terrain)
+
+# Drive tests (#17): app_ui/pages/measurements.py
+STRINGS.update({
+    "page_measurements": ("Đo kiểm", "Drive tests"),
+    "dt_title": ("Đo kiểm so với mô hình", "Drive test against the model"),
+    "dt_intro": (
+        "Tải tệp đo kiểm (G-NetTrack Pro, CSV/XLSX, GeoJSON/KML): mỗi điểm đo được so với mức "
+        "tín hiệu mô hình dự báo tại đó. Sai lệch = mô hình − đo (dương: mô hình lạc quan).",
+        "Upload a drive test (G-NetTrack Pro, CSV/XLSX, GeoJSON/KML): each measured point is "
+        "compared with the level the model predicts there. Residual = model − measured "
+        "(positive: the model is optimistic).",
+    ),
+    "dt_upload": ("Tệp đo kiểm", "Drive-test file"),
+    "dt_no_reader": ("Chưa có bộ đọc tệp đo kiểm.", "The drive-test reader is not available."),
+    "dt_summary": (
+        "{rows} dòng đã đọc — {kept} giữ, {fixed} đã sửa, {rejected} bị loại.",
+        "{rows} rows read — {kept} kept, {fixed} fixed, {rejected} rejected.",
+    ),
+    "dt_none_usable": ("Không có điểm đo dùng được.", "No usable measured point."),
+    "dt_overall": ("Toàn bộ", "Overall"),
+    "dt_grouping": ("Thống kê theo", "Statistics by"),
+    "dt_by_technology": ("công nghệ", "technology"),
+    "dt_by_operator": ("nhà mạng", "operator"),
+    "dt_by_terrain": ("địa hình", "terrain class"),
+    "dt_by_los": ("tầm nhìn thẳng / bị che", "line of sight / obstructed"),
+    "dt_by_distance_band": ("khoảng cách tới trạm", "distance band"),
+    "dt_points": ("Điểm đo", "Measured points"),
+    "dt_measured": ("Đo", "Measured"),
+    "dt_model": ("mô hình", "model"),
+    "dt_clusters": ("Mô hình báo có sóng, đo kiểm không", "Model says covered, drive test says no"),
+    "dt_clusters_line": (
+        "Mô hình báo có sóng nhưng đo kiểm không: {n} cụm.",
+        "The model says covered, the drive test says no: {n} cluster(s).",
+    ),
+    "dt_no_clusters": (
+        "Không có cụm nào mô hình báo có sóng mà đo kiểm không có.",
+        "No cluster where the model says covered and the drive test says no.",
+    ),
+    "dt_legend": (
+        "Màu điểm: đỏ = mô hình cao hơn đo (lạc quan), xanh = thấp hơn, trắng = trong ±3 dB. "
+        "Viền đỏ: cụm mô hình báo có sóng mà đo kiểm không.",
+        "Point colour: red = model above the measurement (optimistic), blue = below, white = "
+        "within ±3 dB. Red outlines: clusters where the model says covered and the drive test says no.",
+    ),
+    "dt_calibrate": ("Hiệu chỉnh mô hình", "Calibrate the model"),
+    "dt_already_calibrated": (
+        "Kết quả này đã dùng hiệu chỉnh {name}; chọn «không hiệu chỉnh» để khớp lại.",
+        "This result already uses calibration {name}; choose 'no calibration' to fit again.",
+    ),
+    "dt_fit": (
+        "RMSE {before} dB → {after} dB (kiểm định chéo {cv} dB) trên {n} điểm.",
+        "RMSE {before} dB → {after} dB ({cv} dB cross-validated) on {n} points.",
+    ),
+    "dt_cal_name": ("Tên hiệu chỉnh", "Calibration name"),
+    "dt_cal_save": ("Lưu hiệu chỉnh vào kho", "Save the calibration in the workspace"),
+    "dt_cal_saved": ("Đã lưu hiệu chỉnh {name}.", "Calibration {name} saved."),
+    "dt_apply": ("Hiệu chỉnh áp dụng cho vùng phủ", "Calibration applied to coverage"),
+    "dt_apply_none": ("không hiệu chỉnh", "no calibration"),
+    "calibration_banner": (
+        "Vùng phủ đã hiệu chỉnh theo đo kiểm: {name} (vẫn là mô phỏng).",
+        "Coverage calibrated to a drive test: {name} (still modelled).",
+    ),
+})

@@ -17,6 +17,7 @@ PAGE_LABELS_BILINGUAL = {
     "gaps": "Lõm sóng / Gaps",
     "proposals": "Đề xuất / Proposals",
     "commune": "Xã / Commune profile",
+    "measurements": "Đo kiểm / Drive tests",
     "about": "Dữ liệu / About the data",
 }
 
@@ -89,6 +90,8 @@ def banners() -> None:
         st.warning("⚠️ " + t("modelled_banner", "vi") + "  \n" + t("modelled_banner", "en"))
         if st.session_state.get("tech") == "any":
             st.caption(t("any_upper_bound"))
+    if st.session_state.get("calibration_name"):  # drive-test calibration in force (#17)
+        st.info(t("calibration_banner", name=st.session_state["calibration_name"]))
 
 
 def footer() -> None:

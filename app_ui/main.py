@@ -11,7 +11,7 @@ __all__ = ["PAGES", "run"]
 
 
 def _pages() -> dict:
-    from app_ui.pages import about, commune, gaps, map_page, proposals, stations
+    from app_ui.pages import about, commune, gaps, map_page, measurements, proposals, stations
 
     return {
         "map": ("page_map", map_page.render),
@@ -19,11 +19,12 @@ def _pages() -> dict:
         "gaps": ("page_gaps", gaps.render),
         "proposals": ("page_proposals", proposals.render),
         "commune": ("page_commune", commune.render),
+        "measurements": ("page_measurements", measurements.render),
         "about": ("page_about", about.render),
     }
 
 
-PAGES = ("map", "stations", "gaps", "proposals", "commune", "about")
+PAGES = ("map", "stations", "gaps", "proposals", "commune", "measurements", "about")
 
 
 def run() -> None:

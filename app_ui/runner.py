@@ -118,7 +118,15 @@ def coverage_config(settings: state.Settings):
     return CoverageConfig(
         indoor_margin_db=float(settings.indoor_margin_db), thresholds_dbm=thresholds,
         technologies=_techs_for(settings.tech),
+        calibration=_calibration(),
     )
+
+
+def _calibration():
+    """The drive-test calibration chosen on the Drive tests page (None: the model as is)."""
+    from app_ui.pages.measurements import active_calibration
+
+    return active_calibration()
 
 
 def _stage_inputs(settings, dem, progress):

@@ -106,6 +106,14 @@ def resolve_crs(name: str | int | None) -> CRS:
 
 
 _NUMBER_CHARS = re.compile(r"^[+-]?[\d\s.,'\u00a0\u202f]+$")
+_PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_HAS_SPACE = re.compile(r"[\s\u00a0\u202f']")
+_SPACED = re.compile(r"[+-]?\d{1,3}([\s\u00a0\u202f']\d{3})+([.,]\d+)?")
+_DOTS_COMMA = re.compile(r"[+-]?\d{1,3}(\.\d{3})+,\d+")  # 1.858.123,45
+_COMMAS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_COMMAS_DOT = re.compile(r"[+-]?\d{1,3}(,\d{3})+\.\d+")  # 1,858,123.45
+_DOTS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}")  # 1.858.123
+_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+")  # 16,8163
 
 
 def parse_number(value) -> tuple[float, bool]:
@@ -123,24 +131,25 @@ def parse_number(value) -> tuple[float, bool]:
             raise CoordError(f"not a finite number: {value!r}")
         return v, False
     text = str(value).strip().replace("\u2212", "-")
+    if _PLAIN.fullmatch(text):  # the common case, fast
+        return float(text), False
     if not text or not _NUMBER_CHARS.match(text):
         raise CoordError(f"not a number: {value!r}")
-    if re.search(r"[\s\u00a0\u202f']", text):
+    if _HAS_SPACE.search(text):
         # spaces only as thousands separators: 1 858 123,45
-        if not re.fullmatch(r"[+-]?\d{1,3}([\s\u00a0\u202f']\d{3})+([.,]\d+)?", text):
+        if not _SPACED.fullmatch(text):
             raise CoordError(f"not a number: {value!r}")
-        text = re.sub(r"[\s\u00a0\u202f']", "", text)
+        text = _HAS_SPACE.sub("", text)
     comma = False
-    if re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+,\d+", text):  # 1.858.123,45
+    if _DOTS_COMMA.fullmatch(text):
         text, comma = text.replace(".", "").replace(",", "."), True
-    elif re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text) and text.count(",") > 1 or \
-            re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+\.\d+", text):  # 1,858,123.45
+    elif _COMMAS.fullmatch(text) and text.count(",") > 1 or _COMMAS_DOT.fullmatch(text):
         text = text.replace(",", "")
-    elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3}){2,}", text):  # 1.858.123
+    elif _DOTS.fullmatch(text):
         text = text.replace(".", "")
-    elif re.fullmatch(r"[+-]?\d*,\d+", text):  # 16,8163
+    elif _COMMA_DECIMAL.fullmatch(text):
         text, comma = text.replace(",", "."), True
-    elif not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", text):
+    elif not _PLAIN.fullmatch(text):
         raise CoordError(f"not a number: {value!r}")
     try:
         v = float(text)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import codecs
 import csv
 import html
+import html.parser
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from pyproj import CRS
 
+from geo._legacy_vn import LEGACY_NAMES, detect_legacy, legacy_to_unicode
 from geo.names import strip_diacritics
 
 __all__ = [
@@ -42,9 +45,11 @@ __all__ = [
     "FIELD_ALIASES",
     "squash_header",
     "match_header",
+    "alias_lookup",
     "read_source",
     "detect_kind",
     "read_table",
+    "parse_gpkg_geometry",
 ]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # 50 MB upload limit
@@ -112,20 +117,45 @@ def squash_header(text) -> str:
     return re.sub(r"[^a-z0-9]", "", t)
 
 
-def match_header(text) -> str | None:
-    """The canonical field a header names, or ``None`` for an extra column."""
+def alias_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Squashed header -> canonical field for an alias table (the first field wins)."""
+    out: dict[str, str] = {}
+    for f, names in aliases.items():
+        for a in names:
+            out.setdefault(a, f)
+    return out
+
+
+_LOOKUPS: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
+def _cached_lookup(aliases: dict) -> dict[str, str]:
+    hit = _LOOKUPS.get(id(aliases))
+    if hit is None or hit[0] is not aliases:
+        hit = (aliases, alias_lookup(aliases))
+        _LOOKUPS[id(aliases)] = hit
+    return hit[1]
+
+
+def match_header(text, aliases: dict[str, tuple[str, ...]] | None = None) -> str | None:
+    """The canonical field a header names, or ``None`` for an extra column.
+
+    ``aliases`` is a point kind's table (field -> squashed headers); default the
+    station list's :data:`FIELD_ALIASES`.
+    """
     if text is None:
         return None
+    lookup = _ALIAS_TO_FIELD if aliases is None else _cached_lookup(aliases)
     s = squash_header(text)
-    if s in _ALIAS_TO_FIELD:
-        return _ALIAS_TO_FIELD[s]
+    if s in lookup:
+        return lookup[s]
     full = re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFD", str(text)).lower())
     full = "".join(c for c in full if c.isascii())
-    return _ALIAS_TO_FIELD.get(full)
+    return lookup.get(full)
 
 
-def _header_score(cells: Iterable) -> int:
-    fields = {match_header(c) for c in cells if c is not None and str(c).strip()}
+def _header_score(cells: Iterable, aliases=None) -> int:
+    fields = {match_header(c, aliases) for c in cells if c is not None and str(c).strip()}
     fields.discard(None)
     score = len(fields)
     if {"lon", "lat"} <= fields:
@@ -270,38 +300,82 @@ def decode_text(data: bytes) -> tuple[str, str]:
         enc = "utf-16"
     else:
         enc = None
+    if enc is None and b"\x00" in data[:SNIFF_BYTES]:
+        enc = _utf16_without_bom(data[:SNIFF_BYTES])
     if enc:
         try:
             text = data.decode(enc)
         except UnicodeDecodeError as exc:
             raise StationFileError(f"The file says it is {enc} but is not valid {enc} text.") from exc
     else:
-        if b"\x00" in data[:SNIFF_BYTES]:
-            raise StationFileError(_not_text_msg())
         try:
             text, enc = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text = enc = None
-            try:
-                t1258 = data.decode("cp1258")
-            except UnicodeDecodeError:
-                t1258 = None
-            if t1258 is not None:
-                nfc = unicodedata.normalize("NFC", t1258)
-                if len(nfc) < len(t1258) or any(c in _VIET_SIGNAL for c in nfc):
-                    text, enc = nfc, "windows-1258"
-            if text is None:
-                try:
-                    text, enc = data.decode("cp1252"), "cp1252"
-                except UnicodeDecodeError:
-                    if t1258 is None:
-                        raise StationFileError(_not_text_msg()) from None
-                    text, enc = unicodedata.normalize("NFC", t1258), "windows-1258"
+            legacy = _legacy_text(data)
+            if legacy is not None:
+                text, enc = legacy
+            else:
+                text, enc = _decode_windows(data)
     sample = text[:SNIFF_BYTES]
     controls = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\r\n") or 0x7F <= ord(c) < 0xA0)
     if "\x00" in sample or controls > max(2, len(sample) // 200):
         raise StationFileError(_not_text_msg())
     return unicodedata.normalize("NFC", text), enc
+
+
+def _decode_windows(data: bytes) -> tuple[str, str]:
+    """Windows-1258 when its reading yields Vietnamese letters (or composing marks), else cp1252."""
+    try:
+        t1258 = data.decode("cp1258")
+    except UnicodeDecodeError:
+        t1258 = None
+    if t1258 is not None:
+        nfc = unicodedata.normalize("NFC", t1258)
+        if len(nfc) < len(t1258) or any(c in _VIET_SIGNAL for c in nfc):
+            return nfc, "windows-1258"
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        if t1258 is None:
+            raise StationFileError(_not_text_msg()) from None
+        return unicodedata.normalize("NFC", t1258), "windows-1258"
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` / ``utf-16-be`` when NUL bytes sit at alternate positions (text without BOM)."""
+    n = len(sample) - len(sample) % 2
+    if n < 4:
+        return None
+    even, odd = sample[0:n:2], sample[1:n:2]
+    half = n // 2
+    if odd.count(0) > 0.4 * half and even.count(0) < 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * half and odd.count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _legacy_text(data: bytes) -> tuple[str, str] | None:
+    """TCVN3 / VNI text converted to Unicode, or ``None`` when the bytes are not in either."""
+    try:
+        latin = data.decode("cp1252")
+    except UnicodeDecodeError:
+        latin = data.decode("latin-1")
+    legacy = detect_legacy(latin)
+    if legacy is None:
+        return None
+    return legacy_to_unicode(latin, legacy), legacy
+
+
+def legacy_note(notes: list[str]) -> tuple[str, str] | None:
+    """(vi, en) sentence naming a TCVN3/VNI encoding found in a table's notes, else ``None``."""
+    for n in notes:
+        if n.startswith("encoding=") and n[9:] in LEGACY_NAMES:
+            name = LEGACY_NAMES[n[9:]]
+            return (f"Bảng mã {name}: đã chuyển sang Unicode — kiểm tra tên có dấu",
+                    f"Encoding {name}: converted to Unicode — check the accented names")
+    return None
 
 
 def _not_text_msg() -> str:
@@ -323,11 +397,11 @@ def _sniff_delimiter(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def _choose_header(first_rows: list[tuple[int, list]]) -> int:
+def _choose_header(first_rows: list[tuple[int, list]], aliases=None) -> int:
     """Index (in ``first_rows``) of the header row: the row naming the most fields."""
     best_i, best_score = -1, 0
     for i, (_, cells) in enumerate(first_rows[:HEADER_SEARCH_ROWS]):
-        score = _header_score(cells)
+        score = _header_score(cells, aliases)
         if score > best_score:
             best_i, best_score = i, score
     if best_i < 0:
@@ -350,7 +424,7 @@ def _is_blank(cells: list) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None) -> RawTable:
+def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None, aliases=None) -> RawTable:
     """Find the header among the first rows, then collect data rows (≤ MAX_ROWS)."""
     it = iter(numbered)
     head: list[tuple[int, list]] = []
@@ -361,12 +435,18 @@ def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None
             break
     if not head:
         raise StationFileError("The file holds no rows.")
+    legacy = None
+    if kind == "xlsx":
+        legacy = detect_legacy(" ".join(str(c) for _, cells in head for c in cells if isinstance(c, str)))
+        if legacy is not None:
+            head = [(rn, _legacy_cells(cells, legacy)) for rn, cells in head]
+            it = ((rn, _legacy_cells(cells, legacy)) for rn, cells in it)
     opencellid = _opencellid_headerless(head[0][1])
     if opencellid:
         columns = list(OPENCELLID_COLUMNS)
         header_row, rest_head = 0, head
     else:
-        hi = _choose_header(head)
+        hi = _choose_header(head, aliases)
         header_row = head[hi][0]
         columns = [("" if c is None else str(c).strip()) for c in head[hi][1]]
         rest_head = head[hi + 1:]
@@ -385,9 +465,15 @@ def _finish_table(kind: str, numbered: Iterable[tuple[int, list]], *, sheet=None
     for rn, cells in it:
         add(rn, cells)
     table = RawTable(kind=kind, columns=columns, rows=rows, sheet=sheet, header_row=header_row)
+    if legacy is not None:
+        table.notes.append(f"encoding={legacy}")
     if opencellid:
         table.notes.append("opencellid-headerless")
     return table
+
+
+def _legacy_cells(cells: list, legacy: str) -> list:
+    return [legacy_to_unicode(c, legacy) if isinstance(c, str) else c for c in cells]
 
 
 def _opencellid_headerless(cells: list) -> bool:
@@ -425,7 +511,43 @@ def _precount_records(text: str, delim: str) -> None:
         return  # the real pass reports the malformed line
 
 
-def _read_csv(data: bytes) -> RawTable:
+def _check_runaway_quote(cells: list[str], start: int, end: int, delim: str, *, at_end: bool) -> None:
+    """Refuse a record that a stray, never-closed quote stretched over following lines.
+
+    A cell that opens ``"`` and never closes it (``"cot 12m``) takes every following
+    line into one field: the file would read as fewer rows than it has. A record over
+    several physical lines is legitimate only when its line breaks sit inside a
+    properly quoted cell that holds no further rows — so a multi-line cell whose
+    continuation holds the delimiter, or that runs to the end of the file, is taken as
+    a runaway quote and the line that opened it is named (issue #12).
+    """
+    for cell in cells:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        rest = cell.split("\n", 1)[-1]
+        if delim in rest or at_end:
+            span = f"{start + 1}" if end == start + 1 else f"{start + 1}–{end}"
+            msg = (
+                f"Dòng {start}: dấu ngoặc kép (\") mở mà không đóng, nuốt dòng {span} vào một ô; "
+                f"hãy đóng hoặc xóa dấu ngoặc kép rồi tải lại. / Line {start}: a quote (\") is opened "
+                f"and never closed, so line(s) {span} were swallowed into one cell; close or remove "
+                "the quote and upload again."
+            )
+            raise StationFileError(msg)
+
+
+def _odd_quotes_from(text: str, line: int) -> bool:
+    """True when the text from physical ``line`` (1-based) to the end holds an odd number of ``"``."""
+    pos = 0
+    for _ in range(line - 1):
+        nxt = text.find("\n", pos)
+        if nxt < 0:
+            break
+        pos = nxt + 1
+    return text.count('"', pos) % 2 == 1
+
+
+def _read_csv(data: bytes, aliases=None) -> RawTable:
     text, enc = decode_text(data)
     delim = _sniff_delimiter(text[:SNIFF_BYTES])
     csv.field_size_limit(1 << 20)
@@ -439,13 +561,17 @@ def _read_csv(data: bytes) -> RawTable:
             for cells in reader:
                 start = prev_line + 1
                 prev_line = reader.line_num
+                if prev_line > start:
+                    at_end = prev_line >= n_lines and _odd_quotes_from(text, start)
+                    _check_runaway_quote(cells, start, prev_line, delim, at_end=at_end)
                 yield start, cells
         except csv.Error as exc:
             msg = f"The text table is malformed near line {prev_line + 1}: {exc}."
             raise StationFileError(msg) from exc
 
+    n_lines = max(text.count("\n"), text.count("\r")) + (0 if text.endswith(("\n", "\r")) else 1)
     csv.field_size_limit(1 << 20)
-    table = _finish_table("csv", numbered())
+    table = _finish_table("csv", numbered(), aliases=aliases)
     table.notes.append(f"encoding={enc}")
     table.notes.append(f"delimiter={delim!r}")
     return table
@@ -454,8 +580,61 @@ def _read_csv(data: bytes) -> RawTable:
 # ---------------------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
-    _open_zip(data)
+MAX_XLSX_COLUMNS = 1_000  # columns a station/village/measurement sheet may use
+MAX_XLSX_CELLS = 30_000_000  # cells read from one sheet (500,000 rows × 60 columns)
+SLIM_MIN_BYTES = 1 << 20  # sheets larger than this lose their value-less cells before parsing
+_EMPTY_CELL = re.compile(
+    rb'<(?:\w+:)?c\s+r="[A-Z]{1,3}[0-9]{1,7}"(?:\s+[\w:]+="[^"<>]*")*\s*(?:/>|>\s*</(?:\w+:)?c>)'
+)
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[^"]*"\s*/>')
+
+
+def _slim_xlsx(data: bytes) -> bytes:
+    """The workbook with value-less cells and the declared used range removed from big sheets.
+
+    A row padded with empty styled cells to column XFD (16,384) costs openpyxl gigabytes
+    although it holds nothing (issue #12). Dropping ``<c r=".." s=".."/>`` elements
+    changes no value (each remaining cell keeps its ``r`` address) and makes parsing
+    proportional to the cells that hold something.
+    """
+    zf = _open_zip(data)
+    big = [i for i in zf.infolist()
+           if i.filename.lower().startswith("xl/worksheets/") and i.file_size > SLIM_MIN_BYTES]
+    if not big:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in zf.infolist():
+            raw = zf.read(info)
+            if info in big:
+                raw = _DIMENSION.sub(b"", _EMPTY_CELL.sub(b"", raw))
+            dst.writestr(info.filename, raw)
+    return out.getvalue()
+
+
+def _sheet_rows(ws):
+    """``(row number, cells)`` of a read-only sheet, bounded in columns and in cells read."""
+    try:
+        ws.reset_dimensions()  # never pad rows to a declared (possibly hostile) used range
+    except AttributeError:
+        pass
+    cells = 0
+    for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        if len(row) > MAX_XLSX_COLUMNS:
+            msg = (f"Dòng {i} của trang «{ws.title}» dùng {len(row):,} cột (tối đa {MAX_XLSX_COLUMNS:,}). / "
+                   f"Row {i} of sheet {ws.title!r} uses {len(row):,} columns (limit "
+                   f"{MAX_XLSX_COLUMNS:,}); delete the far-right cells and upload again.")
+            raise StationFileError(msg)
+        cells += len(row)
+        if cells > MAX_XLSX_CELLS:
+            msg = (f"The sheet {ws.title!r} holds more than {MAX_XLSX_CELLS:,} cells; "
+                   "keep only the columns needed or split it.")
+            raise StationFileError(msg)
+        yield i, list(row)
+
+
+def _read_xlsx(data: bytes, sheet: str | None, aliases=None) -> RawTable:
+    data = _slim_xlsx(data)
     import openpyxl
 
     try:
@@ -479,14 +658,10 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
             if not hasattr(ws, "iter_rows"):
                 continue  # chartsheet
 
-            def numbered(ws=ws):
-                for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-                    yield i, list(row)
-
             try:
-                return _finish_table("xlsx", numbered(), sheet=name)
+                return _finish_table("xlsx", _sheet_rows(ws), sheet=name, aliases=aliases)
             except StationFileError as exc:
-                if "rows;" in str(exc) or sheet is not None:
+                if "rows;" in str(exc) or "cells" in str(exc) or "columns" in str(exc) or sheet is not None:
                     raise
                 last_error = exc
         msg = "No sheet of the workbook has a header row naming the coordinates"
@@ -526,6 +701,9 @@ def _geojson_crs(obj: dict) -> CRS | None:
         raise StationFileError(f"The GeoJSON names an unknown coordinate system {name!r}.") from exc
 
 
+_NON_FINITE = "point with non-finite coordinates (NaN or Infinity)"
+
+
 def _point_of(geom) -> tuple[float, float] | str:
     if not isinstance(geom, dict):
         return "no geometry"
@@ -541,6 +719,8 @@ def _point_of(geom) -> tuple[float, float] | str:
         x, y = float(coords[0]), float(coords[1])
     except (TypeError, ValueError):
         return "point with non-numeric coordinates"
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return _NON_FINITE
     return (x, y)
 
 
@@ -658,12 +838,174 @@ def _isnull(v) -> bool:
         return False
 
 
+GPKG_TIME_LIMIT_S = 20.0  # any one SQLite query on an upload is stopped after this
+_GPKG_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def parse_gpkg_geometry(blob):
+    """A shapely geometry from GeoPackage binary (``GP`` header + WKB, OGC 12-128r18 §2.1.3).
+
+    Returns ``None`` for a NULL or empty geometry; raises :class:`ValueError` for a blob
+    that is not GeoPackage binary or whose WKB is damaged.
+    """
+    import shapely
+
+    if blob is None:
+        return None
+    blob = bytes(blob)
+    if len(blob) < 8 or blob[:2] != b"GP":
+        raise ValueError("not GeoPackage binary (no 'GP' header)")
+    flags = blob[3]
+    if flags & 0x10:  # the empty-geometry flag
+        return None
+    env = _GPKG_ENVELOPE_BYTES.get((flags >> 1) & 0x7)
+    if env is None:
+        raise ValueError("bad GeoPackage envelope flag")
+    try:
+        geom = shapely.from_wkb(blob[8 + env:])
+    except Exception as exc:  # shapely.errors.GEOSException
+        raise ValueError(f"damaged WKB: {_short(exc)}") from exc
+    return None if geom is None or geom.is_empty else geom
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _gpkg_connect(path: str):
+    """Open an upload read-only, with every query bounded in time (a recursive view never ends)."""
+    import sqlite3
+    import time
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    deadline = time.monotonic() + GPKG_TIME_LIMIT_S
+    con.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+    con.execute("PRAGMA query_only = 1")
+    try:
+        con.execute("PRAGMA trusted_schema = OFF")
+    except sqlite3.DatabaseError:
+        pass
+    return con
+
+
+def _gpkg_layer(con, layer: str | None) -> tuple[str, str | None, int | None]:
+    """(table, geometry column, srs_id) of the feature table to read; views and the rest refused."""
+    kinds = dict(con.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table','view')"))
+    for meta in ("gpkg_contents", "gpkg_geometry_columns"):
+        if kinds.get(meta) != "table":
+            raise StationFileError("The file is an SQLite database but not a GeoPackage (no gpkg_contents table).")
+    contents = con.execute("SELECT table_name, data_type FROM gpkg_contents LIMIT 10000").fetchall()
+    geo_cols = {str(t): (str(c), str(g or ""), s) for t, c, g, s in con.execute(
+        "SELECT table_name, column_name, geometry_type_name, srs_id FROM gpkg_geometry_columns LIMIT 10000")}
+    names = [str(t) for t, _ in contents]
+    if layer is not None:
+        if layer not in names:
+            msg = f"The file has no layer named {layer!r}; its layers are: {', '.join(names)}."
+            raise StationFileError(msg)
+        chosen = layer
+    else:
+        features = [str(t) for t, d in contents if str(d) == "features" and kinds.get(str(t)) == "table"]
+        if not features:
+            if not names:
+                raise StationFileError("The GeoPackage file holds no layer.")
+            raise StationFileError(
+                "The GeoPackage holds no plain feature table (only views or attribute tables); "
+                "save the points as a feature table and upload again.")
+        points = [t for t in features if "point" in geo_cols.get(t, ("", "", None))[1].lower()]
+        chosen = (points or features)[0]
+    if kinds.get(chosen) != "table":
+        msg = (f"The GeoPackage layer {chosen!r} is a view, not a table; views are not read "
+               "(they can run without end). Save it as a table and upload again.")
+        raise StationFileError(msg)
+    gcol, _, srs_id = geo_cols.get(chosen, (None, "", None))
+    return chosen, gcol, srs_id
+
+
+def _gpkg_crs(con, srs_id) -> CRS | None:
+    if srs_id is None or int(srs_id) <= 0:
+        return None
+    row = con.execute("SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys"
+                      " WHERE srs_id = ?", (int(srs_id),)).fetchone()
+    try:
+        if row and str(row[0]).upper() == "EPSG":
+            return CRS.from_epsg(int(row[1]))
+        if row and row[2] and str(row[2]) != "undefined":
+            return CRS.from_user_input(str(row[2]))
+        return CRS.from_epsg(int(srs_id))
+    except Exception:
+        return None
+
+
+def _gpkg_point(blob) -> tuple[float, float] | str:
+    try:
+        g = parse_gpkg_geometry(blob)
+    except ValueError:
+        return "point with unreadable coordinates"
+    if g is None:
+        return "no geometry"
+    if g.geom_type == "MultiPoint" and len(g.geoms) == 1:
+        g = g.geoms[0]
+    if g.geom_type != "Point":
+        return f"geometry is a {g.geom_type}, not a point"
+    x, y = float(g.x), float(g.y)
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else _NON_FINITE
+
+
+def _cell_value(v):
+    if isinstance(v, bytes | memoryview):
+        return f"<{len(bytes(v))} bytes>"
+    return v
+
+
+def _read_gpkg_file(path: str, layer: str | None) -> RawTable:
+    import sqlite3
+
+    try:
+        con = _gpkg_connect(path)
+    except sqlite3.DatabaseError as exc:
+        raise StationFileError(f"The GeoPackage file cannot be opened: {_short(exc)}.") from exc
+    try:
+        chosen, gcol, srs_id = _gpkg_layer(con, layer)
+        table = _quote_ident(chosen)
+        (n,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if n > MAX_ROWS:
+            raise _too_many_rows()
+        info = con.execute(f"PRAGMA table_info({table})").fetchall()
+        pk = [r[1] for r in info if r[5] and str(r[2]).upper() == "INTEGER"]
+        cols = [str(r[1]) for r in info if r[1] != gcol and not (len(pk) == 1 and r[1] == pk[0])]
+        select = ", ".join([_quote_ident(gcol) if gcol else "NULL"] + [_quote_ident(c) for c in cols])
+        order = f" ORDER BY {_quote_ident(pk[0])}" if len(pk) == 1 else ""
+        geoms, rows = [], []
+        for i, rec in enumerate(con.execute(f"SELECT {select} FROM {table}{order}"), start=1):
+            geoms.append(_gpkg_point(rec[0]) if gcol else "no geometry")
+            rows.append((i, [_cell_value(v) for v in rec[1:]]))
+        crs = _gpkg_crs(con, srs_id)
+    except StationFileError:
+        raise
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc).lower():
+            msg = f"Reading the GeoPackage took longer than {GPKG_TIME_LIMIT_S:g} s; refusing it."
+            raise StationFileError(msg) from exc
+        raise StationFileError(f"The GeoPackage cannot be read: {_short(exc)}.") from exc
+    except sqlite3.DatabaseError as exc:
+        raise StationFileError(f"The GeoPackage cannot be read: {_short(exc)}.") from exc
+    finally:
+        con.close()
+    return RawTable("gpkg", cols, rows, geometry=geoms, crs=crs, sheet=chosen, header_row=0)
+
+
 def _read_gpkg(data: bytes, layer: str | None) -> RawTable:
+    """A GeoPackage upload, read with :mod:`sqlite3` read-only: plain feature tables only.
+
+    Views (which can recurse without end), attribute tables and anything not in
+    ``gpkg_contents`` as a table are refused; every query is bounded by
+    :data:`GPKG_TIME_LIMIT_S` (issue #12).
+    """
     with tempfile.TemporaryDirectory(prefix="lomsong-upload-") as tmp:
         path = os.path.join(tmp, "upload.gpkg")
         with open(path, "wb") as f:
             f.write(data)
-        return _read_ogr(path, "GeoPackage", layer)
+        return _read_gpkg_file(path, layer)
 
 
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -750,25 +1092,75 @@ def _read_kml(data: bytes) -> RawTable:
     return RawTable("kml", cols, rows, geometry=geoms, crs=CRS.from_epsg(4326), header_row=0)
 
 
-_TABLE_ROW = re.compile(
-    r"<tr[^>]*>\s*<t[dh][^>]*>(.*?)</t[dh]>\s*<t[dh][^>]*>(.*?)</t[dh]>\s*</tr>",
-    re.IGNORECASE | re.DOTALL,
-)
-_TAG = re.compile(r"<[^>]+>")
+MAX_DESCRIPTION_CHARS = 200_000  # a popup table beyond this is kept as text, not parsed
+
+
+class _PopupTable(html.parser.HTMLParser):
+    """Collect the cells of each ``<tr>`` of an HTML popup table, in one linear pass."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self._close_row()
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._close_cell()
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._close_cell()
+        elif tag == "tr":
+            self._close_row()
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def _close_cell(self):
+        if self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+        self._cell = None
+
+    def _close_row(self):
+        self._close_cell()
+        if self._row is not None:
+            self.rows.append(self._row)
+        self._row = None
+
+    def close(self):
+        super().close()
+        self._close_row()
 
 
 def _description_fields(description) -> dict[str, str]:
     """Key/value rows of an HTML popup table in a KML description.
 
     ArcGIS, Google My Maps and many GIS exports write a placemark's attributes as a
-    two-column ``<table>`` in ``<description>`` instead of ExtendedData.
+    two-column ``<table>`` in ``<description>`` instead of ExtendedData. Parsed with
+    :class:`html.parser.HTMLParser` (linear time); a description longer than
+    :data:`MAX_DESCRIPTION_CHARS` is kept as text only (issue #12: the old regular
+    expression took minutes on 23 KB).
     """
-    if not description or "<t" not in str(description).lower():
+    text = str(description) if description else ""
+    if not text or "<t" not in text.lower() or len(text) > MAX_DESCRIPTION_CHARS:
+        return {}
+    parser = _PopupTable()
+    try:
+        parser.feed(text)
+        parser.close()
+    except Exception:  # malformed HTML: no table fields
         return {}
     out: dict[str, str] = {}
-    for key, value in _TABLE_ROW.findall(str(description)):
-        k = html.unescape(_TAG.sub("", key)).strip()
-        v = html.unescape(_TAG.sub("", value)).strip()
+    for cells in parser.rows:
+        if len(cells) != 2:
+            continue
+        k, v = cells
         if k and k.lower() not in ("name", "description") and k not in out:
             out[k] = v
     return out
@@ -779,9 +1171,10 @@ def _kml_point(text) -> tuple[float, float] | str:
         return "point without coordinates"
     first = text.strip().split()[0].split(",")
     try:
-        return float(first[0]), float(first[1])
+        x, y = float(first[0]), float(first[1])
     except (ValueError, IndexError):
         return "point with unreadable coordinates"
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else _NON_FINITE
 
 
 def _read_kmz(data: bytes) -> RawTable:
@@ -805,17 +1198,20 @@ def _read_kmz(data: bytes) -> RawTable:
 # ---------------------------------------------------------------------------- dispatch
 
 
-def read_table(data: bytes, name: str = "", *, sheet: str | None = None) -> RawTable:
+def read_table(data: bytes, name: str = "", *, sheet: str | None = None, aliases=None) -> RawTable:
     """Read any supported format into a :class:`RawTable`.
+
+    ``aliases`` (field -> squashed headers) is the point kind whose header row is
+    looked for in CSV and Excel files; default the station list's.
 
     Raises :class:`StationFileError` — and nothing else — for a file that cannot be read.
     """
     try:
         kind = detect_kind(data, name)
         if kind == "csv":
-            return _read_csv(data)
+            return _read_csv(data, aliases)
         if kind == "xlsx":
-            return _read_xlsx(data, sheet)
+            return _read_xlsx(data, sheet, aliases)
         if kind == "geojson":
             return _read_geojson(data)
         if kind == "gpkg":

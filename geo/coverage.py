@@ -45,7 +45,7 @@ Model (per station, per cell at horizontal distance ``d``)
   applies to obstructed cells as above. ``"knife-edge"`` is the single-edge model.
 * Terrain off: flat Earth, every cell in line of sight, no diffraction.
 
-Service (issue 16; ``docs/models.md`` §7)
+Service (issue 16; ``docs/models.md`` §8)
 -----------------------------------------
 A cell is *covered* when both links of its best server close at the location reliability
 ``CoverageConfig.reliability``: the downlink RSRP clears the threshold + indoor margin, the
@@ -107,6 +107,7 @@ import numpy as np
 import pandas as pd
 
 from geo import link_budget
+from geo.correction import ModelCorrection
 from geo.dem import COARSE_RESOLUTION_M
 from geo.diffraction import (
     K_FACTOR,
@@ -247,6 +248,10 @@ class CoverageConfig:
     sinr : bool
         Keep, per (operator, band) group, the linear sum of received power, for SINR and
         throughput (False: skip it — faster, no ``sinr_db``/``throughput_mbps``).
+    calibration : geo.correction.ModelCorrection or None
+        A correction fitted to drive tests (:mod:`analysis.calibration`): per technology
+        ``offset + slope·log10(d / 1 km)`` dB added to every station's RSRP at
+        distance ``d`` (:func:`geo.correction.correction_db`). None: the model as is.
     """
 
     terrain: bool = True
@@ -272,6 +277,7 @@ class CoverageConfig:
     ue_power_dbm: float | None = None
     uplink: bool = True
     sinr: bool = True
+    calibration: Any = None  # geo.correction.ModelCorrection | None
 
     def __post_init__(self) -> None:
         for name in ("model", "rural_model", "urban_model"):
@@ -315,6 +321,10 @@ class CoverageConfig:
             if bad:
                 msg = f"CoverageConfig.technologies has {bad}: expected some of {TECHNOLOGIES}."
                 raise CoverageError(msg)
+        if self.calibration is not None and not isinstance(self.calibration, ModelCorrection):
+            msg = (f"CoverageConfig.calibration must be a geo.correction.ModelCorrection or None; "
+                   f"got {type(self.calibration).__name__}.")
+            raise CoverageError(msg)
 
     def threshold_dbm(self, tech: str) -> float:
         """Threshold of ``tech`` without the indoor margin."""
@@ -333,7 +343,8 @@ class CoverageConfig:
                 f"m{self.reach_margin_db:g}|k{self.k_factor:.6f}|o{self.obstructed_model}|"
                 f"c{self.clear_model}|"
                 f"s{self.sweep_oversample}|d{self.diffraction_model}|"
-                f"th{self.threshold_dbm(tech):g}")
+                f"th{self.threshold_dbm(tech):g}"
+                + (f"|cal{self.calibration.key(tech)}" if self.calibration is not None else ""))
 
 
 def analysis_grid(resolution_m: float = 100.0) -> Grid:
@@ -675,6 +686,10 @@ def _reach_m(params: dict, grid: Grid, config: CoverageConfig) -> tuple[float, t
     n = int(math.ceil(config.max_radius_m * math.sqrt(2.0) / step)) + 3
     tables = _radial_tables(params["model"], params["band_mhz"], params["height_m"],
                             float(config.ue_height_m), step, n, config.clear_model)
+    if config.calibration is not None and config.calibration.covers(params["technology"]):
+        # drive-test correction (geo.correction): + Δ(d) dB on RSRP = − Δ(d) on path loss
+        delta = config.calibration.correction_db(params["technology"], np.arange(n) * step)
+        tables = (tables[0] - delta, tables[1] - delta, *tables[2:])
     pl_los = tables[0]  # boresight (relative gain 0 dB), terrain clear
     mapl = link_budget.max_path_loss_db(
         params["eirp_dbm"], params["subcarriers"],
@@ -1487,6 +1502,8 @@ class Coverage:
         }
         if md.get("dem_warning"):
             tags["DEM_WARNING"] = md["dem_warning"]
+        if md.get("calibration"):
+            tags["CALIBRATION"] = str(md["calibration"])
         if tech and tech in TECHNOLOGIES:
             tags["TECHNOLOGY"] = tech
             tags["THRESHOLD_DBM"] = f"{self.config.threshold_dbm(tech):g}"
@@ -1928,6 +1945,7 @@ def _metadata(plan: _Plan, stats: _Stats, grid: Grid, config: CoverageConfig,
         "uplink": bool(config.uplink),
         "uplink_budget": {t: _budget_dict(t, config) for t in techs},
         "config": {k: v for k, v in asdict(config).items() if k not in ("thresholds_dbm",)},
+        "calibration": config.calibration.describe() if config.calibration is not None else None,
         "seconds": seconds,
     }
 

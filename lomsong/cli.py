@@ -18,10 +18,13 @@ __all__ = ["main", "UserError"]
 COMMAND_MODULES = (
     "lomsong.commands.info",
     "lomsong.commands.stations",
+    "lomsong.commands.villages",
+    "lomsong.commands.measurements",
     "lomsong.commands.dem",
     "lomsong.commands.coverage",
     "lomsong.commands.run",
     "lomsong.commands.station",
+    "lomsong.commands.calibrate",  # after lomsong.commands.measurements: joins its sub-commands
 )
 
 
@@ -53,6 +56,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         ("geo.workspace", "WorkspaceError"),
         ("geo.coverage", "CoverageError"),
         ("analysis.config", "ConfigError"),
+        ("analysis.calibration", "CalibrationError"),
+        ("analysis.measurements", "MeasurementError"),
+        ("geo.correction", "CorrectionError"),
     ):
         try:
             types.append(getattr(importlib.import_module(mod), attr))

@@ -2,6 +2,7 @@
 
     lomsong coverage --default --tech any --resolution 100 --out out/coverage
     lomsong coverage --stations my_sites.xlsx --tech 4g --terrain off --out out/flat
+    lomsong coverage --default --tech 4g --calibration dt-2026 --out out/calibrated
 
 Writes the GeoTIFFs of :meth:`geo.coverage.Coverage.to_geotiffs` into ``--out`` and
 ``coverage_summary.json`` with ``people_total, people_covered, share_covered,
@@ -37,14 +38,9 @@ def register(subparsers) -> None:
         description="Received signal of every station over the terrain, combined per "
         "technology; writes GeoTIFFs and coverage_summary.json.",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--stations", metavar="FILE", help="station list (CSV/XLSX/GeoJSON/…)")
-    src.add_argument("--default", action="store_true",
-                     help="the embedded MODELLED reference network (527 sites, 5G + 4G)")
-    p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, "
-                                 "VN2000-TM3-106.15)")
-    p.add_argument("--sheet", help="worksheet of an Excel station file (default: the first "
-                                   "with a header row)")
+    from lomsong.commands.stations import add_station_arguments
+
+    add_station_arguments(p)
     p.add_argument("--tech", choices=sorted(_TECH_CHOICES), default="any",
                    help="technology to compute and summarise (default any = all in the list)")
     p.add_argument("--resolution", type=float, default=100.0, metavar="M",
@@ -58,6 +54,9 @@ def register(subparsers) -> None:
                         "models clutter) or pure line of sight (open country, optimistic)")
     add_dem_arguments(p)
     add_service_arguments(p)
+    from lomsong.commands.calibrate import add_calibration_argument
+
+    add_calibration_argument(p)
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="on-disk per-station cache (speeds up re-runs)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: CPU count)")
@@ -118,6 +117,12 @@ def _load_stations(args):
     return st.read_stations(path, crs=args.crs, sheet=args.sheet)
 
 
+def _calibration(args):
+    from lomsong.commands.calibrate import calibration_from_args
+
+    return calibration_from_args(args)
+
+
 def run(args) -> int:
     from geo.coverage import CoverageConfig, analysis_grid, compute
     from geo.data import load_province
@@ -133,7 +138,7 @@ def run(args) -> int:
                             indoor_margin_db=float(args.indoor_margin),
                             technologies=_TECH_CHOICES[args.tech],
                             cache_dir=args.cache_dir, workers=args.workers,
-                            **service_config_kwargs(args))
+                            calibration=_calibration(args), **service_config_kwargs(args))
     grid = analysis_grid(args.resolution)
     dem = dem_from_args(args, grid, area=load_province()) if args.terrain == "on" else None
 
@@ -189,6 +194,7 @@ def run(args) -> int:
         "dem": md["dem"],
         "dem_resolution_m": md["dem_resolution_m"],
         "warnings": warnings,
+        "calibration": md.get("calibration"),
         "extrapolated_cells": md["extrapolated_cells"],
         "models": md["models"],
         **_service_summary(cov, population, args),
@@ -200,6 +206,8 @@ def run(args) -> int:
     (out / "coverage_summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     print(f"{summary['share_covered']:.1%} of {summary['people_total']:,.0f} people covered "
           f"({args.tech}); {len(paths)} GeoTIFFs + coverage_summary.json in {out}")
+    if md.get("calibration"):
+        print(f"calibrated with {md['calibration']} (still MODELLED coverage)")
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0

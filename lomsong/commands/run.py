@@ -2,6 +2,7 @@
 
     lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
+    lomsong run --default --tech 4g --measurements drive.csv --calibration dt-2026 --out out/
 
 Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
@@ -52,14 +53,9 @@ def register(subparsers) -> None:
         "run", help="the whole analysis: coverage, gaps, ranking, site proposals, report",
         description=__doc__.split("\n\n")[0],
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--stations", metavar="FILE",
-                     help="station list (CSV/XLSX/GeoJSON/GPKG/SHP zip/KML/KMZ/OpenCelliD CSV)")
-    src.add_argument("--default", action="store_true",
-                     help="the embedded MODELLED reference network (results are indicative)")
-    p.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, VN2000-TM3-106.15)")
-    p.add_argument("--sheet", help="worksheet of an Excel station file (default: the first with a "
-                                   "header row)")
+    from lomsong.commands.stations import add_station_arguments
+
+    add_station_arguments(p)
     p.add_argument("--tech", default="5g", choices=("5g", "4g", "any"),
                    help="technology whose gaps are analysed (default 5g)")
     p.add_argument("--resolution", type=float, default=100.0, metavar="M",
@@ -92,6 +88,14 @@ def register(subparsers) -> None:
     from lomsong.commands.coverage import add_service_arguments
 
     add_service_arguments(p)
+    from lomsong.commands.calibrate import add_calibration_argument
+
+    add_calibration_argument(p)
+    p.add_argument("--measurements", metavar="FILE",
+                   help="a drive test (G-NetTrack CSV, CSV/XLSX, GeoJSON/KML): compared with "
+                        "the model; results.gpkg layer 'measurements' with residuals")
+    p.add_argument("--measurements-crs", metavar="CRS", default=None,
+                   help="CRS of X/Y columns in the drive-test file (default WGS 84 lon/lat)")
     p.set_defaults(func=run_command)
 
 
@@ -129,6 +133,18 @@ def _read_points(path: str):
         msg = f"Candidate file {path} cannot be read: {exc}"
         raise UserError(msg) from exc
     return gdf[gdf.geom_type == "Point"]
+
+
+def _read_drive_test(args):
+    from geo.measurement_list import read_measurements
+    from lomsong.cli import UserError
+
+    points = read_measurements(args.measurements, crs=args.measurements_crs)
+    if len(points.gdf) == 0:
+        msg = (f"No usable measured point in {args.measurements}; run `lomsong measurements "
+               f"validate {args.measurements}` to see why each row was rejected.")
+        raise UserError(msg)
+    return points
 
 
 def run_command(args) -> int:
@@ -182,9 +198,11 @@ def run_command(args) -> int:
 
         dem = dem_from_args(args, analysis_grid(args.resolution), area=load_province())
     from analysis.config import AnalysisConfig, GapConfig
+    from lomsong.commands.calibrate import calibration_from_args
     from lomsong.commands.coverage import service_config_kwargs
 
     cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin,
+                             calibration=calibration_from_args(args),
                              **service_config_kwargs(args))
     if args.gap_metric == "throughput" and tech not in ("4G", "5G", "any"):
         msg = "--gap-metric throughput needs --tech 4g, 5g or any (data rate of 4G/5G)."
@@ -193,6 +211,8 @@ def run_command(args) -> int:
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg, config=an_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber)
+    if getattr(args, "measurements", None):
+        run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
     if workers is not None or scheduler is not None:
         # Dask only here: the default run never imports it
@@ -221,5 +241,13 @@ def run_command(args) -> int:
     )
     if s.get("warning"):
         print(f"WARNING: {s['warning']}")
+    if s.get("calibration"):
+        print(f"Calibrated with {s['calibration']} (still MODELLED coverage).")
+    m = s.get("measurements")
+    if m:
+        rmse = "n/a" if m["rmse_db"] is None else f"{m['rmse_db']:.1f} dB"
+        print(f"Drive test: {m['compared']} of {m['points']} points compared, RMSE {rmse}; "
+              f"{m['covered_but_no_service_clusters']} 'model says covered, drive test says no' "
+              f"cluster(s).")
     print(f"Outputs in {Path(args.out).resolve()}: " + ", ".join(sorted(p.name for p in paths.values())))
     return 0

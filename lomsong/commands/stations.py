@@ -10,7 +10,26 @@ from __future__ import annotations
 import json
 import sys
 
-__all__ = ["register"]
+__all__ = ["register", "add_station_arguments"]
+
+
+def add_station_arguments(parser, *, required: bool = True) -> None:
+    """Add ``--stations FILE | --default``, ``--crs`` and ``--sheet`` to a sub-command's parser.
+
+    The one definition of the station-list options for every command that takes a
+    station list (``coverage``, ``run`` …), like
+    :func:`lomsong.commands.dem.add_dem_arguments` for the DEM.
+    """
+    src = parser.add_mutually_exclusive_group(required=required)
+    src.add_argument("--stations", metavar="FILE",
+                     help="station list (CSV/XLSX/GeoJSON/GPKG/SHP zip/KML/KMZ/OpenCelliD CSV)")
+    src.add_argument("--default", action="store_true",
+                     help="the embedded MODELLED reference network (527 sites, 5G + 4G; results are "
+                          "indicative)")
+    parser.add_argument("--crs", help="CRS of X/Y columns in the station file (e.g. 3405, "
+                                      "VN2000-TM3-106.15)")
+    parser.add_argument("--sheet", help="worksheet of an Excel station file (or GeoPackage layer; "
+                                        "default: the first with a header row)")
 
 
 def _add_read_options(p) -> None:
@@ -96,15 +115,10 @@ def _print_report(st, lang: str = "en", out=None) -> None:
         f"{s['stations']} stations usable",
         file=out,
     )
-    issues = st.issues()
-    if issues.empty:
-        return
-    col = "problem_vi" if lang == "vi" else "problem_en"
-    width_col = min(24, max(6, int(issues["column"].astype(str).str.len().max())))
-    print(f"{'row':>7}  {'status':<8}  {'column':<{width_col}}  problem", file=out)
-    for rec in issues.itertuples(index=False):
-        column = str(rec.column)[:width_col]
-        print(f"{rec.row:>7}  {rec.status:<8}  {column:<{width_col}}  {getattr(rec, col)}", file=out)
+    from lomsong.commands._points import print_issues, print_notes
+
+    print_notes(st.notes, lang, out)
+    print_issues(st.issues(), lang, out)
 
 
 def _read(args):
