@@ -346,3 +346,26 @@ def test_with_service_changes_settings_without_recomputing(busy):
     assert cov.config.reliability == 0.5  # the original is unchanged
     with pytest.raises(CoverageError, match="reliability"):
         cov.with_service(reliability=1.2)
+
+
+def test_compute_steps_on_their_own():
+    """The named steps of compute: jobs, interference groups, per-station radio figures."""
+    from geo.coverage import _interference_groups, _plan, _radio_table, _station_jobs
+
+    grid = small_grid(21, 21)
+    st2 = stations_at(grid, [(2, 2), (5, 5), (8, 8), (10, 10)], technology="4G",
+                      operator=["Viettel", " viettel ", "VNPT", None],
+                      band_mhz=[1800.0, 1800.0, 1800.0, 900.0])
+    cfg = _flat()
+    jobs, n_out = _station_jobs(st2, grid, cfg, {"4G"}, ["38901-rma"] * 4)
+    assert n_out == 0 and [j[0] for j in jobs] == [0, 1, 2, 3]
+    # same operator (case/space-insensitive) and band share a group; VNPT and 900 MHz do not
+    np.testing.assert_array_equal(_interference_groups(st2, jobs), [0, 0, 1, 2])
+    radio = _radio_table(st2, jobs, cfg)
+    assert radio["bandwidth_mhz"].tolist()[:4] == [20.0, 20.0, 20.0, 10.0]  # B3 20, B8 10 MHz
+    assert radio["dl_share"].tolist()[:4] == [1.0] * 4  # LTE FDD
+    assert np.isnan(radio["ul_rsrp_dbm"][-1]) and radio["model"][-1] == -1  # "no server"
+    far = stations_at(small_grid(21, 21, 1000.0), [(20, 20)], technology="4G")
+    plan = _plan(far, grid, None, cfg, None)
+    assert plan.n_outside == 1 and plan.jobs == []
+    assert any("outside the analysis grid" in w for w in plan.warnings)
