@@ -1,4 +1,4 @@
-"""Before/after: what a new station set changes — people and gaps.
+"""Before/after: what a new station set changes — people, gaps and villages.
 
 A liaison uploads a revised list; the planner asks how many people it newly covers, whether
 anyone loses coverage, and which gaps it closes. Everything is computed on the cells of the
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["GAP_CLOSED_SHARE", "compare_coverage", "gap_closure"]
+__all__ = ["GAP_CLOSED_SHARE", "compare_coverage", "compare_villages", "gap_closure"]
 
 # A gap counts as closed when at least this share of its people is covered afterwards
 # (a new site rarely reaches every last house of a hamlet at the edge of its cell).
@@ -60,14 +60,53 @@ def gap_closure(
     })
 
 
+def compare_villages(villages, population: np.ndarray, covered_before: np.ndarray,
+                     covered_after: np.ndarray) -> dict:
+    """Villages served (status ``covered`` by the ministry's criterion) before and after.
+
+    Parameters
+    ----------
+    villages : analysis.villages.VillagesOutput
+        The village table of either run (the village points, people and cells do not depend on
+        the stations, only their status does).
+    population, covered_before, covered_after : arrays on the common grid
+
+    Returns
+    -------
+    dict ``villages_total, villages_served_before, villages_served_after,
+    villages_newly_served, villages_no_longer_served, villages_no_signal_before,
+    villages_no_signal_after, villages_newly_served_ids`` (``served_after = served_before +
+    newly_served − no_longer_served``).
+    """
+    from analysis.villages import village_status
+
+    before = village_status(None, villages.centres, villages.people, population, covered_before)
+    after = village_status(None, villages.centres, villages.people, population, covered_after)
+    sb = before["status"].to_numpy() == "covered"
+    sa = after["status"].to_numpy() == "covered"
+    ids = villages.table["village_id"].astype(str).to_numpy()
+    return {
+        "villages_total": int(len(ids)),
+        "villages_served_before": int(sb.sum()),
+        "villages_served_after": int(sa.sum()),
+        "villages_newly_served": int((sa & ~sb).sum()),
+        "villages_no_longer_served": int((sb & ~sa).sum()),
+        "villages_no_signal_before": int((before["status"] == "no_signal").sum()),
+        "villages_no_signal_after": int((after["status"] == "no_signal").sum()),
+        "villages_newly_served_ids": ids[sa & ~sb].tolist(),
+    }
+
+
 def compare_coverage(
     population: np.ndarray, covered_before: np.ndarray, covered_after: np.ndarray,
     labels_before: np.ndarray | None = None, gaps_after: int | None = None,
-    closed_share: float = GAP_CLOSED_SHARE,
+    closed_share: float = GAP_CLOSED_SHARE, villages=None,
 ) -> dict:
     """People newly covered / no longer covered, and gaps closed, between two runs.
 
-    ``population`` should be zero outside the area of interest (the province).
+    ``population`` should be zero outside the area of interest (the province). With
+    ``villages`` (an :class:`analysis.villages.VillagesOutput`) the result also has the
+    :func:`compare_villages` figures.
     """
     pop = np.nan_to_num(population.astype("float64"))
     newly = float(pop[covered_after & ~covered_before].sum())
@@ -85,4 +124,6 @@ def compare_coverage(
         out["gaps_closed_ids"] = table.loc[table["closed"], "gap_id"].astype(int).tolist()
     if gaps_after is not None:
         out["gaps_after"] = int(gaps_after)
+    if villages is not None:
+        out.update(compare_villages(villages, pop, covered_before, covered_after))
     return out

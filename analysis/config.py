@@ -86,7 +86,10 @@ class GapConfig:
         needed to keep empty mountainside out of the gaps: on the embedded data 10/km² chains the
         whole Trường Sơn range into one 3,800 km² "gap" across 41 communes, 25/km² into 700 km²
         ones; at 50/km² the largest gap is ~40 km² (what a few sites can serve). Uncovered people
-        in sparser cells are still counted (``people_scattered_uncovered``), never dropped.
+        in sparser cells are in no gap; ``summary.json`` counts them as
+        ``people_uncovered_below_floor`` (``people_scattered_uncovered`` is the other remainder:
+        populated uncovered cells that no cluster holds), so that ``people_in_gaps +
+        people_scattered_uncovered + people_uncovered_below_floor = people_uncovered``.
     min_people_per_cell : float or None
         If set, overrides the density rule with a fixed number of people per cell.
     eps_km : float
@@ -98,7 +101,8 @@ class GapConfig:
         (counted as uncovered, not a gap).
     method : str
         ``"dbscan"`` (default, with population as sample weight) or ``"hdbscan"`` (scikit-learn's
-        HDBSCAN on the same points, clusters under ``min_people`` dropped).
+        HDBSCAN on the same points, weighted by people through repeated points, minimum cluster
+        size ``min_people`` people; clusters under ``min_people`` dropped).
     pool_fraction : float
         Before clustering, gap cells are pooled into blocks of ``eps_km × pool_fraction`` (when that
         is larger than a cell) to bound the neighbour lists on fine grids; 0 disables pooling.

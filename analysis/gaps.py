@@ -53,12 +53,16 @@ class GapResult:
         One row per gap, in the grid CRS, ordered by ``gap_id`` (1 = most people).
     people_scattered : float
         People in gap cells that no cluster holds.
+    people_below_floor : float
+        Uncovered people in commune cells under the populated floor (never gap cells).
+        ``people in gaps + people_scattered + people_below_floor`` = all uncovered people.
     """
 
     mask: np.ndarray
     labels: np.ndarray
     gaps: gpd.GeoDataFrame
     people_scattered: float
+    people_below_floor: float = 0.0
 
 
 def cell_xy(grid, flat_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,11 +143,8 @@ def cluster_gap_cells(
         model = DBSCAN(eps=eps_m, min_samples=max(1, int(np.ceil(config.min_people))))
         point_labels = model.fit_predict(pts, sample_weight=w)
     else:
-        if len(pts) < 3:
-            point_labels = np.full(len(pts), -1)
-        else:
-            model = HDBSCAN(min_cluster_size=max(2, min(len(pts), 5)), copy=True)
-            point_labels = model.fit_predict(pts)
+        side_m = grid.resolution_m * max(block, 1)
+        point_labels = _hdbscan_weighted(pts, w, config.min_people, side_m, HDBSCAN)
     cell_labels = point_labels[inv]
     keep = cell_labels >= 0
     if not keep.any():
@@ -158,6 +159,53 @@ def cluster_gap_cells(
     out = np.where(keep, remap[np.where(keep, cell_labels, 0)], -1)
     labels.ravel()[flat] = out
     return labels
+
+
+HDBSCAN_COPIES_PER_MIN_PEOPLE = 10  # weight resolution: min_people is 10 copies of a point
+HDBSCAN_MAX_POINTS = 50_000  # bound on the replicated points (time and memory)
+
+
+def _spread(k: int, side_m: float) -> np.ndarray:
+    """``k`` offsets on a regular lattice filling a square of ``side_m`` (row-major, centred)."""
+    m = int(np.ceil(np.sqrt(k)))
+    g = (np.arange(m) + 0.5) / m * side_m - side_m / 2
+    gx, gy = np.meshgrid(g, g)
+    return np.column_stack([gx.ravel(), gy.ravel()])[:k]
+
+
+def _hdbscan_weighted(pts: np.ndarray, w: np.ndarray, min_people: float, side_m: float,
+                      hdbscan_cls) -> np.ndarray:
+    """HDBSCAN labels with people as weights (scikit-learn's HDBSCAN takes none).
+
+    Integer weights are duplicated points: each point is repeated ``round(w / unit)`` times
+    (at least once), with ``unit = min_people / 10`` people (coarser when that would exceed
+    :data:`HDBSCAN_MAX_POINTS` copies), and ``min_cluster_size = ceil(min_people / unit)``: a
+    cluster must hold ``min_people`` people, not a fixed number of cells. The copies are spread
+    on a lattice over the point's cell (``side_m``), where its people live: identical copies
+    would make each heavy cell a cluster of its own (and trip scikit-learn 1.9 on duplicates).
+    A point's label is the most common label of its copies (ties: the lowest).
+    """
+    if len(pts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    unit = max(float(min_people) / HDBSCAN_COPIES_PER_MIN_PEOPLE,
+               float(np.sum(w)) / HDBSCAN_MAX_POINTS, 1e-9)
+    reps = np.maximum(1, np.round(np.asarray(w, dtype=np.float64) / unit)).astype(np.int64)
+    min_size = max(2, int(np.ceil(float(min_people) / unit)))
+    if int(reps.sum()) < min_size:
+        return np.full(len(pts), -1, dtype=np.int64)
+    offsets = np.concatenate([_spread(int(k), side_m) for k in reps])
+    model = hdbscan_cls(min_cluster_size=min_size, copy=True)
+    labels = model.fit_predict(np.repeat(pts, reps, axis=0) + offsets)
+    owner = np.repeat(np.arange(len(pts)), reps)
+    out = np.full(len(pts), -1, dtype=np.int64)
+    clustered = labels >= 0
+    if clustered.any():
+        nl = int(labels.max()) + 1
+        votes = np.bincount(owner[clustered] * nl + labels[clustered],
+                            minlength=len(pts) * nl).reshape(len(pts), nl)
+        has = votes.sum(axis=1) * 2 > reps  # most copies clustered
+        out[has] = votes[has].argmax(axis=1)
+    return out
 
 
 def gap_polygons(labels: np.ndarray, grid, smooth_fraction: float = 0.5) -> gpd.GeoSeries:
@@ -232,6 +280,8 @@ def find_gaps(
     pop = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0).ravel()
     lab = labels.ravel()
     people_scattered = float(pop[mask.ravel() & (lab < 0)].sum())
+    uncovered = (np.asarray(commune_id).ravel() >= 0) & ~np.asarray(covered, bool).ravel() & (pop > 0)
+    people_below_floor = float(pop[uncovered & ~mask.ravel()].sum())
     n = int(lab.max()) + 1 if lab.size and lab.max() >= 0 else 0
 
     flat = np.flatnonzero(lab >= 0)
@@ -316,7 +366,8 @@ def find_gaps(
         geometry=geoms.values if n else [],
         crs=grid.crs,
     )
-    return GapResult(mask=mask, labels=labels, gaps=gaps, people_scattered=people_scattered)
+    return GapResult(mask=mask, labels=labels, gaps=gaps, people_scattered=people_scattered,
+                     people_below_floor=people_below_floor)
 
 
 def commune_table(

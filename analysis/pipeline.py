@@ -9,6 +9,7 @@ stage                   depends on                                            co
 :func:`prepare_inputs`  resolution, DEM, user fiber                           seconds
 :func:`coverage_stage`  inputs, stations, coverage settings                   the big one
 :func:`gaps_stage`      inputs, coverage, technology, gap/ranking settings    ~1 s
+:func:`villages_stage`  inputs, coverage, gaps, the village list              ~2 s at 100 m
 :func:`siting_stage`    the above + focus, candidates (pool, cached by key)   pool: seconds
                         + budget (greedy selection only)                      budget: ms
 :func:`write_outputs`   the result                                            seconds
@@ -61,6 +62,7 @@ __all__ = [
     "siting_stage",
     "run_analysis",
     "write_outputs",
+    "villages_stage",
     "coverage_summary",
     "measurements_stage",
     "summary_dict",
@@ -387,6 +389,33 @@ def service_summary(inputs: Inputs, coverage, tech: str) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------- villages
+def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None,
+                   config: AnalysisConfig | None = None):
+    """Every village's status by the ministry's criterion (:mod:`analysis.villages`).
+
+    ``villages``: None (the embedded GeoNames + OSM points and modelled clusters), a
+    GeoDataFrame, a village-list ``PointSet``, or a path read with
+    ``geo.village_list.read_villages``.
+    """
+    from analysis.villages import _level, prepare_villages, village_table
+
+    config = config or AnalysisConfig()
+    if isinstance(villages, str | Path):
+        from geo.village_list import read_villages
+
+        villages = read_villages(villages)
+    layer = prepare_villages(villages, inputs.communes, config.gaps, grid=inputs.grid,
+                             population=inputs.population, commune_id=inputs.commune_id)
+    communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
+    tech = gaps_out.tech
+    return village_table(
+        inputs.grid, layer, inputs.population, inputs.commune_id, communes_df, gaps_out.covered,
+        _level(coverage, tech, inputs.grid.shape), _stations_xy(coverage, inputs.grid, tech),
+        inputs.fiber.distance_km if inputs.fiber is not None else None,
+    )
+
+
 # ------------------------------------------------------------------------------ siting
 @dataclass
 class SitingOutput:
@@ -465,21 +494,45 @@ def siting_stage(
     inputs: Inputs, coverage, gaps_out: GapsOutput, budget_sites: int | None = 20,
     budget_vnd: float | None = None, focus=None, candidates=None,
     config: AnalysisConfig | None = None, progress: Progress | None = None,
-    exact_check: bool | None = None, rsrp_window=None,
+    exact_check: bool | None = None, rsrp_window=None, objective: str = "people",
+    villages=None,
 ) -> SitingOutput:
     """Ranked site proposals for a budget (sites and/or VND) and the coverage curve.
 
     The candidate pool is cached (:func:`candidate_pool`), so a new budget costs only the
     greedy selection. ``exact_check`` (None = when the pool is small enough) also solves the
     exact MCLP with spopt for the same number of sites and reports greedy / optimum.
+    ``objective='villages'`` (needs ``villages``, a :class:`analysis.villages.VillagesOutput`)
+    proposes the sites that serve the most villages, ties by people; with ``villages`` given
+    the proposals gain a ``villages_new`` column under either objective.
     """
     config = config or AnalysisConfig()
     progress = progress or _noop
     pool = candidate_pool(inputs, coverage, gaps_out, focus, candidates, config, progress,
                           rsrp_window)
     progress("selection", 0, 1)
-    sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd)
+    demand = None
+    if villages is not None:
+        from analysis.villages import village_demand
+
+        demand = village_demand(pool, villages)
+    if objective == "villages":
+        if demand is None:
+            msg = "objective='villages' needs the villages stage (villages=...)."
+            raise ValueError(msg)
+        from analysis.siting import greedy_select_villages
+
+        sel = greedy_select_villages(pool, demand, budget_sites=budget_sites, budget_vnd=budget_vnd)
+        exact_check = False
+    else:
+        sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd)
     props, curve = proposals_table(pool, sel, inputs.grid)
+    if demand is not None:
+        from analysis.siting import villages_served_along
+
+        vnew = sel.villages_new or villages_served_along(pool, demand, sel.order)
+        props["villages_new"] = np.asarray(vnew, dtype=np.int64)
+        props["villages_cum"] = np.cumsum(props["villages_new"].to_numpy()).astype(np.int64)
     check: dict[str, Any] = {}
     small = len(pool.cover) <= config.siting.exact_max_candidates and \
         pool.target_people.size <= config.siting.exact_max_demands * 50
@@ -536,6 +589,7 @@ class AnalysisResult:
     config: AnalysisConfig = field(default_factory=AnalysisConfig)
     measurements: Any = None  # drive-test points with residual_db (GeoDataFrame, EPSG:4326)
     measurement_clusters: Any = None  # "model says covered, drive test says no" (GeoDataFrame)
+    villages: Any = None  # analysis.villages.VillagesOutput, or None when not asked
 
 
 def _r(v: float, nd: int = 1) -> float:
@@ -574,6 +628,7 @@ def summary_dict(
         **coverage_summary(gaps_out),
         "people_in_gaps": _r(gaps_out.gaps["people_uncovered"].sum() if len(gaps_out.gaps) else 0.0),
         "people_scattered_uncovered": _r(gaps_out.result.people_scattered),
+        "people_uncovered_below_floor": _r(getattr(gaps_out.result, "people_below_floor", 0.0)),
         "communes_lom_song": int(t["lom_song"].sum()),
         "proposals": int(len(props)),
         "people_newly_covered": _r(new),
@@ -624,6 +679,8 @@ def run_analysis(
     user_fiber=None,
     executor=None,
     measurements=None,
+    villages=None,
+    objective: str = "people",
 ) -> AnalysisResult:
     """Run every stage. ``inputs``/``coverage`` may be given (cached by the caller).
 
@@ -646,6 +703,12 @@ def run_analysis(
     measurements : PointSet or GeoDataFrame, optional
         A drive test (:func:`geo.measurement_list.read_measurements`): compared with the
         coverage (:func:`measurements_stage`), written as the ``measurements`` layer.
+    villages : None, False, GeoDataFrame, PointSet or path
+        The village list judged by the ministry's criterion (:func:`villages_stage`); None = the
+        embedded one; False = no village stage.
+    objective : {'people', 'villages'}
+        What site proposals maximise: people newly covered, or villages newly served (ties by
+        people, :func:`analysis.siting.greedy_select_villages`).
     """
     from geo.coverage import CoverageConfig
 
@@ -669,19 +732,34 @@ def run_analysis(
     progress("gaps", 1, 1)
     timings["gaps"] = time.perf_counter() - t
     t = time.perf_counter()
+    if objective not in ("people", "villages"):
+        msg = f"objective must be 'people' or 'villages', got {objective!r}."
+        raise ValueError(msg)
+    villages_out = None if villages is False else villages_stage(
+        inputs, coverage, gaps_out, villages, config)
+    timings["villages"] = time.perf_counter() - t
+    t = time.perf_counter()
     siting = siting_stage(inputs, coverage, gaps_out, budget_sites, budget_vnd, focus,
-                          candidates, config, progress, rsrp_window=rsrp_window)
+                          candidates, config, progress, rsrp_window=rsrp_window,
+                          objective=objective, villages=villages_out)
     timings["siting"] = time.perf_counter() - t
     seconds = time.perf_counter() - t0
     summary = summary_dict(inputs, gaps_out, siting, tech, modelled, len(gdf), seconds, coverage,
                            budget_sites, budget_vnd, focus)
+    if villages_out is not None:
+        summary.update(villages_out.summary)
+        props = siting.proposals
+        summary["villages_newly_served"] = int(props["villages_new"].sum()) \
+            if "villages_new" in props and len(props) else 0
+    summary["objective"] = objective
     t = time.perf_counter()
     comparison, clusters = measurements_stage(inputs, coverage, measurements)
     if comparison is not None:
         timings["measurements"] = time.perf_counter() - t
         summary["measurements"] = measurements_summary(comparison, clusters)
     return AnalysisResult(inputs, coverage, gdf, modelled, tech, gaps_out, siting, summary, timings,
-                          config, comparison.points if comparison is not None else None, clusters)
+                          config, comparison.points if comparison is not None else None, clusters,
+                          villages=villages_out)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -736,6 +814,8 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path,
             "stations": result.stations[[c for c in STATION_LAYER_COLUMNS if c in result.stations]
                                         + [result.stations.geometry.name]],
         }
+        if getattr(result, "villages", None) is not None:
+            layers["villages"] = result.villages.table
         if getattr(result, "measurements", None) is not None:  # drive test (#17)
             layers["measurements"] = result.measurements
             if result.measurement_clusters is not None and len(result.measurement_clusters):

@@ -36,6 +36,7 @@ __all__ = [
     "GAP_HEADERS",
     "PROPOSAL_HEADERS",
     "COMMUNE_HEADERS",
+    "VILLAGE_HEADERS",
 ]
 
 FIXED_CREATED = dt.datetime(2025, 7, 1, 0, 0, 0)  # workbook property, fixed for reproducibility
@@ -116,7 +117,30 @@ CURVE_HEADERS = {
     "share_covered": ("Tỷ lệ có sóng (%)", "Share covered (%)"),
     "cost_vnd": ("Chi phí cộng dồn (đồng)", "Cumulative cost (VND)"),
 }
-PERCENT_COLUMNS = {"share_covered", "share_covered_after"}
+VILLAGE_HEADERS = {
+    "commune": ("Xã/phường", "Commune"),
+    "name": ("Thôn/bản", "Village"),
+    "status": ("Tình trạng", "Status"),
+    "people": ("Số dân (WorldPop, mô hình)", "People (WorldPop, modelled)"),
+    "share_people_covered": ("Tỷ lệ dân có sóng (%)", "Share of people covered (%)"),
+    "centre_level_dbm": ("Mức tín hiệu tại trung tâm (dBm)", "Level at centre (dBm)"),
+    "centre_rounded": ("Tọa độ làm tròn (xét trong bán kính)", "Rounded point (judged within radius)"),
+    "centre_judged_within_m": ("Bán kính xét (m)", "Judged within (m)"),
+    "nearest_station_km": ("Cách trạm gần nhất (km)", "Distance to station (km)"),
+    "fiber_km": ("Cách cáp quang (km)", "Distance to fiber (km)"),
+    "power": ("Điện lưới", "Grid power"),
+    "terrain": ("Địa hình", "Terrain"),
+    "source": ("Nguồn", "Source"),
+    "village_id": ("Mã", "ID"),
+    "lon": ("Kinh độ", "Longitude"),
+    "lat": ("Vĩ độ", "Latitude"),
+}
+VILLAGE_STATUS_VI = {"no_signal": "chưa có sóng", "partial": "có sóng một phần", "covered": "có sóng"}
+VILLAGE_SOURCE_VI = {"cluster": "cụm dân cư mô phỏng", "geonames": "GeoNames", "osm": "OSM",
+                     "geonames+osm": "GeoNames + OSM", "user": "danh sách người dùng"}
+VILLAGE_SOURCE_EN = {"cluster": "modelled cluster", "user": "user list"}
+POWER_VI = {"grid": "có điện", "none": "chưa có điện"}
+PERCENT_COLUMNS = {"share_covered", "share_covered_after", "share_people_covered"}
 
 
 # ------------------------------------------------------------------------------ formatting
@@ -160,7 +184,10 @@ def tables(result) -> dict[str, pd.DataFrame]:
     gaps = pd.DataFrame(result.gaps.gaps.drop(columns=["geometry", "x", "y"], errors="ignore"))
     props = pd.DataFrame(result.siting.proposals.drop(columns=["geometry"], errors="ignore"))
     communes = pd.DataFrame(result.gaps.communes.drop(columns=["geometry"], errors="ignore"))
-    return {"gaps": gaps, "proposals": props, "communes": communes, "curve": result.siting.curve}
+    out = {"gaps": gaps, "proposals": props, "communes": communes, "curve": result.siting.curve}
+    if getattr(result, "villages", None) is not None:
+        out["villages"] = pd.DataFrame(result.villages.table.drop(columns=["geometry"], errors="ignore"))
+    return out
 
 
 def _cell_text(col: str, v, lang: str) -> str:
@@ -173,7 +200,14 @@ def _cell_text(col: str, v, lang: str) -> str:
     if col == "backhaul":
         return BACKHAUL_VI.get(str(v), str(v)) if lang == "vi" else str(v)
     if col == "source":
-        return SOURCE_VI.get(str(v), str(v)) if lang == "vi" else str(v)
+        return SOURCE_VI.get(str(v), VILLAGE_SOURCE_VI.get(str(v), str(v))) if lang == "vi" \
+            else VILLAGE_SOURCE_EN.get(str(v), str(v))
+    if col == "status":
+        return VILLAGE_STATUS_VI.get(str(v), str(v)) if lang == "vi" else str(v).replace("_", " ")
+    if col == "power":
+        if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) in ("", "None"):
+            return "không rõ" if lang == "vi" else "unknown"
+        return POWER_VI.get(str(v), str(v)) if lang == "vi" else str(v)
     if col in ("lon", "lat"):
         return fmt_number(v, 5, lang)
     if isinstance(v, int | np.integer):
@@ -342,7 +376,9 @@ th{background:#eee} td.num{text-align:right} .warn{background:#fff3cd;border:1px
 .kpi{display:flex;gap:1.2em;flex-wrap:wrap} .kpi div{border:1px solid #ccc;padding:.5em 1em}
 .kpi b{display:block;font-size:1.3em} .commune{page-break-inside:avoid;display:flex;gap:1em}
 #lang{position:fixed;top:1em;right:1em} .more{font-size:.8em;color:#666}
-@media print{#lang{display:none} h2{page-break-before:auto} .commune{page-break-inside:avoid}}
+@media print{#lang{display:none} h2{page-break-before:auto} .commune{page-break-inside:avoid}
+.village-commune{page-break-before:always} .village-commune table{font-size:9pt}}
+.village-commune h3{margin-bottom:.2em}
 """
 
 JS = """
@@ -366,6 +402,10 @@ def _kpis(s: dict) -> str:
          fmt_number((s["cost_total_vnd"] or 0) / 1e9, 1, "vi"), fmt_number((s["cost_total_vnd"] or 0) / 1e9, 1, "en")),
         *_service_kpis(s),
     ]
+    if s.get("villages_total") is not None:
+        items.append((("Thôn/bản chưa có sóng", "Villages without signal"),
+                      f"{s['villages_no_signal']} / {s['villages_total']}",
+                      f"{s['villages_no_signal']} / {s['villages_total']}"))
     return '<div class="kpi">' + "".join(
         f"<div>{_bi(*label)}<b>{_bi(vi, en) if vi != en else html.escape(vi)}</b></div>"
         for label, vi, en in items
@@ -416,6 +456,8 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     for note in s.get("notes") or []:
         parts.append(f'<p class="more">{html.escape(str(note))}</p>')
     parts.append(_kpis(s))
+    if s.get("people_uncovered_below_floor") is not None:
+        parts.append("<p class='more'>" + _uncovered_split(s) + "</p>")
 
     parts.append(f"<h2>{_bi('Bản đồ', 'Map')}</h2>")
     simple = _simplified(communes)
@@ -465,6 +507,9 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
             "</div></div>"
         )
 
+    if getattr(result, "villages", None) is not None:
+        parts.append(_villages_html(result))
+
     parts.extend(_measurements_html(result))
     parts.append(f"<h2>{_bi('Giả định', 'Assumptions')}</h2>")
     parts.append(_assumptions_html(result))
@@ -473,6 +518,56 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     return path
 
 
+VILLAGE_LIST_COLUMNS = ("name", "status", "people", "share_people_covered", "centre_level_dbm",
+                        "centre_rounded", "nearest_station_km", "fiber_km", "power", "source",
+                        "lon", "lat")
+
+
+def _villages_html(result) -> str:
+    """Section "Thôn/bản chưa có sóng": one printable page per commune with such villages."""
+    t = pd.DataFrame(result.villages.table.drop(columns="geometry", errors="ignore"))
+    s = result.villages.summary
+    bad = t[t["status"].isin(["no_signal", "partial"])]
+    out = [f"<h2>{_bi('Thôn/bản chưa có sóng', 'Villages without signal')}</h2>"]
+    vi = (f"{fmt_number(s['villages_total'], 0, 'vi')} thôn/bản: {s['villages_no_signal']} chưa có "
+          f"sóng, {s['villages_partial']} có sóng một phần. Tiêu chí (công văn 1603/BTTTT-CVT): "
+          "chưa có sóng khi trung tâm thôn không có sóng và dưới 50% dân có sóng; có sóng khi trung "
+          "tâm có sóng và từ 90% dân có sóng; còn lại là một phần. Số dân là WorldPop gán cho thôn "
+          f"gần nhất trong xã (mô hình). {s['villages_modelled_clusters']} \"Cụm dân cư\" là cụm "
+          "mô phỏng nơi có dân mà không có điểm thôn.")
+    en = (f"{fmt_number(s['villages_total'], 0, 'en')} villages: {s['villages_no_signal']} without "
+          f"signal, {s['villages_partial']} partial. Criterion (letter 1603/BTTTT-CVT): no signal "
+          "when the village centre has none and fewer than 50% of its people are covered; covered "
+          "when the centre is and at least 90% of its people are; otherwise partial. People are "
+          "WorldPop assigned to the nearest village in the commune (modelled). "
+          f"{s['villages_modelled_clusters']} \"Cụm dân cư\" are modelled clusters where people "
+          "live with no village point.")
+    out.append(f"<p>{_bi(vi, en)}</p>")
+    heads = {k: VILLAGE_HEADERS[k] for k in VILLAGE_LIST_COLUMNS}
+    for code, g in bad.groupby("commune_code", sort=True):
+        name = str(g["commune"].iloc[0])
+        n_ns, n_p = int((g["status"] == "no_signal").sum()), int((g["status"] == "partial").sum())
+        out.append(
+            f'<div class="village-commune"><h3>{html.escape(name)} ({html.escape(str(code))})</h3>'
+            f"<p>{_bi(f'{n_ns} thôn/bản chưa có sóng, {n_p} có sóng một phần.', f'{n_ns} villages without signal, {n_p} partial.')}</p>"
+            f"{_html_table(g, heads, None)}</div>"
+        )
+    if not len(bad):
+        out.append(f"<p>{_bi('Mọi thôn/bản đều có sóng.', 'Every village has signal.')}</p>")
+    return "\n".join(out)
+
+
+def _uncovered_split(s: dict) -> str:
+    """Where the uncovered people are: in gaps, scattered dense cells, sparse cells (#19)."""
+    g, sc, fl = (s.get("people_in_gaps") or 0, s.get("people_scattered_uncovered") or 0,
+                 s.get("people_uncovered_below_floor") or 0)
+    vi = (f"Người chưa có sóng: {fmt_number(g, 0, 'vi')} trong vùng lõm, {fmt_number(sc, 0, 'vi')} "
+          f"ở ô đông dân rải rác ngoài vùng lõm, {fmt_number(fl, 0, 'vi')} ở ô thưa dân (dưới ngưỡng "
+          "dân cư của vùng lõm).")
+    en = (f"People without signal: {fmt_number(g, 0, 'en')} in gaps, {fmt_number(sc, 0, 'en')} in "
+          f"scattered populated cells outside gaps, {fmt_number(fl, 0, 'en')} in sparse cells (below "
+          "the gaps' populated floor).")
+    return _bi(vi, en)
 CLUSTER_HEADERS = {
     "cluster_id": ("Cụm", "Cluster"), "technology": ("Công nghệ", "Technology"),
     "n_no_service": ("Điểm đo không có sóng", "Points without service"),
@@ -562,7 +657,8 @@ def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) 
             elif v is None or (isinstance(v, float) and math.isnan(v)):
                 ws.write_blank(i, j, None)
             else:
-                text = _cell_text(c, v, "vi") if c in ("terrain", "backhaul", "source") else str(v)
+                text = _cell_text(c, v, "vi") if c in ("terrain", "backhaul", "source", "status", "power") \
+                    else str(v)
                 ws.write_string(i, j, sanitize_text(text))
     ws.freeze_panes(1, 0)
 
@@ -584,6 +680,8 @@ def write_priorities_xlsx(result, path: str | Path) -> Path:
     _write_sheet(wb, "Đề xuất trạm", t["proposals"], PROPOSAL_HEADERS, formats)
     _write_sheet(wb, "Theo xã", t["communes"], COMMUNE_HEADERS, formats)
     _write_sheet(wb, "Đường cong phủ sóng", t["curve"], CURVE_HEADERS, formats)
+    if "villages" in t:
+        _write_sheet(wb, "Thôn bản", t["villages"], VILLAGE_HEADERS, formats)
     ws = wb.add_worksheet("Giả định")
     ws.write_string(0, 0, "Giả định", formats["head"])
     ws.write_string(0, 1, "Assumption", formats["head"])

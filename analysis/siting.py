@@ -49,6 +49,9 @@ __all__ = [
     "generate_candidates",
     "build_pool",
     "greedy_select",
+    "VillageDemand",
+    "greedy_select_villages",
+    "villages_served_along",
     "exact_mclp",
     "proposals_table",
 ]
@@ -486,6 +489,7 @@ class Selection:
     order: list[int]
     gains: list[float]
     costs_vnd: list[float]
+    villages_new: list[int] = field(default_factory=list)  # with a VillageDemand only
 
     @property
     def people_new(self) -> float:
@@ -610,6 +614,130 @@ def exact_mclp(
     for j in chosen:
         done[pool.cover[j]] = True
     return float(pool.target_people[done].sum()), chosen
+
+
+# ------------------------------------------------------------- villages objective
+@dataclass
+class VillageDemand:
+    """What serving each village needs, in a pool's targets (see :mod:`analysis.villages`).
+
+    A village is *served* when its centre is covered and at least ``share`` of its people are
+    (the "covered" status of the ministry's criterion).
+
+    Attributes
+    ----------
+    target_village : int array
+        Village of each pool target (-1: scattered people).
+    centre_target, centre_village : int arrays
+        Pairs (pool target, village) for the target cells that judge a village's centre.
+    people, people_covered : float arrays
+        People per village and those covered before any proposal.
+    centre_covered : bool array
+        Centre covered before any proposal.
+    share : float
+    """
+
+    target_village: np.ndarray
+    centre_target: np.ndarray
+    centre_village: np.ndarray
+    people: np.ndarray
+    people_covered: np.ndarray
+    centre_covered: np.ndarray
+    share: float = 0.9
+
+    def served(self, people_covered: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        return centre & ((self.people <= 0) | (people_covered >= self.share * self.people - 1e-9))
+
+
+class _VillageState:
+    """Served villages as candidates are added (one per :func:`greedy_select_villages` run)."""
+
+    def __init__(self, pool: CandidatePool, demand: VillageDemand):
+        self.pool, self.d = pool, demand
+        self.done = np.zeros(pool.target_people.size, dtype=bool)
+        self.ppl = demand.people_covered.astype(np.float64).copy()
+        self.centre = demand.centre_covered.astype(bool).copy()
+        self.served = demand.served(self.ppl, self.centre)
+        order = np.argsort(demand.centre_target, kind="stable")
+        self._ct, self._cv = demand.centre_target[order], demand.centre_village[order]
+
+    def _centres_of(self, cells: np.ndarray) -> np.ndarray:
+        lo = np.searchsorted(self._ct, cells, side="left")
+        hi = np.searchsorted(self._ct, cells, side="right")
+        hit = [self._cv[a:b] for a, b in zip(lo, hi, strict=True) if b > a]
+        return np.unique(np.concatenate(hit)) if hit else np.zeros(0, dtype=np.int64)
+
+    def gain(self, i: int) -> tuple[int, float, np.ndarray, np.ndarray, np.ndarray]:
+        c = self.pool.cover[i]
+        new = c[~self.done[c]] if c.size else c
+        tv = self.d.target_village[new]
+        ok = tv >= 0
+        add = np.bincount(tv[ok], weights=self.pool.target_people[new][ok], minlength=self.ppl.size)
+        cen = self._centres_of(new)
+        touched = np.union1d(np.flatnonzero(add > 0), cen).astype(np.int64)
+        ppl_t = self.ppl[touched] + add[touched]
+        centre_t = self.centre[touched] | np.isin(touched, cen)
+        d = self.d
+        now = centre_t & ((d.people[touched] <= 0) | (ppl_t >= d.share * d.people[touched] - 1e-9))
+        newly = now & ~self.served[touched]
+        return int(newly.sum()), float(self.pool.target_people[new].sum()), new, touched, \
+            np.column_stack([ppl_t, centre_t, now])
+
+    def take(self, i: int) -> tuple[int, float]:
+        nv, np_, new, touched, st = self.gain(i)
+        self.done[new] = True
+        self.ppl[touched] = st[:, 0]
+        self.centre[touched] = st[:, 1].astype(bool)
+        self.served[touched] = st[:, 2].astype(bool)
+        return nv, np_
+
+
+def greedy_select_villages(
+    pool: CandidatePool, demand: VillageDemand, budget_sites: int | None = None,
+    budget_vnd: float | None = None,
+) -> Selection:
+    """Greedy proposals that serve the most villages, ties by people (the programme's count).
+
+    Each step takes the affordable candidate with the most villages newly served (per VND when a
+    VND budget is given), then the most people newly covered, then the lowest index; once no
+    candidate serves another village it goes on by people. "Villages served" is not submodular
+    (a village needs its centre *and* 90 % of its people), so no approximation bound is claimed.
+    ``Selection.gains`` are people (as for :func:`greedy_select`); ``villages_new`` the villages.
+    """
+    if budget_sites is None and budget_vnd is None:
+        msg = "Give a budget in sites (budget_sites) or in VND (budget_vnd)."
+        raise ValueError(msg)
+    n = len(pool.cover)
+    max_sites = n if budget_sites is None else max(0, int(budget_sites))
+    cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64) if n else np.zeros(0)
+    left = float(budget_vnd) if budget_vnd is not None else np.inf
+    state = _VillageState(pool, demand)
+    sel = Selection([], [], [])
+    chosen = np.zeros(n, dtype=bool)
+    while len(sel.order) < max_sites:
+        best, best_key = -1, None
+        for i in np.flatnonzero(~chosen & (cost <= left)):
+            nv, np_, *_ = state.gain(int(i))
+            per = cost[i] if budget_vnd is not None and cost[i] > 0 else 1.0
+            k = (nv / per, np_ / per)
+            if best_key is None or k > best_key:
+                best, best_key = int(i), k
+        if best < 0 or best_key is None or (best_key[0] <= 0 and best_key[1] <= 0):
+            break
+        nv, np_ = state.take(best)
+        chosen[best] = True
+        sel.order.append(best)
+        sel.gains.append(np_)
+        sel.costs_vnd.append(float(cost[best]))
+        sel.villages_new.append(nv)
+        left -= cost[best]
+    return sel
+
+
+def villages_served_along(pool: CandidatePool, demand: VillageDemand, order: list[int]) -> list[int]:
+    """Villages newly served by each proposal of ``order`` in turn (for any objective)."""
+    state = _VillageState(pool, demand)
+    return [state.take(int(i))[0] for i in order]
 
 
 # ---------------------------------------------------------------------------- outputs

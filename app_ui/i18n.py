@@ -264,6 +264,52 @@ STRINGS: dict[str, tuple[str, str]] = {
     "provenance": ("Nguồn gốc dữ liệu (PROVENANCE.md)", "Data provenance (PROVENANCE.md)"),
     "provenance_missing": ("Chưa có tệp data/PROVENANCE.md.", "data/PROVENANCE.md is not there yet."),
     "run_settings": ("Thiết lập lần chạy", "Run settings"),
+    # ---- villages (thôn/bản) page
+    "page_villages": ("Thôn/bản", "Villages"),
+    "villages_title": ("Thôn/bản chưa có sóng", "Villages without signal"),
+    "villages_caption": (
+        "Tiêu chí (công văn 1603/BTTTT-CVT): thôn chưa có sóng khi trung tâm thôn không có sóng và "
+        "dưới 50% dân có sóng; có sóng khi trung tâm có sóng và từ 90% dân có sóng; còn lại là có "
+        "sóng một phần. Số dân là WorldPop gán cho thôn gần nhất trong xã (trong 2 km) — mô hình. "
+        "\"Cụm dân cư\" là cụm mô phỏng nơi có dân mà không có điểm thôn.",
+        "Criterion (letter 1603/BTTTT-CVT): a village has no signal when its centre has none and "
+        "fewer than 50% of its people are covered; covered when its centre is and at least 90% of "
+        "its people are; otherwise partial. People are WorldPop assigned to the nearest village "
+        "of the commune (within 2 km) — modelled. \"Cụm dân cư\" are modelled settlement "
+        "clusters where people live with no village point.",
+    ),
+    "villages_source_embedded": (
+        "Danh sách: GeoNames + OpenStreetMap (tọa độ phần lớn làm tròn đến phút, ±1,3 km) và cụm "
+        "dân cư mô phỏng. Tải danh sách thôn của tỉnh để có kết quả thật.",
+        "List: GeoNames + OpenStreetMap (most points rounded to whole minutes, ±1.3 km) and "
+        "modelled settlement clusters. Upload the province's village list for real results.",
+    ),
+    "villages_source_user": ("Danh sách: {name} (tải lên) và cụm dân cư mô phỏng.",
+                             "List: {name} (uploaded) and modelled settlement clusters."),
+    "villages_upload": ("Tải danh sách thôn (CSV/XLSX/GeoJSON/KML)",
+                        "Upload a village list (CSV/XLSX/GeoJSON/KML)"),
+    "villages_upload_report": ("Đọc {rows_read} dòng: giữ {kept}, sửa {fixed}, loại {rejected}.",
+                               "Read {rows_read} rows: kept {kept}, fixed {fixed}, rejected {rejected}."),
+    "villages_upload_error": ("Không đọc được danh sách thôn: {error}",
+                              "The village list cannot be read: {error}"),
+    "villages_use_embedded": ("Dùng danh sách có sẵn", "Use the embedded list"),
+    "villages_saved": ("Danh sách thôn đã lưu", "Saved village lists"),
+    "villages_embedded_option": ("— danh sách có sẵn —", "— the embedded list —"),
+    "villages_save": ("Lưu vào kho", "Save to the workspace"),
+    "villages_saved_ok": ("Đã lưu danh sách \"{name}\".", "Saved the list \"{name}\"."),
+    "villages_status": ("Tình trạng", "Status"),
+    "villages_search": ("Tìm thôn/bản hoặc xã", "Search a village or commune"),
+    "villages_none": ("Không có thôn/bản nào khớp bộ lọc.", "No village matches the filters."),
+    "villages_total": ("Số thôn/bản", "Villages"),
+    "villages_no_signal": ("Chưa có sóng", "No signal"),
+    "villages_partial": ("Có sóng một phần", "Partial"),
+    "villages_covered": ("Có sóng", "Covered"),
+    "villages_clusters": ("trong đó {n} cụm mô phỏng", "of which {n} modelled clusters"),
+    "villages_download": ("Tải danh sách (CSV)", "Download the list (CSV)"),
+    "layer_villages": ("Thôn/bản", "Villages"),
+    "status_no_signal": ("chưa có sóng", "no signal"),
+    "status_partial": ("có sóng một phần", "partial"),
+    "status_covered": ("có sóng", "covered"),
 }
 
 TERRAIN_LABELS = ("mountain", "coastal", "island", "plain")

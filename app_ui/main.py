@@ -11,7 +11,16 @@ __all__ = ["PAGES", "run"]
 
 
 def _pages() -> dict:
-    from app_ui.pages import about, commune, gaps, map_page, measurements, proposals, stations
+    from app_ui.pages import (
+        about,
+        commune,
+        gaps,
+        map_page,
+        measurements,
+        proposals,
+        stations,
+        villages,
+    )
 
     return {
         "map": ("page_map", map_page.render),
@@ -19,12 +28,13 @@ def _pages() -> dict:
         "gaps": ("page_gaps", gaps.render),
         "proposals": ("page_proposals", proposals.render),
         "commune": ("page_commune", commune.render),
+        "villages": ("page_villages", villages.render),
         "measurements": ("page_measurements", measurements.render),
         "about": ("page_about", about.render),
     }
 
 
-PAGES = ("map", "stations", "gaps", "proposals", "commune", "measurements", "about")
+PAGES = ("map", "stations", "gaps", "proposals", "commune", "villages", "measurements", "about")
 
 
 def run() -> None:

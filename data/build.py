@@ -277,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--skip-stations", action="store_true",
                     help="do not (re)model the default station set")
+    ap.add_argument("--only-villages", action="store_true",
+                    help="rebuild villages.gpkg alone (the other files must be in --out)")
     args = ap.parse_args(argv)
     shared, out = args.shared, args.out
     if not shared.exists():
@@ -285,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
 
     province = gpd.read_file(shared / "quang-tri/province.geojson")[["code", "name", "geometry"]]
     province["geometry"] = province.geometry.map(_polygonal)
+    if args.only_villages:
+        communes = gpd.read_file(out / "communes.gpkg", layer="communes")
+        communes["code"] = communes["code"].astype(str).str.zfill(5)
+        build_villages(shared, out, communes, province, out / "worldpop_2020_1km.tif")
+        _write_sums(out)
+        return 0
 
     wp_tif = out / "worldpop_2020_1km.tif"
     clip_raster(shared / "worldpop/vnm_ppp_2020_1km_Aggregated_UNadj.tif", wp_tif,
@@ -326,12 +334,62 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_stations:
         build_default_stations(out, communes, seats, wp_tif)
+    build_villages(shared, out, communes, province, wp_tif)
 
+    _write_sums(out)
+    return 0
+
+
+def _write_sums(out: Path) -> None:
     files = sorted(p.name for p in out.iterdir()
                    if p.suffix in (".gpkg", ".tif") and p.is_file())
     (out / "SHA256SUMS").write_text("".join(f"{sha256(out / f)}  {f}\n" for f in files))
     print("wrote", ", ".join(files))
-    return 0
+
+
+VILLAGES_MARGIN_M = 30_000  # village points kept around the province, for border effects
+VILLAGES_CLUSTER_GRID_M = 1_000.0  # WorldPop's own cell: finer adds nothing to the clusters
+
+
+def build_villages(shared: Path, out: Path, communes, province, wp_tif: Path) -> gpd.GeoDataFrame:
+    """``villages.gpkg``: GeoNames + OSM settlement points (province + 30 km), merged, with the
+    modelled settlement clusters where populated land has no point (see ``geo/villages.py``)."""
+    from geo.coverage import GRID_MARGIN_M
+    from geo.grid import Grid
+    from geo.population import population_on_grid
+    from geo.villages import (
+        VILLAGE_COLUMNS,
+        assign_communes,
+        gazetteer_points,
+        merge_sources,
+        normalize_villages,
+        settlement_clusters,
+    )
+
+    gn = gpd.read_file(shared / "places/geonames_vn_2020_places.geojson")
+    osm = gpd.read_file(shared / "places/osm_places_2017.geojson")
+    pts = gazetteer_points(gn, osm)
+    zone = province.to_crs(UTM).buffer(VILLAGES_MARGIN_M).to_crs(WGS84).union_all()
+    pts = pts[pts.within(zone)].reset_index(drop=True)
+    merged = assign_communes(merge_sources(pts), communes)
+    merged["modelled"] = False
+    grid = Grid.for_geometry(province, VILLAGES_CLUSTER_GRID_M, margin_m=GRID_MARGIN_M)
+    pop = population_on_grid(grid, path=wp_tif)
+    clusters = settlement_clusters(grid, pop, grid.burn(communes), communes,
+                                   merged[merged["in_province"]])
+    allv = pd.concat([merged, clusters.drop(columns="people_cluster")], ignore_index=True)
+    allv["village_id"] = allv["source_id"].astype(str).str.split(";").str[0]
+    allv = gpd.GeoDataFrame(allv, geometry="geometry", crs=WGS84)
+    allv = allv.assign(_c=allv["source"] == "cluster").sort_values(
+        ["_c", "commune_code", "village_id"], kind="mergesort").drop(columns="_c")
+    layer = normalize_villages(allv, source="gazetteer")[[*VILLAGE_COLUMNS, "geometry"]]
+    layer = layer.drop(columns="source_row")
+    path = out / "villages.gpkg"
+    path.unlink(missing_ok=True)
+    _write(layer.reset_index(drop=True), path, "villages")
+    print("villages:", layer["source"].value_counts().to_dict(),
+          "in province:", int(layer["in_province"].sum()))
+    return layer
 
 
 def build_default_stations(out: Path, communes, seats, wp_tif: Path) -> None:

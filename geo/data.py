@@ -28,6 +28,7 @@ __all__ = [
     "load_land",
     "load_roads",
     "load_places",
+    "load_villages",
     "worldpop_path",
     "relief_dem_path",
     "default_stations_path",
@@ -39,6 +40,7 @@ COMMUNES_GPKG = "communes.gpkg"
 COAST_GPKG = "coastline.gpkg"
 ROADS_GPKG = "roads.gpkg"
 PLACES_GPKG = "places.gpkg"
+VILLAGES_GPKG = "villages.gpkg"
 WORLDPOP_TIF = "worldpop_2020_1km.tif"
 RELIEF_TIF = "relief_5arcmin.tif"
 DEFAULT_STATIONS_GPKG = "stations_modelled.gpkg"
@@ -217,6 +219,25 @@ def load_places(source: str = "osm") -> gpd.GeoDataFrame:
     """Settlement points: ``source='osm'`` (OSM 2017) or ``'geonames'``."""
     layer = {"osm": "osm_places_2017", "geonames": "geonames"}[source]
     return _read(PLACES_GPKG, layer)
+
+
+def load_villages(in_province_only: bool = True) -> gpd.GeoDataFrame:
+    """Villages (thôn/bản) of the province: GeoNames + OSM points and *modelled* clusters.
+
+    Columns: ``village_id``, ``name``, ``commune``, ``commune_code`` (5-digit str, ``""`` in
+    the 30 km margin outside the province), ``people_stated`` (NaN: the gazetteers give none),
+    ``power`` (None: unknown), ``source`` (``geonames`` / ``osm`` / ``geonames+osm`` /
+    ``cluster``), ``source_id``, ``kind``, ``position_uncertainty_m`` (the rounding error of a
+    minute-rounded point, else 0), ``modelled`` (True for clusters), ``in_province``. See
+    ``geo/villages.py`` and ``data/PROVENANCE.md``.
+    """
+    gdf = _read(VILLAGES_GPKG, "villages")
+    gdf["commune_code"] = gdf["commune_code"].fillna("").astype(str)
+    gdf["modelled"] = gdf["modelled"].astype(bool)
+    gdf["in_province"] = gdf["in_province"].astype(bool)
+    if in_province_only:
+        gdf = gdf[gdf["in_province"]].reset_index(drop=True)
+    return gdf
 
 
 def worldpop_path() -> Path:

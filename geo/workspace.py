@@ -22,7 +22,8 @@ the file open.
 Exports (CSV / XLSX) neutralise spreadsheet formula injection: a text cell starting
 with ``=``, ``+``, ``-``, ``@``, tab or carriage return — also behind leading spaces,
 no-break or zero-width spaces — gets a leading apostrophe (OWASP "CSV injection").
-Exports keep the full double precision of the coordinates (an exact round trip).
+CSV exports keep the full double precision of the coordinates (an exact round trip);
+XLSX keeps the 16 significant digits its writers allow (≤ 1e-13°, about 10 nm).
 
 Set names are NFC-normalised; names with control characters, line breaks or
 bidirectional-override marks are refused (they would break ``stations list``).
@@ -710,6 +711,7 @@ class Workspace:
             if ext == ".csv":
                 sanitize_frame(table).to_csv(tmp, index=False, encoding="utf-8-sig")
             elif ext == ".xlsx":
+                # XLSX writers keep 16 significant digits (≤ 1e-13°, ~10 nm); CSV is exact.
                 with pd.ExcelWriter(tmp, engine="xlsxwriter",
                                     engine_kwargs={"options": {"strings_to_formulas": False,
                                                                "strings_to_urls": False}}) as xw:

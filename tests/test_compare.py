@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis.compare import compare_coverage, gap_closure
+from analysis.compare import compare_coverage, compare_villages, gap_closure
 
 
 def test_known_answer_small_grid():
@@ -45,3 +45,33 @@ def test_balance_always_holds(pop, before, after):
     assert d["people_covered_after"] == pytest.approx(
         d["people_covered_before"] + d["people_newly_covered"] - d["people_no_longer_covered"])
     assert compare_coverage(pop, before, before)["people_newly_covered"] == 0
+
+
+def test_villages_newly_served_known_answer():
+    # three villages on a 1-row grid: V0 served before and after, V1 served only after,
+    # V2 (centre covered, 1 of 4 people) partial → covered after; V3 loses its signal
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from analysis.villages import VillagesOutput
+    from geo.villages import VillagePeople
+
+    pop = np.array([[10.0, 10.0, 1.0, 3.0, 5.0]])
+    cell_village = np.array([[0, 1, 2, 2, 3]], dtype=np.int32)
+    people = VillagePeople(cell_village, np.array([10.0, 10.0, 4.0, 5.0]), np.zeros(1), np.array([29.0]))
+    centres = [np.array([0]), np.array([1]), np.array([2]), np.array([4])]
+    table = gpd.GeoDataFrame({"village_id": ["a", "b", "c", "d"]}, geometry=[Point(0, 0)] * 4,
+                             crs="EPSG:4326")
+    v = VillagesOutput(table=table, people=people, centres=centres, summary={})
+    before = np.array([[True, False, True, False, True]])
+    after = np.array([[True, True, True, True, False]])
+    out = compare_villages(v, pop, before, after)
+    assert out == {
+        "villages_total": 4, "villages_served_before": 2, "villages_served_after": 3,
+        "villages_newly_served": 2, "villages_no_longer_served": 1,
+        "villages_no_signal_before": 1, "villages_no_signal_after": 1,
+        "villages_newly_served_ids": ["b", "c"],
+    }
+    full = compare_coverage(pop, before, after, villages=v)
+    assert full["villages_newly_served"] == 2
+    assert full["villages_served_after"] == full["villages_served_before"] + 2 - 1

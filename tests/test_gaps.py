@@ -179,3 +179,41 @@ def test_disk_coverage_leaves_a_ring_gap():
                     GapConfig(min_people_per_cell=0.5, eps_km=0.3, min_people=50))
     assert len(res.gaps) >= 1
     assert not ((res.labels >= 0) & cov.covered("4G")).any()
+
+
+def test_uncovered_people_below_the_floor_are_counted_known_answer():
+    # issue #19: the uncovered people in cells under the populated floor were in no field
+    grid = tiny_grid(10, 10)
+    pop = np.zeros(grid.shape)
+    pop[2, 2:5] = 30.0   # 90 dense uncovered people: a gap (floor 1 person/cell, min 50)
+    pop[8, 8] = 5.0      # dense but alone: scattered
+    pop[0, 9] = 0.4      # under the floor, uncovered
+    pop[9, 0] = 0.3      # under the floor, uncovered
+    pop[5, 5] = 0.7      # under the floor but covered: not counted
+    covered = np.zeros(grid.shape, dtype=bool)
+    covered[5, 5] = True
+    cid = np.zeros(grid.shape, dtype=np.int32)
+    cfg = GapConfig(min_people_per_cell=1.0, eps_km=0.15, min_people=50)
+    res = find_gaps(grid, pop, covered, cid, pd.DataFrame({"name": ["A"], "code": ["1"]}), cfg)
+    assert res.gaps["people_uncovered"].sum() == pytest.approx(90.0)
+    assert res.people_scattered == pytest.approx(5.0)
+    assert res.people_below_floor == pytest.approx(0.7)
+    uncovered = pop[~covered].sum()
+    assert res.gaps["people_uncovered"].sum() + res.people_scattered + res.people_below_floor \
+        == pytest.approx(uncovered)
+
+
+def test_hdbscan_weights_people_not_cells():
+    # issue #19: HDBSCAN ignored the people and needed 5 cells (hard-coded) to make a cluster:
+    # a 4-cell hamlet of 400 people was noise. Weighted, it is a gap; 30 light cells are not.
+    grid = tiny_grid(40, 40)
+    pop = np.zeros(grid.shape)
+    pop[5, 5:7] = 100.0
+    pop[6, 5:7] = 100.0          # 4 cells, 400 people
+    pop[30:33, 25:35] = 1.0      # 30 cells, 30 people (< min_people)
+    mask = pop > 0
+    cfg = GapConfig(min_people_per_cell=0.5, min_people=50, method="hdbscan", pool_fraction=0)
+    labels = cluster_gap_cells(mask, pop, grid, cfg)
+    assert (labels[5:7, 5:7] == 0).all()
+    assert labels.max() == 0
+    assert (labels[30:33, 25:35] == -1).all()

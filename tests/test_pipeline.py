@@ -76,7 +76,7 @@ def test_outputs_written_and_byte_identical(result, tmp_path):
     sb.pop("seconds")
     assert sa == sb
     layers = gpd.list_layers(a["gpkg"])["name"].tolist()
-    assert set(layers) == {"communes", "gaps", "proposals", "stations"}
+    assert set(layers) == {"communes", "gaps", "proposals", "stations", "villages"}
     communes = gpd.read_file(a["gpkg"], layer="communes")
     assert communes.crs.to_epsg() == 4326
     for col in ("code", "name", "terrain", "people_total", "people_covered", "people_uncovered",

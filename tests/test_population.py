@@ -51,3 +51,49 @@ def test_rescale_option_on_real_data(province, communes):
     sums = np.bincount(ids[ids >= 0], weights=pop[ids >= 0], minlength=78)
     covered = np.bincount(ids[ids >= 0], minlength=78) > 0
     assert np.allclose(sums[covered], communes["population_legal"].to_numpy()[covered], rtol=1e-3)
+
+
+def _synthetic_worldpop(path, cells):
+    """A 6×6 WorldPop-like counts raster of 30″ cells at 106.9 E, 16.95 N, people at ``cells``."""
+    import rasterio
+    from affine import Affine
+
+    counts = np.zeros((6, 6), dtype="float32")
+    for (r, c), p in cells.items():
+        counts[r, c] = p
+    transform = Affine(1 / 120, 0, 106.9, 0, -1 / 120, 16.95)
+    with rasterio.open(path, "w", driver="GTiff", height=6, width=6, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=transform, nodata=-99999.0) as dst:
+        dst.write(counts, 1)
+    return transform
+
+
+def test_regridding_puts_people_where_they_live_known_answer(tmp_path):
+    # issue #19: whole-grid conservation is forced by the final rescale, so it cannot fail;
+    # where the people land can. Source cell (1, 1): 1000 people on 821,390 m² (30″ × 30″ at
+    # 16.942 N, R = 6,371,008.8 m: R² Δλ (sin φ1 − sin φ2), computed once by hand); (4, 3): 500.
+    from pyproj import Transformer
+
+    path = tmp_path / "wp.tif"
+    transform = _synthetic_worldpop(path, {(1, 1): 1000.0, (4, 3): 500.0})
+    grid = Grid.from_bounds((702_000, 1_869_000, 708_000, 1_875_500), 100.0)  # the raster + margin
+    pop = population_on_grid(grid, path)
+    xs, ys = grid.cell_centres()
+    cx, cy = np.meshgrid(xs, ys)
+    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(cx, cy)
+    col = np.floor((lon - transform.c) / transform.a).astype(int)
+    row = np.floor((lat - transform.f) / transform.e).astype(int)
+    in_a = (row == 1) & (col == 1)
+    in_b = (row == 4) & (col == 3)
+    assert in_a.sum() > 70 and in_b.sum() > 70  # both source cells lie on the grid
+    assert pop[in_a].sum() == pytest.approx(1000.0, rel=0.03)
+    assert pop[in_b].sum() == pytest.approx(500.0, rel=0.03)
+    assert pop[~(in_a | in_b)].sum() == pytest.approx(0.0, abs=1e-6)  # nobody anywhere else
+    # inside a source cell every target cell holds its density (nearest, finer grid), so the
+    # ratio of A's cells to B's is the ratio of densities: (1000 / 821,390.2 m²) / (500 /
+    # 821,499.3 m²) = 2.000266 (B's 30″ cell at 16.917 N, by hand as above)
+    np.testing.assert_allclose(pop[in_a], pop[in_a][0], rtol=1e-6)
+    np.testing.assert_allclose(pop[in_b], pop[in_b][0], rtol=1e-6)
+    assert pop[in_a][0] / pop[in_b][0] == pytest.approx(2.000266, rel=1e-5)
+    # and each holds ≈ density × 1 ha (the rescale moves it by the edge cells' share only)
+    assert pop[in_a][0] == pytest.approx(1000.0 / 821_390.2 * 1e4, rel=0.03)

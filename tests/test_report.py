@@ -84,3 +84,21 @@ def test_report_html_bilingual_escaped_with_maps(hostile_result, tmp_path):
     # every proposal appears in the table
     for sid in hostile_result.siting.proposals["site_id"]:
         assert sid in text
+
+
+def test_village_section_escaped_sanitised_one_block_per_commune(tmp_path):
+    import openpyxl as _openpyxl
+
+    r = synthetic_result(budget_sites=1)
+    t = r.villages.table
+    t.loc[t.index[1], "name"] = "<script>alert(1)</script>"
+    t.loc[t.index[2], "name"] = "=HYPERLINK(\"http://evil\",\"x\")"
+    html = write_report_html(r, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    bad = t[t["status"] != "covered"]
+    assert html.count('class="village-commune"') == bad["commune_code"].nunique() > 0
+    # #19: every uncovered person is in one of the three figures the report states
+    assert "ô thưa dân" in html and "sparse cells" in html
+    ws = _openpyxl.load_workbook(write_priorities_xlsx(r, tmp_path / "p.xlsx"))["Thôn bản"]
+    names = [c.value for c in ws["B"]][1:]
+    assert "'=HYPERLINK(\"http://evil\",\"x\")" in names

@@ -4,7 +4,7 @@
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
     lomsong run --default --tech 4g --measurements drive.csv --calibration dt-2026 --out out/
 
-Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations), the coverage
+Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations, villages), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
 ``OUT/priorities.xlsx`` (plus CSV copies of the tables). Progress is shown by stage.
 """
@@ -74,6 +74,18 @@ def register(subparsers) -> None:
                    help="extra candidate points (CSV with lon,lat[,name] or any vector file), "
                         "e.g. other operators' masts for sharing")
     p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
+    p.add_argument("--villages", metavar="NAME|FILE",
+                   help="village list judged by the ministry's criterion: a set imported with "
+                        "`lomsong villages import`, or a file (CSV/XLSX/GeoJSON/KML); default the "
+                        "embedded GeoNames + OSM villages and modelled clusters")
+    p.add_argument("--villages-crs", metavar="CRS",
+                   help="CRS of X/Y columns in the village file (e.g. VN-2000 3405)")
+    p.add_argument("--workspace", default=None,
+                   help="workspace GeoPackage holding --villages sets (default $LOMSONG_WORKSPACE "
+                        "or ./workspace/lomsong.gpkg)")
+    p.add_argument("--objective", choices=("people", "villages"), default="people",
+                   help="what proposals maximise: people newly covered (default) or villages "
+                        "newly served, ties by people")
     p.add_argument("--no-geotiffs", action="store_true", help="skip the coverage GeoTIFFs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     scale = p.add_mutually_exclusive_group()
@@ -135,6 +147,32 @@ def _read_points(path: str):
     return gdf[gdf.geom_type == "Point"]
 
 
+def _villages(value: str | None, crs=None, workspace=None):
+    """The ``--villages`` argument: None (embedded), a file, or a workspace set's name."""
+    from lomsong.cli import UserError
+
+    if value is None:
+        return None
+    p = Path(value)
+    if p.exists():
+        from geo.village_list import read_villages
+
+        villages = read_villages(p, crs=crs)
+        if not len(villages.gdf):
+            msg = (f"No usable village in {value}; run `lomsong villages validate {value}` to see "
+                   "why each row was rejected.")
+            raise UserError(msg)
+        return villages
+    from geo.workspace import Workspace
+
+    ws = Workspace(workspace)
+    names = ws.list_point_sets("villages")["name"].astype(str).tolist()
+    if value not in names:
+        msg = (f"--villages {value!r} is neither a file nor a village set in the workspace "
+               f"{ws.path} ({', '.join(names) or 'none saved'}); import one with "
+               f"`lomsong villages import FILE --name NAME`.")
+        raise UserError(msg)
+    return ws.load_villages(value)
 def _read_drive_test(args):
     from geo.measurement_list import read_measurements
     from lomsong.cli import UserError
@@ -210,7 +248,11 @@ def run_command(args) -> int:
     an_cfg = AnalysisConfig(gaps=GapConfig(metric=args.gap_metric, min_mbps=args.min_mbps))
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg, config=an_cfg,
-                      candidates=candidates, progress=progress, user_fiber=args.fiber)
+                      candidates=candidates, progress=progress, user_fiber=args.fiber,
+                      villages=_villages(getattr(args, "villages", None),
+                                         getattr(args, "villages_crs", None),
+                                         getattr(args, "workspace", None)),
+                      objective=getattr(args, "objective", "people"))
     if getattr(args, "measurements", None):
         run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
@@ -239,6 +281,15 @@ def run_command(args) -> int:
         f"({100 * s['share_covered']:.1f}%); {s['gaps']} gaps; {s['proposals']} sites proposed "
         f"cover {s['people_newly_covered']:,.0f} more people for {s['cost_total_vnd'] / 1e9:,.1f} bn VND."
     )
+    if s.get("villages_total") is not None:
+        print(
+            f"{s['villages_no_signal']} of {s['villages_total']} villages without signal, "
+            f"{s['villages_partial']} partial ({s['villages_modelled_clusters']} are modelled "
+            f"settlement clusters); proposals serve {s.get('villages_newly_served', 0)} more."
+        )
+        if s.get("villages_outside_province"):
+            print(f"NOTE: {s['villages_outside_province']} listed villages lie outside every "
+                  "commune and were not judged.")
     if s.get("warning"):
         print(f"WARNING: {s['warning']}")
     if s.get("calibration"):
