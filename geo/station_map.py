@@ -38,15 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from geo.coverage import (
-    CoverageConfig,
-    CoverageError,
-    _compute_station,
-    _reach_m,
-    _site_sweep,
-    _station_models,
-    _station_params,
-)
 from geo.grid import ANALYSIS_CRS, MAX_RESOLUTION_M, MIN_RESOLUTION_M, Grid, write_geotiff
 from geo.propagation import MODELS
 
@@ -419,3 +410,16 @@ def _as_map(res_sweep, params, win: Grid, row, col, config, dem, radius, rule, h
     }
     return StationMap(grid=win, los=los, diffraction_db=diff, path_loss_db=pl, rsrp_dbm=rsrp,
                       model=params["model"], parameters=parameters)
+
+
+# The engine's per-station code path. Imported last: geo.coverage re-exports this module's
+# public names from its own last line, so either module may be imported first.
+from geo.coverage import (  # noqa: E402
+    CoverageConfig,
+    CoverageError,
+    _compute_station,
+    _reach_m,
+    _site_sweep,
+    _station_models,
+    _station_params,
+)

@@ -20,6 +20,10 @@ Why the gaps (see docs/models.md, "ITM cross-check"):
 * The 5′ (~9 km) DEM smooths ridges away; both models see the same smoothed profile,
   so this affects the size of the diffraction terms, not the comparison's fairness.
 
+A second check (issue #19) runs the *shipped* engine — :func:`geo.coverage.station_map`
+with the default physics — on rough 90 m synthetic terrain against ITM on the cells'
+own profiles (``test_shipped_physics_against_itm_on_fine_terrain``).
+
 Run ``python tests/test_itm_crosscheck.py`` for the full table.
 """
 
@@ -158,6 +162,84 @@ def test_itm_sees_terrain(table):
     assert blocked.median() > clear.median() + 10.0
 
 
+# ----------------------------------------------------------------------------- fine terrain
+FINE_RES_M = 90.0
+FINE_N = 241  # 21.7 km square, station in the middle, 10 km radius
+FINE_SEEDS = (21, 22, 23)
+
+
+def fine_terrain_table():
+    """The shipped engine (``geo.coverage.station_map``, default physics) and free space +
+    its Bullington diffraction against ITM on rough 90 m synthetic terrain (fractal
+    0–1500 m), at cells 1–10 km along the four axis rays (their profiles are the DEM's own
+    cells, the sweep's exact profile): one row per cell."""
+    import pandas as pd
+    from affine import Affine
+
+    from geo.coverage import CoverageConfig, station_map
+    from geo.dem import Dem
+    from geo.propagation import itm_point_to_point_loss_db
+    from tests._coverage_helpers import fractal_terrain
+
+    x0, y0, c = 600_000.0, 1_850_000.0, FINE_N // 2
+    rows = []
+    for seed in FINE_SEEDS:
+        z = fractal_terrain((FINE_N, FINE_N), seed, relief_m=1500.0)
+        dem = Dem.from_array(z, Affine(FINE_RES_M, 0, x0, 0, -FINE_RES_M, y0), "EPSG:32648")
+        st = {"x": x0 + (c + 0.5) * FINE_RES_M, "y": y0 - (c + 0.5) * FINE_RES_M,
+              "technology": "4G", "band_mhz": 1800.0, "height_m": H_TX_M}
+        ship = station_map(st, dem, radius_m=10_000.0, model="38901-rma")
+        bare = station_map(st, dem, radius_m=10_000.0, model="fspl",
+                           config=CoverageConfig(clear_model="los", obstructed_model="diffraction"))
+        r0 = round((y0 - ship.grid.ymax) / FINE_RES_M)
+        c0 = round((ship.grid.xmin - x0) / FINE_RES_M)
+        for dr, dc in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+            for k in range(12, 110, 3):
+                i, j = c + dr * k - r0, c + dc * k - c0
+                h = z[c + dr * np.arange(k + 1), c + dc * np.arange(k + 1)].astype(float)
+                itm, _ = itm_point_to_point_loss_db(h, k * FINE_RES_M, H_TX_M, H_RX_M, 1800.0)
+                rows.append({"seed": seed, "d_km": k * FINE_RES_M / 1000.0,
+                             "terrain_los": bool(ship.los[i, j]), "itm_db": itm,
+                             "engine_db": float(ship.path_loss_db[i, j]),
+                             "fspl+bullington_db": float(bare.path_loss_db[i, j])})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def fine_table():
+    return fine_terrain_table()
+
+
+def fine_summary(t):
+    out = {}
+    for col in ("engine_db", "fspl+bullington_db"):
+        for los, part in ((True, "clear"), (False, "obstructed")):
+            d = (t.loc[t["terrain_los"] == los, col] - t.loc[t["terrain_los"] == los, "itm_db"])
+            out[(col, part)] = (float(d.median()), int(d.size))
+    return out
+
+
+def test_shipped_physics_against_itm_on_fine_terrain(fine_table):
+    # issue #19: the default engine (LOS-probability blend, Bullington with eq. 57, NLOS
+    # floor) on rough 90 m terrain, not the 5′ relief. Measured (ours − ITM, median):
+    # free space + Bullington on clear cells ≈ 0 dB (the same bare-terrain physics), on
+    # obstructed cells −30…−34 dB (ITM's rough-terrain diffraction is heavier, as pycraf's
+    # P.452 delta-Bullington agrees with ours: benchmarks/peers.py); the engine +24…+39 dB
+    # on clear cells (the blend's clutter, by design) and +7…+11 dB on obstructed ones.
+    stats = fine_summary(fine_table)
+    print("\nours − ITM on fine synthetic terrain (median dB, n):")
+    for (col, part), (med, n) in stats.items():
+        print(f"  {col:20s} {part:10s} {med:+6.1f}  n={n}")
+    med, n = stats[("fspl+bullington_db", "clear")]
+    assert n >= 15 and abs(med) < 3.0
+    med, n = stats[("fspl+bullington_db", "obstructed")]
+    assert n >= 100 and -40.0 < med < -20.0
+    med, _ = stats[("engine_db", "clear")]
+    assert 15.0 < med < 45.0
+    med, _ = stats[("engine_db", "obstructed")]
+    assert 0.0 < med < 20.0
+
+
 if __name__ == "__main__":  # pragma: no cover - a report, not a test
     import pandas as pd
 
@@ -166,3 +248,5 @@ if __name__ == "__main__":  # pragma: no cover - a report, not a test
     print(t.round(1).to_string())
     for m, (med, p90) in summary(t).items():
         print(f"{m:22s} median {med:+6.1f}   p90 |diff| {p90:5.1f}")
+    for (col, part), (med, n) in fine_summary(fine_terrain_table()).items():
+        print(f"fine terrain: {col:20s} {part:10s} median {med:+6.1f}  n={n}")

@@ -292,3 +292,36 @@ def test_los_probability_known_answers():
     assert los_probability("cost231-hata", 5000.0) == 0.0
     d = np.linspace(20, 20_000, 50)
     assert np.all(np.diff(los_probability("38901-rma", d)) < 0)
+
+
+# ----------------------------------------------------------------------------- numeric anchors
+# issue #19: numbers worked out once by hand (4–6 digit logs, written down below), not the
+# formula re-typed, so a coefficient typo in the code cannot pass unnoticed.
+def test_rma_nlos_numeric_anchor():
+    # h_BS 35 m, h_UT 1.5 m, 3.5 GHz, h 5 m, W 20 m, d2D 2 km → d3D = 2000.2805 m:
+    # 161.04 − 7.1·1.30103 + 7.5·0.69897 − (24.37 − 3.7·0.020408)·1.544068
+    # + (43.42 − 3.1·1.544068)·(3.301091 − 3) + 20·0.544068 − (3.2·1.246129² − 4.97)
+    # = 161.04 − 9.23731 + 5.24228 − 37.51156 + 11.63218 + 10.88136 + 0.00092 = 142.048 dB
+    # (above the LOS PL1 of 113.02 dB, so PL_NLOS = PL'_NLOS)
+    assert path_loss_db("38901-rma", 2000.0, 3500.0, 35.0, 1.5, los=False) == pytest.approx(
+        142.048, abs=0.01)
+    assert path_loss_db("38901-rma", 2000.0, 3500.0, 35.0, 1.5, los=True) == pytest.approx(
+        113.018, abs=0.01)
+
+
+@pytest.mark.parametrize(("environment", "expected_db"), [
+    # 1800 MHz, h_b 40 m, h_m 1.5 m, 3 km; log f = 3.255273, log h_b = 1.602060:
+    # a(h_m) = (1.1·3.255273 − 0.7)·1.5 − (1.56·3.255273 − 0.8) = 0.042974
+    # slope = (44.9 − 6.55·1.602060)·log 3 = 34.406507·0.477121 = 16.416064
+    # urban: 46.3 + 110.353755 − 22.140469 − 0.042974 + 16.416064 = 150.886 dB
+    ("urban", 150.886),
+    # metropolitan: a = 3.2·(log 17.625)² − 4.97 = −0.000918, C_m = 3 → 153.930 dB
+    ("metropolitan", 153.930),
+    # suburban: 150.886376 − 2·(log 64.285714)² − 5.4 = 150.886376 − 6.538560 − 5.4 = 138.948
+    ("suburban", 138.948),
+    # rural: 150.886376 − 4.78·10.596802 + 18.33·3.255273 − 40.94 = 118.963
+    ("rural", 118.963),
+])
+def test_cost231_hata_1800_numeric_anchors(environment, expected_db):
+    got = path_loss_db("cost231-hata", 3000.0, 1800.0, 40.0, 1.5, environment=environment)
+    assert got == pytest.approx(expected_db, abs=0.01)

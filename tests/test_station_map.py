@@ -211,3 +211,18 @@ def test_cli_dem_without_crs_exits_2(tmp_path, capsys):
 
 def test_dem_error_type_is_the_documented_one():
     assert issubclass(DemError, ValueError)
+
+
+def test_either_module_can_be_imported_first():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for first in ("geo.station_map", "geo.coverage"):
+        code = (f"import {first}; from geo.coverage import station_map, StationMap; "
+                "import geo.station_map as s; assert s.StationMap is StationMap")
+        proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                              text=True, timeout=120, check=False,
+                              env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+        assert proc.returncode == 0, proc.stderr[-500:]
