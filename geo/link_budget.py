@@ -164,8 +164,8 @@ def indoor_margin_db(f_mhz, building="low-loss", environment="rural"):
 
 
 # Reference table at the default bands (low-loss building, rural indoor distance), dB:
-# 900 MHz ≈ 12.2, 1800 ≈ 13.3, 2100 ≈ 13.6, 2600 ≈ 13.9, 3500 ≈ 14.4 (high-loss buildings:
-# ≈ 26–29 dB, see o2i_penetration_loss_db).
+# 900 MHz ≈ 12.2, 1800 ≈ 13.3, 2100 ≈ 13.6, 2600 ≈ 13.9, 3500 ≈ 14.4; high-loss buildings,
+# rural: 20.2, 23.4, 24.4, 26.0, 28.5 (``indoor_margin_db(f, "high-loss")``).
 INDOOR_MARGIN_DB: dict[float, float] = {
     f: float(indoor_margin_db(f)) for f in (900.0, 1800.0, 2100.0, 2600.0, 3500.0)
 }

@@ -164,3 +164,9 @@ def test_throughput_known_answers():
     # LTE B3 20 MHz (FDD) at the cap: 4.4 × 20 × 0.75 = 66 Mbit/s
     assert throughput_mbps(35.0, "4G", 20.0, 1800.0) == pytest.approx(66.0)
     assert throughput_mbps(-20.0, "4G", 20.0, 1800.0) == 0.0
+
+
+def test_high_loss_indoor_margins_as_documented():
+    # the figures geo/link_budget.py and docs/models.md §4 quote (issue 19: print, don't guess)
+    got = [float(indoor_margin_db(f, "high-loss")) for f in (900.0, 1800.0, 2100.0, 2600.0, 3500.0)]
+    assert got == [20.2, 23.4, 24.4, 26.0, 28.5]
