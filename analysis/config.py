@@ -16,12 +16,16 @@ from dataclasses import asdict, dataclass, field, replace
 __all__ = [
     "TECHS",
     "TERRAIN_CLASSES",
+    "PRIORITY_TERRAIN_WEIGHTS",
     "BACKHAUL_CLASSES",
     "GAP_METRICS",
     "GapConfig",
     "RankingWeights",
     "SiteSpec",
     "CostConfig",
+    "PowerConfig",
+    "SITE_KINDS",
+    "POWER_OPTIONS",
     "SitingConfig",
     "AnalysisConfig",
     "ConfigError",
@@ -35,8 +39,14 @@ TECHS = ("5G", "4G", "any")
 TERRAIN_CLASSES = ("mountain", "coastal", "island", "plain")
 #: How a gap or a proposed site is connected to the core network.
 BACKHAUL_CLASSES = ("fiber", "microwave", "satellite")
+#: What a proposal builds: a new mast, or the operator's equipment on another operator's mast.
+SITE_KINDS = ("new_site", "co_location")
+#: How a proposed site is powered (see :mod:`analysis.power`).
+POWER_OPTIONS = ("existing", "grid", "solar_hybrid")
 
 M_PER_KM = 1000.0
+#: The documented mountain/coastal/island priority (default ranking weights).
+PRIORITY_TERRAIN_WEIGHTS = {"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0}
 
 
 #: What a gap lacks: coverage (both links) or a data rate (issue 16).
@@ -163,29 +173,38 @@ class RankingWeights:
 
     ``score = people_uncovered × terrain_weight[terrain] × (ref_cost_vnd / est_cost_vnd) ** cost_weight``
 
-    The default is **neutral** (all terrain weights 1, ``cost_weight`` 0): the score is the number
-    of people left out, i.e. "most people first". :meth:`province_priority` is the preset that
-    follows the province's order to clear gaps in mountain and coastal communes first.
+    The default follows the province's mission — priorities **for mountain and coastal
+    communes**: mountain ×1.5, coastal ×1.5, island ×2, plain ×1 (``cost_weight`` 0, so cost
+    does not enter unless asked). The 1.5/2 factors express "priority", not a measured value.
+    Every component stays a column of the ranking (``score_people, w_terrain, w_cost``), and
+    :meth:`neutral` turns the priority off (score = people left out: "most people first");
+    the report shows how the ranking changes between the two
+    (:func:`analysis.ranking.ranking_change`). :meth:`province_priority` adds the cost weight.
     """
 
     terrain_weight: dict[str, float] = field(
-        default_factory=lambda: {"mountain": 1.0, "coastal": 1.0, "island": 1.0, "plain": 1.0}
+        default_factory=lambda: dict(PRIORITY_TERRAIN_WEIGHTS)
     )
     cost_weight: float = 0.0
     ref_cost_vnd: float = 1.5e9
 
     @classmethod
+    def neutral(cls) -> RankingWeights:
+        """All terrain weights 1, no cost weight: the score is the people left out."""
+        return cls(terrain_weight=dict.fromkeys(TERRAIN_CLASSES, 1.0), cost_weight=0.0)
+
+    @property
+    def is_neutral(self) -> bool:
+        return self.cost_weight == 0 and all(self.weight_for(t) == 1.0 for t in TERRAIN_CLASSES)
+
+    @classmethod
     def province_priority(cls) -> RankingWeights:
         """Mountain ×1.5, coastal ×1.5, island ×2, plain ×1; cheaper fixes up by cost^-0.5.
 
-        Assumption: the 1.5/2 factors express "priority", not a measured value; with
-        ``cost_weight = 0.5`` a gap twice as expensive to fix needs √2 ≈ 1.41× the people to rank
-        equal.
+        Assumption: with ``cost_weight = 0.5`` a gap twice as expensive to fix needs
+        √2 ≈ 1.41× the people to rank equal.
         """
-        return cls(
-            terrain_weight={"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0},
-            cost_weight=0.5,
-        )
+        return cls(terrain_weight=dict(PRIORITY_TERRAIN_WEIGHTS), cost_weight=0.5)
 
     def weight_for(self, terrain: str) -> float:
         return float(self.terrain_weight.get(str(terrain), 1.0))
@@ -251,6 +270,19 @@ class CostConfig:
         Longest hop considered (15 km, a typical 7–8 GHz rural hop with line of sight).
     satellite_vnd : float
         A VSAT backhaul terminal with five years of service: ~500 M VND.
+    co_location_capex_vnd : dict
+        The operator's equipment on another operator's existing mast (``kind='co_location'``):
+        the radio of the new-site figure plus mounting, cabling and a structural check
+        (~100 M), without tower, shelter or power system. 4G: 0.3 + 0.1 = 0.4 billion VND;
+        5G: 1.6 (64T64R AAU + baseband: the 5G minus the 4G civil works) + 0.1 = 1.7 billion.
+        Backhaul is the host mast's (shared, no capex); power is the host's (``existing``).
+        Each is below the new-site figure, so a co-location serving the same people as a new
+        site never costs more (Vietnamese policy encourages this infrastructure sharing).
+    new_site_rent_vnd_per_year : float
+        Land lease of a new rural mast: ~20 M VND/year.
+    co_location_rent_vnd_per_year : float
+        Tower-sharing fee paid to the host operator (space on the mast, shelter, shared
+        power infrastructure and backhaul capacity): ~60 M VND/year.
     """
 
     site_capex_vnd: dict[str, float] = field(
@@ -261,9 +293,111 @@ class CostConfig:
     microwave_hop_vnd: float = 300e6
     microwave_max_km: float = 15.0
     satellite_vnd: float = 500e6
+    co_location_capex_vnd: dict[str, float] = field(
+        default_factory=lambda: {"4G": 0.4e9, "5G": 1.7e9, "any": 0.4e9}
+    )
+    new_site_rent_vnd_per_year: float = 20e6
+    co_location_rent_vnd_per_year: float = 60e6
 
     def capex_for(self, tech: str) -> float:
         return float(self.site_capex_vnd.get(tech, self.site_capex_vnd.get("4G", 1.2e9)))
+
+    def site_capex_for(self, kind: str, tech: str) -> float:
+        """Tower/equipment capex (VND) of a proposal of ``kind`` (``new_site`` | ``co_location``)."""
+        if kind == "co_location":
+            table = self.co_location_capex_vnd
+            return float(table.get(tech, table.get("4G", 0.4e9)))
+        if kind != "new_site":
+            msg = f"Unknown site kind {kind!r}; expected one of {', '.join(SITE_KINDS)}."
+            raise ConfigError(msg)
+        return self.capex_for(tech)
+
+    def rent_vnd_per_year(self, kind: str) -> float:
+        return float(self.co_location_rent_vnd_per_year if kind == "co_location"
+                     else self.new_site_rent_vnd_per_year)
+
+
+@dataclass(frozen=True)
+class PowerConfig:
+    """How a proposed site is powered and what that costs (sizing in :mod:`analysis.power`).
+
+    Planning assumptions (2024–2025 prices), not quotations. The new-site capex of
+    :class:`CostConfig` already includes a standard grid-fed power system (rectifier, a few
+    hours of batteries, shelter); the figures here are what each power option adds.
+
+    Attributes
+    ----------
+    load_kw : dict
+        Average electrical load of a rural site: 4G three sectors with transmission ~1.5 kW;
+        5G (64T64R AAU ~0.5 kW per sector) + a 4G layer ~3.0 kW.
+    peak_sun_hours : float
+        Annual mean global horizontal irradiation, kWh/m²/day (= peak sun hours) for Quảng
+        Trị: 4.3, read from the MoIT/CIEMAT *Maps of Solar Resource and Potential in Vietnam*
+        (2015): 4–4.5 kWh/m²/day on the north-central coast (Vietnam's range 12–19 MJ/m²/day
+        = 3.3–5.3 kWh/m²/day).
+    performance_ratio : float
+        PV system performance ratio (temperature, soiling, MPPT and wiring losses): 0.75.
+    autonomy_days : float
+        Days the battery carries the site without sun or generator (typhoon season): 2.
+    battery_dod : float
+        Usable depth of discharge of the LiFePO4 bank: 0.8.
+    battery_life_years : float
+        Battery replacement interval: 8 years (so one replacement within 10 years).
+    generator_share : float
+        Share of the yearly energy the backup generator supplies (the rainy months
+        September–December): 0.15.
+    diesel_kwh_per_litre : float
+        Small genset efficiency: 3.0 kWh per litre.
+    diesel_vnd_per_litre : float
+        ~21,000 VND/L delivered to a remote site.
+    pv_vnd_per_kwp, battery_vnd_per_kwh, generator_vnd, hybrid_controller_vnd : float
+        Installed PV ~15 M VND/kWp (modules, structure, labour); LiFePO4 ~6 M VND/kWh;
+        a 10 kVA genset ~150 M VND; hybrid controller/rectifier ~50 M VND.
+    generator_maintenance_vnd_per_year : float
+        ~10 M VND/year.
+    grid_tariff_vnd_per_kwh : float
+        ~2,900 VND/kWh (EVN business tariff, order of magnitude).
+    grid_connection_vnd : float
+        Transformer tap, meter and protection: ~100 M VND.
+    grid_line_vnd_per_km : float
+        A low/medium-voltage extension to the site: ~400 M VND/km.
+    grid_max_km : float
+        A site within this distance of the grid is connected (``grid``); farther, the line
+        costs more than a solar-hybrid system and takes long to permit: ``solar_hybrid``.
+        2 km.
+    proxy_settled_density_per_km2 : float
+        Without power lines or village power data, the **modelled proxy**: the grid is
+        taken to reach every WorldPop cell of at least this density — 100 people/km², a
+        village of two dozen households in its 1 km WorldPop cell (Viet Nam's rural
+        electrification reaches ~99 % of households; the hamlets left are the smallest and
+        remotest).
+    horizon_years : float
+        Operating-cost horizon: 10 years, undiscounted.
+    """
+
+    load_kw: dict[str, float] = field(default_factory=lambda: {"4G": 1.5, "5G": 3.0, "any": 1.5})
+    peak_sun_hours: float = 4.3
+    performance_ratio: float = 0.75
+    autonomy_days: float = 2.0
+    battery_dod: float = 0.8
+    battery_life_years: float = 8.0
+    generator_share: float = 0.15
+    diesel_kwh_per_litre: float = 3.0
+    diesel_vnd_per_litre: float = 21_000.0
+    pv_vnd_per_kwp: float = 15e6
+    battery_vnd_per_kwh: float = 6e6
+    generator_vnd: float = 150e6
+    hybrid_controller_vnd: float = 50e6
+    generator_maintenance_vnd_per_year: float = 10e6
+    grid_tariff_vnd_per_kwh: float = 2_900.0
+    grid_connection_vnd: float = 100e6
+    grid_line_vnd_per_km: float = 400e6
+    grid_max_km: float = 2.0
+    proxy_settled_density_per_km2: float = 100.0
+    horizon_years: float = 10.0
+
+    def load_for(self, tech: str) -> float:
+        return float(self.load_kw.get(tech, self.load_kw.get("4G", 1.5)))
 
 
 @dataclass(frozen=True)
@@ -281,7 +415,23 @@ class SitingConfig:
     max_candidates : int
         Cap on the whole pool (largest gaps first), bounding the coverage computations.
     exact_max_candidates, exact_max_demands : int
-        The exact MCLP check (PySAL spopt on PuLP/CBC) runs only below these sizes.
+        The exact MCLP check (PySAL spopt on PuLP/CBC; the budgeted ILP for a VND budget)
+        runs only when the pool has at most this many candidates and at most this many
+        demands after merging targets covered by the same candidates
+        (:func:`analysis.siting.merged_demands`).
+    site_area_km2 : float
+        Area one proposed site is assumed to serve (20 km² ≈ a 2.5 km radius): the number of
+        candidates per large gap, and the per-gap cost estimate ``sites_needed_est =
+        ceil(area_km2 / site_area_km2)`` × (site capex + backhaul).
+    co_location_search_km : float
+        Other operators' masts within this distance of a gap are co-location candidates.
+    max_co_locations : int
+        At most this many co-location candidates (nearest to a gap first).
+    max_seed_sets : int
+        With a VND budget, the partial enumeration (1 − 1/e guarantee) runs when the seed sets
+        of up to three affordable candidates are at most this many; otherwise greedy + best
+        single site (½(1 − 1/e)). 500 ≈ 14 affordable candidates (14 + 91 + 364 = 469 seed
+        sets, ~0.5 s on one core with a 300-candidate pool).
     """
 
     site: SiteSpec = field(default_factory=SiteSpec)
@@ -293,6 +443,9 @@ class SitingConfig:
     max_candidates: int = 300
     exact_max_candidates: int = 60
     exact_max_demands: int = 3000
+    co_location_search_km: float = 10.0
+    max_co_locations: int = 300
+    max_seed_sets: int = 500
 
 
 @dataclass(frozen=True)
@@ -303,6 +456,7 @@ class AnalysisConfig:
     ranking: RankingWeights = field(default_factory=RankingWeights)
     costs: CostConfig = field(default_factory=CostConfig)
     siting: SitingConfig = field(default_factory=SitingConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
 
     def as_dict(self) -> dict:
         return asdict(self)

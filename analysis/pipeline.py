@@ -36,6 +36,14 @@ import pandas as pd
 
 from analysis.config import AnalysisConfig, normalize_tech, parse_focus
 from analysis.gaps import GapResult, commune_table, find_gaps
+from analysis.operators import (
+    operator_commune_columns,
+    operator_covered,
+    operator_labels,
+    operator_summary,
+    parse_operators,
+    select_operators,
+)
 from analysis.ranking import score_gaps
 from analysis.siting import (
     CandidatePool,
@@ -43,10 +51,13 @@ from analysis.siting import (
     Selection,
     backhaul_options,
     build_pool,
+    exact_budgeted,
     exact_mclp,
     generate_candidates,
     greedy_select,
+    merged_demands,
     proposals_table,
+    selection_guarantee,
 )
 
 __all__ = [
@@ -68,6 +79,12 @@ __all__ = [
     "summary_dict",
     "served_mask",
     "service_summary",
+    "network_summary",
+    "exact_check_allowed",
+    "operator_stage",
+    "other_operator_masts",
+    "modelled_share",
+    "EST_COST_NOTE",
     "OGR_FIXED_DATE",
 ]
 
@@ -117,6 +134,8 @@ class Inputs:
     fiber_reach: Any = None
     key: str = ""
     meta: dict = field(default_factory=dict)
+    power: Any = None  # analysis.power.PowerAccess (None: the modelled proxy is made on use)
+    villages: Any = None  # village points with ``power`` (grid/none/None), optional
 
     @property
     def people_total(self) -> float:
@@ -131,6 +150,8 @@ def prepare_inputs(
     user_fiber=None,
     rescale_to_legal: bool = False,
     progress: Progress | None = None,
+    power_lines=None,
+    villages=None,
 ) -> Inputs:
     """Grid, population, commune raster with terrain classes, DEM on the grid, fiber reach.
 
@@ -144,6 +165,11 @@ def prepare_inputs(
         Known fiber nodes/routes, added to the commune-seat nodes.
     rescale_to_legal : bool
         Scale WorldPop per commune to the legal population figures.
+    power_lines : GeoDataFrame or path, optional
+        Power lines (GeoJSON/GPKG lines): where the grid is (:func:`analysis.power.power_access`).
+    villages : GeoDataFrame, optional
+        Village points with a ``power`` column (``grid``/``none``/None); grid-powered villages
+        also tell where the grid is. Neither given: the modelled proxy, labelled so.
     """
     from geo.coverage import analysis_grid
     from geo.data import load_communes
@@ -167,10 +193,14 @@ def prepare_inputs(
     progress("inputs", 3, 4)
     fiber_reach, fiber = _fiber(grid, dem_on_grid, user_fiber)
     progress("inputs", 4, 4)
+    lines = _read_lines(power_lines)
+    power = _power_access(grid, population, lines, villages)
     key = hashlib.sha256(
-        f"{grid.key()}|{dem_obj.key}|{rescale_to_legal}|{_fiber_key(user_fiber)}".encode()
+        f"{grid.key()}|{dem_obj.key}|{rescale_to_legal}|{_fiber_key(user_fiber)}|"
+        f"{_fiber_key(lines)}|{_fiber_key(villages)}".encode()
     ).hexdigest()[:16]
     return Inputs(
+        power=power, villages=villages,
         grid=grid, population=population, commune_id=commune_id, communes=communes,
         dem=dem_obj, dem_on_grid=dem_on_grid, fiber=fiber, fiber_reach=fiber_reach, key=key,
         meta={"dem": _dem_label(dem_obj), "dem_resolution_m": float(dem_obj.resolution_m),
@@ -180,6 +210,47 @@ def prepare_inputs(
 
 
 _TERRAIN_CACHE: dict[str, list[str]] = {}
+
+
+def _read_lines(power_lines):
+    """Power lines as a GeoDataFrame (a path is read; lines only)."""
+    if power_lines is None or isinstance(power_lines, gpd.GeoDataFrame):
+        return power_lines
+    p = Path(power_lines)
+    if not p.exists():
+        msg = f"Power-line file {p} does not exist."
+        raise FileNotFoundError(msg)
+    gdf = gpd.read_file(p)
+    lines = gdf[gdf.geom_type.isin(["LineString", "MultiLineString"])]
+    if len(lines) == 0:
+        msg = (f"Tệp đường điện {p.name} không có đường (LineString). / "
+               f"Power-line file {p.name} has no line features (found {sorted(set(gdf.geom_type))}).")
+        raise ValueError(msg)
+    return lines
+
+
+def _power_from_villages(inputs: Inputs, lines, villages_out) -> None:
+    """Villages whose ``power`` is ``grid`` (the village stage's table) tell where the grid is,
+    with the power lines; none known: the inputs' power access stays as it is."""
+    table = getattr(villages_out, "table", None)
+    if table is None or "power" not in table or not (table["power"] == "grid").any():
+        return
+    inputs.power = _power_access(inputs.grid, inputs.population, lines, table)
+    inputs.villages = table
+
+
+def _ensure_power(inputs: Inputs):
+    """The inputs' power access, made once (the modelled proxy) when none was given."""
+    if getattr(inputs, "power", None) is None:  # also Inputs cached before the field existed
+        inputs.power = _power_access(inputs.grid, inputs.population, None,
+                                     getattr(inputs, "villages", None))
+    return inputs.power
+
+
+def _power_access(grid, population, power_lines=None, villages=None):
+    from analysis.power import power_access
+
+    return power_access(grid, population, power_lines=power_lines, villages=villages)
 
 
 def _terrain_cached(dem_obj) -> list[str]:
@@ -442,9 +513,13 @@ def _points_key(points) -> str:
 def candidate_pool(
     inputs: Inputs, coverage, gaps_out: GapsOutput, focus=None, candidates=None,
     config: AnalysisConfig | None = None, progress: Progress | None = None,
-    rsrp_window=None, use_cache: bool = True,
+    rsrp_window=None, use_cache: bool = True, shared_masts=None,
 ) -> CandidatePool:
-    """The candidate pool (coverage of every candidate), cached by what it depends on."""
+    """The candidate pool (coverage of every candidate), cached by what it depends on.
+
+    ``shared_masts``: other operators' masts (``lon, lat, mast_id, operator, height_m``),
+    co-location candidates in a run of some operators only.
+    """
     config = config or AnalysisConfig()
     progress = progress or _noop
     focus_t = parse_focus(focus)
@@ -452,10 +527,13 @@ def candidate_pool(
     cov_cfg = getattr(coverage, "config", None)
     key = hashlib.sha256("|".join([
         inputs.key, tech, str(focus_t), _points_key(candidates), repr(config.siting),
-        repr(config.costs), repr(config.gaps), repr(cov_cfg),
+        repr(config.costs), repr(config.gaps), repr(cov_cfg), repr(config.power),
+        getattr(_ensure_power(inputs), "key", ""),
+        _points_key(shared_masts),
         hashlib.sha256(np.packbits(gaps_out.covered).tobytes()).hexdigest(),
         "default-engine" if rsrp_window is None else getattr(rsrp_window, "__name__", "fn"),
     ]).encode()).hexdigest()[:24]
+    power = _ensure_power(inputs)
     if use_cache and key in _POOL_CACHE:
         _POOL_CACHE.move_to_end(key)
         progress("candidates", 1, 1)
@@ -472,7 +550,7 @@ def candidate_pool(
     gaps_grid = res.gaps  # grid-CRS gap table, row i = label i
     cands = generate_candidates(
         inputs.grid, res.labels, gaps_grid, inputs.commune_id, inputs.dem_on_grid,
-        config.siting, candidates, allowed, inputs.population,
+        config.siting, candidates, allowed, inputs.population, shared_masts=shared_masts,
     )
     communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
     pool = build_pool(
@@ -480,6 +558,8 @@ def candidate_pool(
         tech, cov_cfg, inputs.dem_on_grid, inputs.fiber, config.siting, config.costs,
         target_mask=target_mask, rsrp_window=rsrp_window,
         progress=lambda d, t: progress("candidates", d, t),
+        power_access=power,
+        power_config=config.power,
     )
     pool.key = key
     pool.meta["focus"] = list(focus_t) if focus_t else None
@@ -490,27 +570,40 @@ def candidate_pool(
     return pool
 
 
+def exact_check_allowed(pool: CandidatePool, siting) -> bool:
+    """Whether the pool is small enough for the exact ILP: at most ``exact_max_candidates``
+    candidates and ``exact_max_demands`` demands (targets merged by covering set)."""
+    if len(pool.cover) > siting.exact_max_candidates:
+        return False
+    return len(merged_demands(pool)[1]) <= siting.exact_max_demands
+
+
 def siting_stage(
     inputs: Inputs, coverage, gaps_out: GapsOutput, budget_sites: int | None = 20,
     budget_vnd: float | None = None, focus=None, candidates=None,
     config: AnalysisConfig | None = None, progress: Progress | None = None,
-    exact_check: bool | None = None, rsrp_window=None, objective: str = "people",
-    villages=None,
+    exact_check: bool | None = None, rsrp_window=None, shared_masts=None,
+    objective: str = "people", villages=None,
 ) -> SitingOutput:
     """Ranked site proposals for a budget (sites and/or VND) and the coverage curve.
 
     The candidate pool is cached (:func:`candidate_pool`), so a new budget costs only the
-    greedy selection. ``exact_check`` (None = when the pool is small enough) also solves the
-    exact MCLP with spopt for the same number of sites and reports greedy / optimum.
+    greedy selection. ``exact_check`` (None = when the pool is small enough:
+    ``exact_max_candidates`` candidates and ``exact_max_demands`` merged demands) also solves
+    the exact problem — the MCLP with spopt for the same number of sites, or the budgeted
+    MCLP for a VND budget — and reports greedy / optimum. ``check["guarantee"]`` is the
+    worst-case share the selection method guarantees (:func:`analysis.siting.selection_guarantee`).
     ``objective='villages'`` (needs ``villages``, a :class:`analysis.villages.VillagesOutput`)
     proposes the sites that serve the most villages, ties by people; with ``villages`` given
-    the proposals gain a ``villages_new`` column under either objective.
+    the proposals gain a ``villages_new`` column under either objective. ``shared_masts``:
+    other operators' masts, co-location candidates (:func:`candidate_pool`).
     """
     config = config or AnalysisConfig()
     progress = progress or _noop
     pool = candidate_pool(inputs, coverage, gaps_out, focus, candidates, config, progress,
-                          rsrp_window)
+                          rsrp_window, shared_masts=shared_masts)
     progress("selection", 0, 1)
+    seeds = config.siting.max_seed_sets
     demand = None
     if villages is not None:
         from analysis.villages import village_demand
@@ -525,7 +618,8 @@ def siting_stage(
         sel = greedy_select_villages(pool, demand, budget_sites=budget_sites, budget_vnd=budget_vnd)
         exact_check = False
     else:
-        sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd)
+        sel = greedy_select(pool, budget_sites=budget_sites, budget_vnd=budget_vnd,
+                            max_seed_sets=seeds)
     props, curve = proposals_table(pool, sel, inputs.grid)
     if demand is not None:
         from analysis.siting import villages_served_along
@@ -533,16 +627,64 @@ def siting_stage(
         vnew = sel.villages_new or villages_served_along(pool, demand, sel.order)
         props["villages_new"] = np.asarray(vnew, dtype=np.int64)
         props["villages_cum"] = np.cumsum(props["villages_new"].to_numpy()).astype(np.int64)
-    check: dict[str, Any] = {}
-    small = len(pool.cover) <= config.siting.exact_max_candidates and \
-        pool.target_people.size <= config.siting.exact_max_demands * 50
-    if (exact_check or (exact_check is None and small)) and sel.order and budget_vnd is None:
-        opt, chosen = exact_mclp(pool, len(sel.order))
-        check = {"sites": len(sel.order), "greedy_people": round(sel.people_new, 1),
-                 "optimum_people": round(opt, 1),
-                 "greedy_share_of_optimum": round(sel.people_new / opt, 4) if opt > 0 else 1.0}
+    check: dict[str, Any] = (dict(selection_guarantee(pool, budget_sites, budget_vnd, seeds))
+                             if objective == "people" else {})
+    small = exact_check_allowed(pool, config.siting)
+    if (exact_check or (exact_check is None and small)) and sel.order:
+        if budget_vnd is None:
+            opt, _ = exact_mclp(pool, len(sel.order))
+        else:
+            opt, _ = exact_budgeted(pool, budget_vnd, budget_sites)
+        check.update({"sites": len(sel.order), "greedy_people": round(sel.people_new, 1),
+                      "optimum_people": round(opt, 1),
+                      "greedy_share_of_optimum": round(sel.people_new / opt, 4) if opt > 0 else 1.0})
     progress("selection", 1, 1)
     return SitingOutput(proposals=props, curve=curve, pool=pool, selection=sel, check=check)
+
+
+# --------------------------------------------------------------------------- operators
+def modelled_share(stations) -> float | None:
+    """Share of station rows flagged ``modelled`` (None without the column)."""
+    gdf = getattr(stations, "stations", stations)
+    if gdf is None or "modelled" not in gdf or len(gdf) == 0:
+        return None if gdf is None or "modelled" not in gdf else 0.0
+    return round(float(pd.Series(gdf["modelled"]).fillna(False).astype(bool).mean()), 4)
+
+
+def other_operator_masts(all_stations: gpd.GeoDataFrame, selected: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Masts of the stations not selected that carry none of the selected operators:
+    ``lon, lat, mast_id, operator, height_m`` (one row per mast), for co-location."""
+    mast_col = next((c for c in ("mast_id", "site_id", "station_id") if c in all_stations), None)
+    if mast_col is None or len(all_stations) == 0:
+        return pd.DataFrame(columns=["lon", "lat", "mast_id", "operator", "height_m"])
+    g = all_stations.to_crs("EPSG:4326")
+    df = pd.DataFrame({"mast_id": g[mast_col].astype(str).to_numpy(), "operator": operator_labels(g),
+                       "lon": g.geometry.x.to_numpy(), "lat": g.geometry.y.to_numpy(),
+                       "height_m": pd.to_numeric(g["height_m"], errors="coerce").to_numpy()
+                       if "height_m" in g else np.nan})
+    chosen = set(operator_labels(selected))
+    hosts_chosen = set(df.loc[df["operator"].isin(chosen), "mast_id"])
+    df = df[~df["mast_id"].isin(hosts_chosen)]
+    return (df.groupby("mast_id", sort=True)
+              .agg(lon=("lon", "first"), lat=("lat", "first"), height_m=("height_m", "max"),
+                   operator=("operator", lambda v: "+".join(sorted(set(v)))))
+              .reset_index())
+
+
+def operator_stage(inputs: Inputs, stations: gpd.GeoDataFrame, coverage, coverage_config,
+                   tech: str, gaps_out: GapsOutput | None = None) -> dict:
+    """``by_operator``, ``people_no_operator``, ``people_one_operator`` (and the per-commune
+    columns added to ``gaps_out.communes``) for the stations analysed."""
+    masks = operator_covered(stations, inputs.grid, inputs.dem_on_grid, coverage_config, tech,
+                             communes=inputs.communes, whole=coverage)
+    inside = inputs.commune_id >= 0
+    stats = operator_summary(masks, inputs.population, inside, inputs.grid.cell_area_m2 / 1e6)
+    if gaps_out is not None:
+        cols = operator_commune_columns(masks, inputs.population, inputs.commune_id,
+                                        len(gaps_out.communes))
+        for c in cols.columns:
+            gaps_out.communes[c] = cols[c].to_numpy()
+    return stats
 
 
 # ------------------------------------------------------------------------- measurements
@@ -614,9 +756,18 @@ def coverage_summary(gaps_out: GapsOutput) -> dict:
 def summary_dict(
     inputs: Inputs, gaps_out: GapsOutput, siting: SitingOutput, tech: str,
     stations_modelled: bool, n_stations: int, seconds: float, coverage=None,
-    budget_sites=None, budget_vnd=None, focus=None,
+    budget_sites=None, budget_vnd=None, focus=None, operators=None, operator_stats=None,
+    stations_modelled_share=None, config: AnalysisConfig | None = None,
 ) -> dict:
-    """The ``summary.json`` content (every number rounded, keys sorted on writing)."""
+    """The ``summary.json`` content (every number rounded, keys sorted on writing).
+
+    ``operator_stats`` (:func:`operator_stage`) is computed here from ``coverage.stations``
+    when not given, so every summary has ``by_operator``.
+    """
+    st = getattr(coverage, "stations", None)
+    if operator_stats is None and st is not None and len(st):
+        operator_stats = operator_stage(inputs, st, coverage, getattr(coverage, "config", None),
+                                        normalize_tech(tech), gaps_out)
     t = gaps_out.communes
     total = float(t["people_total"].sum())
     covered = float(t["people_covered"].sum())
@@ -638,7 +789,7 @@ def summary_dict(
         "budget_vnd": budget_vnd,
         "focus": list(parse_focus(focus)) if parse_focus(focus) else None,
         "candidates": int(len(siting.pool.cover)),
-        "greedy_vs_exact": siting.check or None,
+        "greedy_vs_exact": siting.check if "optimum_people" in (siting.check or {}) else None,
         "seconds": round(float(seconds), 1),
         "tech": tech,
         "resolution_m": float(inputs.grid.resolution_m),
@@ -655,8 +806,73 @@ def summary_dict(
         out.update(service_summary(inputs, coverage, tech))
         out["gap_metric"] = getattr(gaps_out, "metric", "coverage")
         out["min_mbps"] = getattr(gaps_out, "min_mbps", None)
+    out.update(network_summary(inputs, siting, config, operators, operator_stats,
+                               stations_modelled_share))
     if md.get("calibration"):  # drive-test calibration (#17) named in every output using it
         out["calibration"] = md["calibration"]
+    if stations_modelled_share is not None and 0.0 < stations_modelled_share < 1.0:
+        out["notes"].append(MIXED_NOTE.format(share=stations_modelled_share))
+    return out
+
+
+MIXED_NOTE = ("MIXED station set: {share:.0%} of the stations are MODELLED, the rest uploaded — "
+              "results mix real and modelled sites")
+
+
+#: How the per-gap ``est_cost_vnd`` is made, written beside the figure wherever it is shown.
+EST_COST_NOTE = (
+    "est_cost_vnd = ceil(area_km2 / {area:g} km² per site) × (site capex + cheapest backhaul): "
+    "one site is assumed to serve {area:g} km² (SitingConfig.site_area_km2)"
+)
+EST_COST_NOTE_VI = (
+    "chi phí ước tính = làm tròn lên(diện tích / {area:g} km² mỗi trạm) × (chi phí trạm + truyền dẫn "
+    "rẻ nhất): giả định mỗi trạm phục vụ {area:g} km²"
+)
+
+
+def _split(props: pd.DataFrame, column: str) -> dict:
+    """Sites, people, capex and 10-year cost of proposals per value of ``column``."""
+    if column not in props or len(props) == 0:
+        return {}
+    out = {}
+    for key, g in props.groupby(column, sort=True):
+        out[str(key)] = {
+            "sites": int(len(g)),
+            "people_new": _r(g["people_new"].sum()),
+            "capex_vnd": _r(g["capex_vnd"].sum(), 0) if "capex_vnd" in g else None,
+            "opex_10y_vnd": _r(g["opex_10y_vnd"].sum(), 0) if "opex_10y_vnd" in g else None,
+        }
+    return out
+
+
+def network_summary(inputs: Inputs, siting: SitingOutput, config: AnalysisConfig | None = None,
+                    operators=None, operator_stats=None, stations_modelled_share=None) -> dict:
+    """Summary keys on operators, sharing, power, fiber and the selection's guarantee."""
+    props = siting.proposals
+    reach_md = getattr(inputs.fiber_reach, "metadata", {}) or {}
+    n_nodes = reach_md.get("n_nodes")
+    n_model = reach_md.get("n_modelled_seats")
+    area = float((config or AnalysisConfig()).siting.site_area_km2)
+    power = getattr(inputs, "power", None)
+    out = {
+        "operators": list(parse_operators(operators)) if parse_operators(operators) else None,
+        "proposals_by_kind": _split(props, "kind"),
+        "proposals_by_power": _split(props, "power"),
+        "capex_total_vnd": _r(props["capex_vnd"].sum(), 0) if len(props) and "capex_vnd" in props else 0.0,
+        "opex_10y_total_vnd": _r(props["opex_10y_vnd"].sum(), 0) if len(props) and "opex_10y_vnd" in props else 0.0,
+        "cost_10y_total_vnd": _r(props["cost_10y_vnd"].sum(), 0) if len(props) and "cost_10y_vnd" in props else 0.0,
+        "power_source": getattr(power, "source", None),
+        "power_modelled": bool(getattr(power, "modelled", True)),
+        "fiber_nodes": int(n_nodes) if n_nodes is not None else None,
+        "fiber_nodes_modelled": int(n_model) if n_model is not None else None,
+        "selection_guarantee": {k: siting.check[k] for k in ("method", "guarantee", "reference")
+                                if k in (siting.check or {})} or None,
+        "est_cost_note": EST_COST_NOTE.format(area=area),
+        "est_cost_note_vi": EST_COST_NOTE_VI.format(area=area),
+        "modelled_stations_share": stations_modelled_share,
+    }
+    if operator_stats:
+        out.update(operator_stats)
     return out
 
 
@@ -678,6 +894,8 @@ def run_analysis(
     rsrp_window=None,
     user_fiber=None,
     executor=None,
+    operators=None,
+    power_lines=None,
     measurements=None,
     villages=None,
     objective: str = "people",
@@ -700,6 +918,13 @@ def run_analysis(
     executor : callable, optional
         Per-station coverage work elsewhere, e.g. on Dask
         (:func:`analysis.distributed.run_analysis_distributed`); None = this process.
+    operators : str or list, optional
+        Analyse these operators' stations only (``'VNPT'``, ``'Viettel,MobiFone'``; aliases
+        in :data:`analysis.operators.OPERATOR_ALIASES`); the other operators' masts become
+        co-location candidates. None: every station.
+    power_lines : GeoDataFrame or path, optional
+        Power lines: where the grid is, for each proposal's power option (with the villages
+        whose ``power`` is ``grid``; neither: the modelled proxy).
     measurements : PointSet or GeoDataFrame, optional
         A drive test (:func:`geo.measurement_list.read_measurements`): compared with the
         coverage (:func:`measurements_stage`), written as the ``measurements`` layer.
@@ -717,18 +942,26 @@ def run_analysis(
     tech = normalize_tech(tech)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    lines = _read_lines(power_lines)
     if inputs is None:
-        inputs = prepare_inputs(resolution_m, dem, user_fiber=user_fiber, progress=progress)
+        inputs = prepare_inputs(resolution_m, dem, user_fiber=user_fiber, progress=progress,
+                                power_lines=lines)
+    elif lines is not None:
+        inputs.power = _power_access(inputs.grid, inputs.population, lines, None)
     timings["inputs"] = time.perf_counter() - t0
-    gdf, modelled = _stations_frame(stations)
+    all_gdf, modelled = _stations_frame(stations)
+    gdf = select_operators(all_gdf, operators)
+    shared_masts = other_operator_masts(all_gdf, gdf) if parse_operators(operators) else None
     t = time.perf_counter()
+    cov_cfg = coverage_config or CoverageConfig(terrain=terrain)
     if coverage is None:
-        cov_cfg = coverage_config or CoverageConfig(terrain=terrain)
         coverage = coverage_stage(inputs, gdf, cov_cfg, progress, executor=executor)
     timings["coverage"] = time.perf_counter() - t
     t = time.perf_counter()
     progress("gaps", 0, 1)
     gaps_out = gaps_stage(inputs, coverage, tech, config)
+    operator_stats = operator_stage(inputs, gdf, coverage, getattr(coverage, "config", cov_cfg),
+                                    tech, gaps_out)
     progress("gaps", 1, 1)
     timings["gaps"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -737,15 +970,18 @@ def run_analysis(
         raise ValueError(msg)
     villages_out = None if villages is False else villages_stage(
         inputs, coverage, gaps_out, villages, config)
+    _power_from_villages(inputs, lines, villages_out)
     timings["villages"] = time.perf_counter() - t
     t = time.perf_counter()
     siting = siting_stage(inputs, coverage, gaps_out, budget_sites, budget_vnd, focus,
                           candidates, config, progress, rsrp_window=rsrp_window,
-                          objective=objective, villages=villages_out)
+                          shared_masts=shared_masts, objective=objective, villages=villages_out)
     timings["siting"] = time.perf_counter() - t
     seconds = time.perf_counter() - t0
     summary = summary_dict(inputs, gaps_out, siting, tech, modelled, len(gdf), seconds, coverage,
-                           budget_sites, budget_vnd, focus)
+                           budget_sites, budget_vnd, focus, operators=operators,
+                           operator_stats=operator_stats,
+                           stations_modelled_share=modelled_share(gdf), config=config)
     if villages_out is not None:
         summary.update(villages_out.summary)
         props = siting.proposals

@@ -12,7 +12,9 @@ weight of the gap's terrain class (mountain/coastal/island/plain), :math:`C_{\\t
 estimated cost in VND of one site closing it (site capex + cheapest backhaul, see
 :func:`analysis.siting.backhaul_options`), :math:`C_{\\text{ref}}` a reference cost and
 :math:`\\alpha` the cost weight. Neutral weights (all :math:`w = 1`, :math:`\\alpha = 0`) give
-score = P: "most people first".
+score = P: "most people first"; the default weights give mountain, coastal and island
+communes priority (:class:`analysis.config.RankingWeights`), and :func:`ranking_change` shows
+what that priority moves.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from analysis.config import RankingWeights
 
-__all__ = ["score_gaps", "SCORE_COLUMNS"]
+__all__ = ["score_gaps", "ranking_change", "SCORE_COLUMNS"]
 
 SCORE_COLUMNS = ("score_people", "w_terrain", "est_cost_vnd", "w_cost", "score")
 
@@ -60,3 +62,21 @@ def score_gaps(gaps: pd.DataFrame, weights: RankingWeights | None = None) -> pd.
     out = out.iloc[order].reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
     return out
+
+
+def ranking_change(gaps: pd.DataFrame, weights: RankingWeights | None = None,
+                   reference: RankingWeights | None = None) -> pd.DataFrame:
+    """How the ranking under ``weights`` differs from the one under ``reference``.
+
+    Returns
+    -------
+    DataFrame ``gap_id, people_uncovered, terrain, rank, rank_neutral, rank_change`` sorted by
+    ``rank`` (``rank_change`` > 0: the gap moved up that many places), ``reference`` defaulting
+    to :meth:`RankingWeights.neutral`.
+    """
+    reference = reference or RankingWeights.neutral()
+    a = score_gaps(gaps, weights)[["gap_id", "people_uncovered", "terrain", "rank"]]
+    b = score_gaps(gaps, reference)[["gap_id", "rank"]].rename(columns={"rank": "rank_neutral"})
+    out = a.merge(b, on="gap_id", how="left")
+    out["rank_change"] = (out["rank_neutral"] - out["rank"]).astype(np.int64)
+    return out.sort_values("rank").reset_index(drop=True)

@@ -36,6 +36,8 @@ __all__ = [
     "GAP_HEADERS",
     "PROPOSAL_HEADERS",
     "COMMUNE_HEADERS",
+    "commune_headers",
+    "column_notes",
     "VILLAGE_HEADERS",
 ]
 
@@ -46,7 +48,8 @@ MAX_TABLE_ROWS = 50
 TERRAIN_VI = {"mountain": "miền núi", "coastal": "ven biển", "island": "hải đảo", "plain": "đồng bằng"}
 BACKHAUL_VI = {"fiber": "cáp quang", "microwave": "vi ba", "satellite": "vệ tinh", "none": "không có"}
 SOURCE_VI = {"maximum": "điểm cao", "centre": "tâm vùng lõm", "village": "khu dân cư",
-             "user": "do người dùng"}
+             "user": "do người dùng", "co_location": "cột của nhà mạng khác"}
+KIND_VI = {"new_site": "trạm mới", "co_location": "dùng chung cột"}
 
 # column -> (Vietnamese header, English header)
 GAP_HEADERS = {
@@ -81,8 +84,15 @@ PROPOSAL_HEADERS = {
     "share_covered_after": ("Tỷ lệ phủ sau (%)", "Share covered after (%)"),
     "backhaul": ("Truyền dẫn", "Backhaul"),
     "backhaul_km": ("Chiều dài truyền dẫn (km)", "Backhaul length (km)"),
-    "capex_vnd": ("Chi phí trạm (đồng)", "Site capex (VND)"),
+    "kind": ("Loại", "Kind"),
+    "host_operator": ("Cột của nhà mạng", "Host operator"),
+    "power": ("Nguồn điện", "Power"),
+    "site_capex_vnd": ("Chi phí trạm/thiết bị (đồng)", "Site/equipment capex (VND)"),
     "backhaul_cost_vnd": ("Chi phí truyền dẫn (đồng)", "Backhaul cost (VND)"),
+    "power_capex_vnd": ("Chi phí nguồn điện (đồng)", "Power capex (VND)"),
+    "capex_vnd": ("Tổng vốn đầu tư (đồng)", "Capex total (VND)"),
+    "opex_10y_vnd": ("Chi phí vận hành 10 năm (đồng)", "10-year operating cost (VND)"),
+    "cost_10y_vnd": ("Tổng chi phí 10 năm (đồng)", "10-year total cost (VND)"),
     "cost_vnd": ("Tổng chi phí (đồng)", "Cost (VND)"),
     "cost_per_person_vnd": ("Chi phí/người (đồng)", "Cost per person (VND)"),
     "source": ("Nguồn vị trí", "Candidate source"),
@@ -101,6 +111,8 @@ COMMUNE_HEADERS = {
     "largest_gap_people": ("Số dân vùng lõm lớn nhất", "People in largest gap"),
     "lom_song": ("Lõm sóng", "Coverage gap (lõm sóng)"),
     "lom_song_reason": ("Lý do", "Reason"),
+    "people_no_operator": ("Số dân không nhà mạng nào phủ", "People served by no operator"),
+    "people_one_operator": ("Số dân chỉ một nhà mạng phủ", "People served by one operator only"),
 }
 # issue 16: people by link and by modelled data speed (present when the coverage has them)
 COMMUNE_HEADERS.update({
@@ -139,7 +151,9 @@ VILLAGE_STATUS_VI = {"no_signal": "chưa có sóng", "partial": "có sóng một
 VILLAGE_SOURCE_VI = {"cluster": "cụm dân cư mô phỏng", "geonames": "GeoNames", "osm": "OSM",
                      "geonames+osm": "GeoNames + OSM", "user": "danh sách người dùng"}
 VILLAGE_SOURCE_EN = {"cluster": "modelled cluster", "user": "user list"}
-POWER_VI = {"grid": "có điện", "none": "chưa có điện"}
+#: ``power`` of a village (grid/none) and of a proposed site (existing/grid/solar_hybrid).
+POWER_VI = {"grid": "có điện lưới", "none": "chưa có điện", "existing": "điện sẵn có (cột chung)",
+            "solar_hybrid": "mặt trời + ắc quy + máy phát"}
 PERCENT_COLUMNS = {"share_covered", "share_covered_after", "share_people_covered"}
 
 
@@ -202,12 +216,14 @@ def _cell_text(col: str, v, lang: str) -> str:
     if col == "source":
         return SOURCE_VI.get(str(v), VILLAGE_SOURCE_VI.get(str(v), str(v))) if lang == "vi" \
             else VILLAGE_SOURCE_EN.get(str(v), str(v))
+    if col == "kind":
+        return KIND_VI.get(str(v), str(v)) if lang == "vi" else str(v).replace("_", " ")
     if col == "status":
         return VILLAGE_STATUS_VI.get(str(v), str(v)) if lang == "vi" else str(v).replace("_", " ")
     if col == "power":
         if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) in ("", "None"):
             return "không rõ" if lang == "vi" else "unknown"
-        return POWER_VI.get(str(v), str(v)) if lang == "vi" else str(v)
+        return POWER_VI.get(str(v), str(v)) if lang == "vi" else str(v).replace("_", " ")
     if col in ("lon", "lat"):
         return fmt_number(v, 5, lang)
     if isinstance(v, int | np.integer):
@@ -467,6 +483,8 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     parts.append(f"<h2>{_bi('Vùng lõm sóng xếp hạng', 'Ranked coverage gaps')}</h2>")
     parts.append(f"<p class='more'>{_bi('Điểm ưu tiên = số dân chưa có sóng × hệ số địa hình × hệ số chi phí (mọi thành phần hiển thị).', 'Priority score = people uncovered × terrain weight × cost weight (every component shown).')}</p>")
     parts.append(_html_table(pd.DataFrame(gaps.drop(columns="geometry")), GAP_HEADERS))
+    parts.append(_notes_html(s))
+    parts.append(_ranking_change_html(result))
 
     parts.append(f"<h2>{_bi('Đề xuất vị trí trạm mới', 'Proposed new sites')}</h2>")
     parts.append(_html_table(pd.DataFrame(props.drop(columns="geometry")), PROPOSAL_HEADERS, None))
@@ -477,12 +495,15 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
         vi = f"Kiểm tra tối ưu (MCLP chính xác): chọn tham lam đạt {fmt_share(share, 1, 'vi')} tối ưu."
         en = f"Exact MCLP check: greedy reaches {fmt_share(share, 1, 'en')} of the optimum."
         parts.append("<p class='more'>" + _bi(vi, en) + "</p>")
+    parts.append(_guarantee_html(s))
+    parts.append(_kind_power_html(s))
+    parts.append(_operators_html(s))
 
     parts.append(f"<h2>{_bi('Theo xã/phường', 'By commune')}</h2>")
     parts.append(f"<p class='more'>{_bi('Quy tắc lõm sóng: xã có một vùng lõm từ 100 người trở lên, hoặc từ 10% dân chưa có sóng.', 'Lõm sóng rule: a commune with a gap of at least 100 people, or with at least 10% of its people uncovered.')}</p>")
     ct = pd.DataFrame(communes.drop(columns="geometry")).sort_values(
         ["people_uncovered", "code"], ascending=[False, True], kind="mergesort")
-    parts.append(_html_table(ct, COMMUNE_HEADERS, None))
+    parts.append(_html_table(ct, commune_headers(ct), None))
 
     flagged = ct[ct["lom_song"]].head(max_commune_maps)
     if len(flagged):
@@ -516,6 +537,114 @@ def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMM
     parts.append("</body></html>")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return path
+
+
+def commune_headers(df: pd.DataFrame) -> dict:
+    """:data:`COMMUNE_HEADERS` plus one ``people_covered_<operator>`` column per operator."""
+    out = dict(COMMUNE_HEADERS)
+    for c in df.columns:
+        if c.startswith("people_covered_"):
+            op = c[len("people_covered_"):]
+            out[c] = (f"Số dân có sóng {op}", f"People covered by {op}")
+    return out
+
+
+def _notes_html(s: dict) -> str:
+    """The per-gap cost's site-area assumption and the fiber nodes' modelled share."""
+    out = []
+    if s.get("est_cost_note"):
+        out.append(_bi(s.get("est_cost_note_vi") or "", s["est_cost_note"]))
+    if s.get("fiber_nodes_modelled"):
+        n, m = s.get("fiber_nodes") or 0, s["fiber_nodes_modelled"]
+        out.append(_bi(
+            f"⚠ {m}/{n} điểm cáp quang là trụ sở xã MÔ PHỎNG (không rõ vị trí thật): khoảng cách "
+            "tới cáp quang và chi phí truyền dẫn dựa trên các điểm này.",
+            f"⚠ {m} of {n} fiber nodes are MODELLED commune seats (true position unknown): "
+            "distance to fiber and backhaul costs rest on them."))
+    return "".join(f"<p class='more'>{t}</p>" for t in out)
+
+
+def _ranking_change_html(result, rows: int = 15) -> str:
+    """How the default mountain/coastal/island priority moves the gaps against 'most people first'."""
+    from analysis.config import AnalysisConfig, RankingWeights
+    from analysis.ranking import ranking_change
+
+    gaps = result.gaps.gaps
+    weights = (getattr(result, "config", None) or AnalysisConfig()).ranking
+    head = f"<h3>{_bi('Ưu tiên miền núi, ven biển, hải đảo thay đổi thứ hạng', 'How the mountain/coastal/island priority changes the ranking')}</h3>"
+    if weights.is_neutral:
+        return head + "<p class='more'>" + _bi("Đã tắt ưu tiên địa hình: điểm = số dân chưa có sóng.",
+                                                "Terrain priority is off: score = people uncovered.") + "</p>"
+    if len(gaps) == 0:
+        return ""
+    cols = [c for c in ("gap_id", "people_uncovered", "terrain", "est_cost_vnd") if c in gaps]
+    ch = ranking_change(pd.DataFrame(gaps[cols]), weights, RankingWeights.neutral())
+    moved = int((ch["rank_change"] != 0).sum())
+    w = ", ".join(f"{k} ×{v:g}" for k, v in sorted(weights.terrain_weight.items()))
+    txt = _bi(f"Hệ số: {w}. {moved}/{len(ch)} vùng lõm đổi thứ hạng so với xếp theo số dân.",
+              f"Weights: {w}. {moved} of {len(ch)} gaps change rank against 'most people first'.")
+    headers = {"rank": ("Hạng (ưu tiên)", "Rank (priority)"),
+               "rank_neutral": ("Hạng (theo số dân)", "Rank (people only)"),
+               "rank_change": ("Thay đổi", "Change"), "gap_id": ("Mã vùng lõm", "Gap ID"),
+               "people_uncovered": ("Số dân chưa có sóng", "People uncovered"), "terrain": ("Địa hình", "Terrain")}
+    return head + f"<p class='more'>{txt}</p>" + _html_table(ch, headers, rows)
+
+
+def _guarantee_html(s: dict) -> str:
+    g = s.get("selection_guarantee")
+    if not g:
+        return ""
+    share = fmt_share(g["guarantee"], 1, "vi"), fmt_share(g["guarantee"], 1, "en")
+    return "<p class='more'>" + _bi(
+        f"Phương pháp chọn: {g['method']} — bảo đảm ít nhất {share[0]} số dân của phương án tối ưu ({g['reference']}).",
+        f"Selection: {g['method']} — guaranteed to reach at least {share[1]} of the optimum's people ({g['reference']}).",
+    ) + "</p>"
+
+
+def _split_table(split: dict, key_col: str, headers_key: tuple[str, str]) -> str:
+    rows = pd.DataFrame([{key_col: k, **v} for k, v in split.items()])
+    headers = {key_col: headers_key, "sites": ("Số trạm", "Sites"),
+               "people_new": ("Số dân được phủ thêm", "People newly covered"),
+               "capex_vnd": ("Vốn đầu tư (đồng)", "Capex (VND)"),
+               "opex_10y_vnd": ("Vận hành 10 năm (đồng)", "10-year operating cost (VND)")}
+    return _html_table(rows, headers, None)
+
+
+def _kind_power_html(s: dict) -> str:
+    """Proposals split by kind and by power option (villages by grid power: the village section)."""
+    parts = []
+    if s.get("proposals_by_kind"):
+        parts.append(f"<h3>{_bi('Theo loại trạm', 'By kind')}</h3>")
+        parts.append(_split_table(s["proposals_by_kind"], "kind", ("Loại", "Kind")))
+    if s.get("proposals_by_power"):
+        parts.append(f"<h3>{_bi('Theo nguồn điện', 'By power option')}</h3>")
+        parts.append(_split_table(s["proposals_by_power"], "power", ("Nguồn điện", "Power")))
+        src = str(s.get("power_source") or "")
+        if s.get("power_modelled"):
+            parts.append("<p class='more'>" + _bi(
+                "⚠ Không có dữ liệu lưới điện: vị trí lưới điện là MÔ PHỎNG (coi vùng có dân là đã có điện).",
+                f"⚠ No grid data: where the grid is, is MODELLED ({src}).") + "</p>")
+        else:
+            parts.append("<p class='more'>" + _bi(f"Lưới điện theo: {src}.", f"Grid from: {src}.") + "</p>")
+    return "".join(parts)
+
+
+def _operators_html(s: dict) -> str:
+    ops = s.get("by_operator")
+    if not ops:
+        return ""
+    rows = pd.DataFrame([{"operator": k, **v} for k, v in ops.items()])
+    headers = {"operator": ("Nhà mạng", "Operator"), "people_covered": ("Số dân có sóng", "People covered"),
+               "share_covered": ("Tỷ lệ có sóng (%)", "Share covered (%)"),
+               "area_covered_km2": ("Diện tích có sóng (km²)", "Area covered (km²)")}
+    no, one = s.get("people_no_operator"), s.get("people_one_operator")
+    if one is None:  # no station names its operator
+        return f"<h3>{_bi('Theo nhà mạng', 'By operator')}</h3>" + _html_table(rows, headers, None)
+    txt = _bi(f"Không nhà mạng nào phủ: {fmt_number(no or 0, 0, 'vi')} người; chỉ một nhà mạng "
+              f"(mất sóng khi một trạm hỏng): {fmt_number(one or 0, 0, 'vi')} người.",
+              f"Served by no operator: {fmt_number(no or 0, 0, 'en')} people; by one only "
+              f"(a single outage leaves them without service): {fmt_number(one or 0, 0, 'en')} people.")
+    return f"<h3>{_bi('Theo nhà mạng', 'By operator')}</h3>" + _html_table(rows, headers, None) + f"<p>{txt}</p>"
 
 
 VILLAGE_LIST_COLUMNS = ("name", "status", "people", "share_people_covered", "centre_level_dbm",
@@ -568,6 +697,8 @@ def _uncovered_split(s: dict) -> str:
           f"scattered populated cells outside gaps, {fmt_number(fl, 0, 'en')} in sparse cells (below "
           "the gaps' populated floor).")
     return _bi(vi, en)
+
+
 CLUSTER_HEADERS = {
     "cluster_id": ("Cụm", "Cluster"), "technology": ("Công nghệ", "Technology"),
     "n_no_service": ("Điểm đo không có sóng", "Points without service"),
@@ -626,7 +757,30 @@ def _assumption_rows(result) -> list[tuple[str, str, str]]:
         ("Ngưỡng dân/ô", "Populated cell floor", f"{cfg.gaps.min_density_per_km2:g} people/km²"),
         ("DBSCAN eps", "DBSCAN eps", f"{cfg.gaps.eps_km:g} km"),
         ("DBSCAN số dân tối thiểu", "DBSCAN min people", f"{cfg.gaps.min_people:g}"),
+        *_network_assumption_rows(result, cfg),
     ]
+
+
+def _network_assumption_rows(result, cfg) -> list[tuple[str, str, str]]:
+    c, pw = cfg.costs, cfg.power
+    s = getattr(result, "summary", {}) or {}
+    rows = [
+        ("Diện tích mỗi trạm (chi phí ước tính theo vùng lõm)", "Area per site (per-gap cost estimate)",
+         f"{cfg.siting.site_area_km2:g} km²"),
+        ("Dùng chung cột 4G / 5G", "Co-location 4G / 5G",
+         f"{fmt_number(c.site_capex_for('co_location', '4G'), 0, 'en')} / "
+         f"{fmt_number(c.site_capex_for('co_location', '5G'), 0, 'en')} VND"),
+        ("Thuê đất / thuê cột mỗi năm", "Land lease / tower-sharing fee per year",
+         f"{fmt_number(c.new_site_rent_vnd_per_year, 0, 'en')} / {fmt_number(c.co_location_rent_vnd_per_year, 0, 'en')} VND"),
+        ("Số giờ nắng đỉnh", "Peak sun hours", f"{pw.peak_sun_hours:g} kWh/m²/day"),
+        ("Số ngày dự phòng ắc quy", "Battery autonomy", f"{pw.autonomy_days:g} days"),
+        ("Khoảng cách tối đa nối lưới", "Grid connection max distance", f"{pw.grid_max_km:g} km"),
+        ("Nguồn dữ liệu lưới điện", "Grid data", str(s.get("power_source") or "")),
+    ]
+    if s.get("fiber_nodes_modelled") is not None:
+        rows.append(("Điểm cáp quang mô phỏng", "Modelled fiber nodes",
+                     f"{s['fiber_nodes_modelled']} / {s.get('fiber_nodes')}"))
+    return rows
 
 
 def _assumptions_html(result) -> str:
@@ -636,12 +790,15 @@ def _assumptions_html(result) -> str:
 
 
 # ----------------------------------------------------------------------------------- xlsx
-def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) -> None:
+def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict,
+                 notes: dict | None = None) -> None:
     ws = wb.add_worksheet(name)
     cols = [c for c in headers if c in df.columns]
     for j, c in enumerate(cols):
         ws.write_string(0, j, sanitize_text(headers[c][0]), formats["head"])
         ws.set_column(j, j, max(10, min(40, len(headers[c][0]) + 2)))
+        if notes and c in notes:
+            ws.write_comment(0, j, sanitize_text(notes[c]))
     for i, rec in enumerate(df[cols].itertuples(index=False, name=None), start=1):
         for j, (c, v) in enumerate(zip(cols, rec, strict=True)):
             if isinstance(v, bool | np.bool_):
@@ -663,6 +820,23 @@ def _write_sheet(wb, name: str, df: pd.DataFrame, headers: dict, formats: dict) 
     ws.freeze_panes(1, 0)
 
 
+def column_notes(s: dict) -> dict[str, str]:
+    """Header notes (xlsx comments): the assumptions behind a column's figures."""
+    notes = {}
+    if s.get("est_cost_note"):
+        notes["est_cost_vnd"] = f"{s.get('est_cost_note_vi') or ''} / {s['est_cost_note']}"
+        notes["sites_needed_est"] = notes["est_cost_vnd"]
+    if s.get("fiber_nodes_modelled"):
+        fib = (f"{s['fiber_nodes_modelled']}/{s.get('fiber_nodes')} điểm cáp quang là trụ sở xã mô phỏng / "
+               f"{s['fiber_nodes_modelled']} of {s.get('fiber_nodes')} fiber nodes are MODELLED commune seats")
+        for c in ("dist_fiber_km", "backhaul", "backhaul_cost_vnd"):
+            notes[c] = fib
+    if s.get("power_modelled"):
+        notes["power"] = ("Vị trí lưới điện là MÔ PHỎNG / where the grid is, is MODELLED: "
+                          f"{s.get('power_source')}")
+    return notes
+
+
 def write_priorities_xlsx(result, path: str | Path) -> Path:
     """Write ``priorities.xlsx``: gaps, proposals, communes, curve, assumptions (Vietnamese headers)."""
     import xlsxwriter
@@ -676,9 +850,10 @@ def write_priorities_xlsx(result, path: str | Path) -> Path:
                        "created": FIXED_CREATED, "comments": "lomsong"})
     formats = {"head": wb.add_format({"bold": True, "bg_color": "#EEEEEE", "text_wrap": True})}
     t = tables(result)
-    _write_sheet(wb, "Vùng lõm", t["gaps"], GAP_HEADERS, formats)
-    _write_sheet(wb, "Đề xuất trạm", t["proposals"], PROPOSAL_HEADERS, formats)
-    _write_sheet(wb, "Theo xã", t["communes"], COMMUNE_HEADERS, formats)
+    notes = column_notes(result.summary)
+    _write_sheet(wb, "Vùng lõm", t["gaps"], GAP_HEADERS, formats, notes)
+    _write_sheet(wb, "Đề xuất trạm", t["proposals"], PROPOSAL_HEADERS, formats, notes)
+    _write_sheet(wb, "Theo xã", t["communes"], commune_headers(t["communes"]), formats)
     _write_sheet(wb, "Đường cong phủ sóng", t["curve"], CURVE_HEADERS, formats)
     if "villages" in t:
         _write_sheet(wb, "Thôn bản", t["villages"], VILLAGE_HEADERS, formats)

@@ -12,18 +12,28 @@
    of people is monotone submodular, so greedy with ``K`` sites reaches at least
    :math:`(1 - 1/e)` of the optimum (Nemhauser, Wolsey & Fisher 1978). With a budget in VND the
    greedy step maximises new people per VND among affordable sites and the result is compared
-   with the best single affordable site (Khuller, Moss & Naor 1999).
+   with the best single affordable site; that only guarantees :math:`\tfrac12(1 - 1/e)`
+   (Khuller, Moss & Naor 1999). The partial-enumeration variant (every seed set of up to three
+   sites completed greedily; Khuller et al. 1999, Sviridenko 2004) guarantees :math:`1 - 1/e`
+   under a VND budget; it runs when the number of seed sets is at most
+   ``max_seed_sets`` (:func:`selection_guarantee` says which bound holds).
 4. **Exact check** (:func:`exact_mclp`): the maximal covering location problem (Church &
-   ReVelle 1974) solved with PySAL ``spopt``'s ``MCLP`` on PuLP/CBC, for small instances.
+   ReVelle 1974) solved with PySAL ``spopt``'s ``MCLP`` on PuLP/CBC, for small instances; with a
+   VND budget the budgeted MCLP (:func:`exact_budgeted`, PuLP/CBC directly).
 5. **Cost** (:func:`backhaul_options`): capex + the cheapest feasible backhaul — fiber
    extension (distance × cost/km, up to a maximum length), one microwave hop when a fibered
    site is within line of sight and range, else satellite.
+6. **Kind and power**: a candidate on another operator's mast is a ``co_location`` (its
+   equipment on the shared mast, the host's backhaul and power, cheaper capex and a
+   tower-sharing fee), every other one a ``new_site``; :func:`analysis.power.power_options`
+   gives each its power option, power capex and 10-year operating cost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,11 +58,15 @@ __all__ = [
     "backhaul_options",
     "generate_candidates",
     "build_pool",
+    "candidate_costs",
     "greedy_select",
     "VillageDemand",
     "greedy_select_villages",
     "villages_served_along",
     "exact_mclp",
+    "exact_budgeted",
+    "merged_demands",
+    "selection_guarantee",
     "proposals_table",
 ]
 
@@ -223,6 +237,35 @@ def _ranked_cells(mask: np.ndarray, group: np.ndarray, value: np.ndarray | None)
     return out
 
 
+def _co_location_rows(grid, masts, dist_cells, config: SitingConfig) -> list[tuple]:
+    """(row, col, 'co_location', gap_id, name, mast_id, operator, height) for the masts of
+    ``masts`` within ``co_location_search_km`` of a gap cell, nearest first, capped."""
+    if masts is None or len(masts) == 0 or dist_cells is None:
+        return []
+    if isinstance(masts, gpd.GeoDataFrame) and masts.geometry is not None:
+        pts = masts.to_crs("EPSG:4326").geometry
+        lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
+    else:
+        lon, lat = masts["lon"].to_numpy(dtype=float), masts["lat"].to_numpy(dtype=float)
+    mx, my = grid.from_lonlat(lon, lat)
+    r, c = grid.rowcol(np.asarray(mx), np.asarray(my))
+    ok = (r >= 0) & (r < grid.height) & (c >= 0) & (c < grid.width)
+    ids = (masts["mast_id"].astype(str).to_numpy() if "mast_id" in masts
+           else np.array([f"mast {i + 1}" for i in range(len(lon))]))
+    ops = masts["operator"].astype(str).to_numpy() if "operator" in masts else np.full(len(lon), "")
+    hs = (pd.to_numeric(masts["height_m"], errors="coerce").to_numpy(dtype=float) if "height_m" in masts
+          else np.full(len(lon), np.nan))
+    d_km = np.full(len(lon), np.inf)
+    d_km[ok] = dist_cells[r[ok], c[ok]] * grid.resolution_m / M_PER_KM
+    keep = np.flatnonzero(ok & (d_km <= config.co_location_search_km))
+    keep = keep[np.lexsort((keep, d_km[keep]))][: config.max_co_locations]
+    rows = []
+    for k in keep:
+        rows.append((int(r[k]), int(c[k]), "co_location", 0, f"{ops[k]} {ids[k]}".strip(),
+                     str(ids[k]), str(ops[k]), float(hs[k])))
+    return rows
+
+
 def generate_candidates(
     grid,
     labels: np.ndarray,
@@ -233,6 +276,7 @@ def generate_candidates(
     user_points: pd.DataFrame | gpd.GeoDataFrame | None = None,
     allowed: np.ndarray | None = None,
     population: np.ndarray | None = None,
+    shared_masts: pd.DataFrame | gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Candidate site cells: local DEM maxima in/around gaps, gap centres, villages, user points.
 
@@ -254,6 +298,10 @@ def generate_candidates(
     population : float array, optional
         People per cell: adds "village" candidates, the peaks of the gap's people summed over
         a ``maxima_window_km`` window.
+    shared_masts : DataFrame, optional
+        Other operators' masts a co-location could use: ``lon, lat`` (or points), optional
+        ``mast_id``, ``operator``, ``height_m``. Those within ``co_location_search_km`` of a
+        gap become ``co_location`` candidates (nearest first, at most ``max_co_locations``).
 
     Notes
     -----
@@ -264,9 +312,9 @@ def generate_candidates(
 
     Returns
     -------
-    DataFrame ``cand_id, row, col, x, y, source (maximum|centre|village|user), gap_id, name``, largest
-    gaps first, deduplicated by cell, at most ``config.max_candidates`` rows (user points are
-    always kept).
+    DataFrame ``cand_id, row, col, x, y, source (maximum|centre|village|user|co_location), gap_id,
+    name, host_mast_id, host_operator, mast_height_m``, largest gaps first, deduplicated by cell,
+    at most ``config.max_candidates`` generated rows (user points and co-locations are kept).
     """
     config = config or SitingConfig()
     ok = np.asarray(commune_id) >= 0
@@ -277,6 +325,7 @@ def generate_candidates(
     n = len(gaps)
     spacing = config.maxima_window_km * M_PER_KM
     w = max(3, int(round(spacing / res)) | 1)
+    dist = None
     if n:
         gap_cells = labels >= 0
         dist, (ir, ic) = ndimage.distance_transform_edt(~gap_cells, return_indices=True)
@@ -337,14 +386,20 @@ def generate_candidates(
         for r, c, nm in zip(ur, uc, names, strict=True):
             if 0 <= r < grid.height and 0 <= c < grid.width:
                 user_rows.append((int(r), int(c), "user", 0, str(nm)))
-    for r, c, src, gid, nm in user_rows + rows_out:
+    co_rows = _co_location_rows(grid, shared_masts, dist, config)
+    fixed = co_rows + [(*u, "", "", np.nan) for u in user_rows]
+    for r, c, src, gid, nm, *host in fixed + [(*g, "", "", np.nan) for g in rows_out]:
         if (r, c) in seen:
             continue
-        if src != "user" and len(out) - len(user_rows) >= config.max_candidates:
+        if src not in ("user", "co_location") and len(out) - len(fixed) >= config.max_candidates:
             break
         seen.add((r, c))
-        out.append((r, c, src, gid, nm))
-    df = pd.DataFrame(out, columns=["row", "col", "source", "gap_id", "name"])
+        out.append((r, c, src, gid, nm, *host))
+    df = pd.DataFrame(out, columns=["row", "col", "source", "gap_id", "name", "host_mast_id",
+                                    "host_operator", "mast_height_m"])
+    df["mast_height_m"] = df["mast_height_m"].astype(np.float64)
+    for col in ("host_mast_id", "host_operator"):
+        df[col] = df[col].astype(object)
     df["row"] = df["row"].astype(np.int64)
     df["col"] = df["col"].astype(np.int64)
     df["gap_id"] = df["gap_id"].astype(np.int64)
@@ -412,6 +467,8 @@ def build_pool(
     target_mask: np.ndarray | None = None,
     rsrp_window: RsrpWindowFn | None = None,
     progress: Callable[[int, int], None] | None = None,
+    power_access=None,
+    power_config=None,
 ) -> CandidatePool:
     """Compute what each candidate would cover, and what it would cost.
 
@@ -419,6 +476,12 @@ def build_pool(
     restricted to ``target_mask`` when given (e.g. focus communes). A candidate covers a target
     when its RSRP there (from ``rsrp_window``, default ``geo.coverage.station_rsrp_window``) is at
     least :func:`coverage_threshold_dbm`.
+
+    Costs (:func:`candidate_costs`): ``site_capex_vnd`` by kind, backhaul (a co-location uses
+    the host's: ``shared``, no capex), power (:func:`analysis.power.power_options` with
+    ``power_access``); ``capex_vnd`` = site + backhaul + power capex = ``cost_vnd`` (what a
+    VND budget spends); ``opex_10y_vnd`` = power opex + rent over 10 years;
+    ``cost_10y_vnd`` = capex + opex.
     """
     config = config or SitingConfig()
     costs = costs or CostConfig()
@@ -449,19 +512,19 @@ def build_pool(
         dem_on_grid[cands["row"].to_numpy(), cands["col"].to_numpy()].astype(np.float64)
         if dem_on_grid is not None and len(cands) else np.full(len(cands), np.nan)
     )
-    cands["capex_vnd"] = costs.capex_for(tech)
-    bh = backhaul_options(cands["x"].to_numpy(), cands["y"].to_numpy(), grid, dem_on_grid, fiber,
-                          costs, site.height_m)
-    for col in bh.columns:
-        cands[col] = bh[col].to_numpy() if col != "backhaul" else bh[col].astype(object).to_numpy()
-    cands["cost_vnd"] = cands["capex_vnd"] + cands["backhaul_cost_vnd"]
+    cands = candidate_costs(cands, grid, tech, dem_on_grid, fiber, costs, site.height_m,
+                            power_access, power_config)
 
     cover: list[np.ndarray] = []
     total = len(cands)
+    mast_h = (cands["mast_height_m"].to_numpy(dtype=np.float64) if "mast_height_m" in cands
+              else np.full(total, np.nan))
     for i in range(total):
         row = cands.iloc[i]
         station = site.station_for(tech, row["lon"], row["lat"], f"C{int(row['cand_id'])}")
         station.update({"x": float(row["x"]), "y": float(row["y"])})
+        if np.isfinite(mast_h[i]):  # a co-location hangs at the host mast's height
+            station["height_m"] = float(mast_h[i])
         (rs, cs), rsrp = rsrp_window(station, grid, dem_on_grid, coverage_config)
         ids = tid[rs, cs][np.asarray(rsrp >= thr) & np.isfinite(rsrp)]
         cover.append(np.unique(ids[ids >= 0]).astype(np.int32))
@@ -479,6 +542,38 @@ def build_pool(
         people_covered_before=float(pop[inside & np.asarray(covered, dtype=bool)].sum()),
         tech=tech, key=hashlib.sha256(key_src.encode()).hexdigest()[:16],
     )
+
+
+def candidate_costs(cands: pd.DataFrame, grid, tech: str, dem_on_grid, fiber, costs: CostConfig,
+                    mast_height_m: float, power_access=None, power_config=None) -> pd.DataFrame:
+    """Add ``kind, site_capex_vnd``, backhaul, power, ``capex_vnd, cost_vnd, opex_10y_vnd,
+    cost_10y_vnd`` to candidates with ``x, y`` (grid CRS) and ``source``."""
+    from analysis.power import power_options
+
+    out = cands.copy()
+    src = out["source"].astype(str).to_numpy() if "source" in out else np.full(len(out), "")
+    kind = np.where(src == "co_location", "co_location", "new_site").astype(object)
+    out["kind"] = pd.array(kind, dtype=object)
+    out["site_capex_vnd"] = np.array([costs.site_capex_for(k, tech) for k in kind], dtype=np.float64)
+    bh = backhaul_options(out["x"].to_numpy(), out["y"].to_numpy(), grid, dem_on_grid, fiber,
+                          costs, mast_height_m)
+    shared = kind == "co_location"
+    bh.loc[shared, "backhaul"] = "shared"
+    bh.loc[shared, ["backhaul_km", "backhaul_cost_vnd"]] = 0.0
+    for col in bh.columns:
+        out[col] = bh[col].to_numpy() if col != "backhaul" else bh[col].astype(object).to_numpy()
+    pw = power_options(kind, out["x"].to_numpy(), out["y"].to_numpy(), grid, power_access, tech,
+                       power_config)
+    for col in pw.columns:
+        out[col] = pw[col].to_numpy() if col != "power" else pw[col].astype(object).to_numpy()
+    out["power_source"] = getattr(power_access, "source", "none")
+    horizon = float(getattr(power_config, "horizon_years", 10.0) or 10.0)
+    rent = np.array([costs.rent_vnd_per_year(k) for k in kind], dtype=np.float64) * horizon
+    out["capex_vnd"] = out["site_capex_vnd"] + out["backhaul_cost_vnd"] + out["power_capex_vnd"]
+    out["cost_vnd"] = out["capex_vnd"]
+    out["opex_10y_vnd"] = out["power_opex_10y_vnd"] + rent
+    out["cost_10y_vnd"] = out["capex_vnd"] + out["opex_10y_vnd"]
+    return out
 
 
 # -------------------------------------------------------------------------- selection
@@ -503,6 +598,7 @@ def _gain(pool: CandidatePool, i: int, done: np.ndarray) -> float:
 
 def greedy_select(
     pool: CandidatePool, budget_sites: int | None = None, budget_vnd: float | None = None,
+    max_seed_sets: int = 0,
 ) -> Selection:
     """Lazy greedy maximum coverage under a budget in sites and/or VND.
 
@@ -512,33 +608,65 @@ def greedy_select(
     gain now (submodularity), so only the top of a max-heap needs re-evaluating. Without a VND
     budget the key is the gain (people); with one it is people per VND among candidates still
     affordable, and the final answer is the better of that and the best single affordable
-    candidate (Khuller et al. 1999). Ties go to the lower candidate index. Stops when the budget
-    is spent or no candidate adds anyone.
+    candidate (Khuller et al. 1999): at least :math:`\tfrac12(1 - 1/e)` of the optimum. Ties
+    go to the cheaper candidate, then the lower index (so a co-location serving the same people
+    as a new site wins). Stops when the budget is spent or no candidate adds anyone.
+
+    With a VND budget and ``max_seed_sets`` ≥ the number of seed sets of up to three
+    affordable candidates, the **partial enumeration** runs instead: every such seed set is
+    completed greedily and the best kept, which reaches :math:`1 - 1/e` of the optimum
+    (Khuller, Moss & Naor 1999; Sviridenko 2004). :func:`selection_guarantee` says which.
     """
     n = len(pool.cover)
     if budget_sites is None and budget_vnd is None:
         msg = "Give a budget in sites (budget_sites) or in VND (budget_vnd)."
         raise ValueError(msg)
+    if budget_vnd is not None and _n_seed_sets(pool, budget_sites, budget_vnd) <= max_seed_sets:
+        return _partial_enumeration(pool, budget_sites, float(budget_vnd))
+    sel = _greedy_from(pool, [], budget_sites, budget_vnd)
+    if budget_vnd is not None and n and (budget_sites is None or budget_sites >= 1):
+        cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64)
+        reach = pool.candidates["people_reach"].to_numpy(dtype=np.float64)
+        afford = np.flatnonzero(cost <= float(budget_vnd))
+        if afford.size:
+            best = int(afford[np.lexsort((afford, cost[afford], -reach[afford]))[0]])
+            if reach[best] > sel.people_new:
+                sel = Selection([best], [float(reach[best])], [float(cost[best])])
+    return sel
+
+
+def _greedy_from(pool: CandidatePool, seed: list[int], budget_sites, budget_vnd) -> Selection:
+    """Lazy greedy completion of the (affordable) ``seed`` set."""
+    n = len(pool.cover)
     max_sites = n if budget_sites is None else max(0, int(budget_sites))
     cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64) if n else np.zeros(0)
     by_money = budget_vnd is not None
     left = float(budget_vnd) if by_money else np.inf
     done = np.zeros(pool.target_people.size, dtype=bool)
+    sel = Selection([], [], [])
+    for i in seed:
+        g = _gain(pool, i, done)
+        sel.order.append(i)
+        sel.gains.append(g)
+        sel.costs_vnd.append(float(cost[i]))
+        done[pool.cover[i]] = True
+        left -= cost[i]
 
     def key(g: float, i: int) -> float:
         return g / cost[i] if by_money else g
 
-    heap = [(-key(_gain(pool, i, done), i), i) for i in range(n)]
+    taken = set(seed)
+    heap = [(-key(_gain(pool, i, done), i), cost[i], i) for i in range(n)
+            if i not in taken and cost[i] <= left]  # never affordable again: left out
     heapq.heapify(heap)
-    sel = Selection([], [], [])
     while heap and len(sel.order) < max_sites:
-        _, i = heapq.heappop(heap)
+        _, ci, i = heapq.heappop(heap)
         if cost[i] > left:
             continue
         g = _gain(pool, i, done)
         k = key(g, i)
-        if heap and (-k, i) > heap[0]:  # no longer the best: re-queue with its true gain
-            heapq.heappush(heap, (-k, i))
+        if heap and (-k, ci, i) > heap[0]:  # no longer the best: re-queue with its true gain
+            heapq.heappush(heap, (-k, ci, i))
             continue
         if g <= 0:
             break
@@ -547,14 +675,131 @@ def greedy_select(
         sel.costs_vnd.append(float(cost[i]))
         done[pool.cover[i]] = True
         left -= cost[i]
-    if by_money and n and max_sites >= 1:
-        reach = pool.candidates["people_reach"].to_numpy(dtype=np.float64)
-        afford = np.flatnonzero(cost <= float(budget_vnd))
-        if afford.size:
-            best = int(afford[np.lexsort((afford, -reach[afford]))[0]])
-            if reach[best] > sel.people_new:
-                sel = Selection([best], [float(reach[best])], [float(cost[best])])
     return sel
+
+
+def _seed_sets(pool: CandidatePool, budget_sites, budget_vnd: float):
+    cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64)
+    afford = [i for i in range(len(pool.cover)) if cost[i] <= budget_vnd]
+    kmax = 3 if budget_sites is None else min(3, int(budget_sites))
+    for k in range(1, kmax + 1):
+        for s in itertools.combinations(afford, k):
+            if sum(cost[i] for i in s) <= budget_vnd:
+                yield list(s)
+
+
+def _n_seed_sets(pool: CandidatePool, budget_sites, budget_vnd: float) -> int:
+    """Upper bound of the seed sets of up to three affordable candidates."""
+    cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64) if len(pool.cover) else np.zeros(0)
+    m = int((cost <= float(budget_vnd)).sum())
+    kmax = 3 if budget_sites is None else min(3, max(0, int(budget_sites)))
+    return sum(math.comb(m, k) for k in range(1, kmax + 1))
+
+
+def _partial_enumeration(pool: CandidatePool, budget_sites, budget_vnd: float) -> Selection:
+    best = Selection([], [], [])
+    for seed in _seed_sets(pool, budget_sites, budget_vnd):
+        sel = _greedy_from(pool, seed, budget_sites, budget_vnd)
+        if sel.people_new > best.people_new + 1e-9 or (
+                abs(sel.people_new - best.people_new) <= 1e-9 and sum(sel.costs_vnd) < sum(best.costs_vnd)):
+            best = sel
+    return best
+
+
+def selection_guarantee(pool: CandidatePool, budget_sites=None, budget_vnd=None,
+                        max_seed_sets: int = 0) -> dict:
+    """The worst-case share of the optimum :func:`greedy_select` guarantees for this budget.
+
+    Returns
+    -------
+    dict ``method`` (``greedy`` | ``greedy + best single site`` | ``partial enumeration``),
+    ``guarantee`` (1 − 1/e ≈ 0.632 or ½(1 − 1/e) ≈ 0.316) and ``reference``.
+    """
+    full = 1.0 - 1.0 / math.e
+    if budget_vnd is None:
+        return {"method": "greedy", "guarantee": round(full, 4),
+                "reference": "Nemhauser, Wolsey & Fisher 1978"}
+    if _n_seed_sets(pool, budget_sites, budget_vnd) <= max_seed_sets:
+        return {"method": "partial enumeration (seeds of up to 3 sites)", "guarantee": round(full, 4),
+                "reference": "Khuller, Moss & Naor 1999; Sviridenko 2004"}
+    return {"method": "greedy + best single site", "guarantee": round(full / 2.0, 4),
+            "reference": "Khuller, Moss & Naor 1999"}
+
+
+def merged_demands(pool: CandidatePool) -> tuple[list[np.ndarray], np.ndarray]:
+    """Targets covered by exactly the same candidates merged into one demand.
+
+    Returns
+    -------
+    (candidates covering each demand, people of each demand). Merging leaves every
+    covering optimum unchanged; its size is what the exact ILP must handle.
+    """
+    n = len(pool.cover)
+    ti = np.concatenate([c for c in pool.cover] + [np.zeros(0, np.int32)]).astype(np.int64)
+    ci = np.concatenate([np.full(c.size, j) for j, c in enumerate(pool.cover)] + [np.zeros(0, int)])
+    if ti.size == 0:
+        return [], np.zeros(0)
+    from scipy import sparse
+
+    a = sparse.csr_matrix((np.ones(ti.size, dtype=np.int8), (ti, ci)),
+                          shape=(pool.target_people.size, n))
+    touched = np.flatnonzero(np.diff(a.indptr) > 0)
+    sig: dict[bytes, int] = {}
+    demand_of = np.empty(touched.size, dtype=np.int64)
+    rows_sig: list[np.ndarray] = []
+    for k, t in enumerate(touched):
+        cols = np.sort(a.indices[a.indptr[t]:a.indptr[t + 1]])
+        b = cols.tobytes()
+        if b not in sig:
+            sig[b] = len(sig)
+            rows_sig.append(cols)
+        demand_of[k] = sig[b]
+    weights = np.bincount(demand_of, weights=pool.target_people[touched], minlength=len(sig))
+    return rows_sig, weights
+
+
+def exact_budgeted(
+    pool: CandidatePool, budget_vnd: float, budget_sites: int | None = None,
+    time_limit_s: float = 60.0,
+) -> tuple[float, list[int]]:
+    """Optimal people covered within a VND budget (and a site budget if given).
+
+    The budgeted maximal covering ILP on PuLP/CBC over :func:`merged_demands`:
+
+    maximise Σ_d w_d·y_d subject to y_d ≤ Σ_{j covers d} x_j, Σ_j c_j·x_j ≤ B, Σ_j x_j ≤ K,
+    x binary, 0 ≤ y ≤ 1 (w people of demand d, c VND of candidate j).
+
+    Returns
+    -------
+    (people covered, chosen candidate indices sorted)
+    """
+    import warnings
+
+    import pulp
+
+    n = len(pool.cover)
+    rows, weights = merged_demands(pool)
+    if n == 0 or not rows:
+        return 0.0, []
+    cost = pool.candidates["cost_vnd"].to_numpy(dtype=np.float64)
+    with warnings.catch_warnings():  # PuLP 3.x notices about its 4.0 API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        prob = pulp.LpProblem("budgeted_mclp", pulp.LpMaximize)
+        x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n)]
+        y = [pulp.LpVariable(f"y{d}", lowBound=0, upBound=1) for d in range(len(rows))]
+        prob += pulp.lpSum(float(w) * y[d] for d, w in enumerate(weights))
+        for d, cols in enumerate(rows):
+            prob += y[d] <= pulp.lpSum(x[int(j)] for j in cols)
+        scale = max(float(budget_vnd), 1.0)  # costs in units of the budget: better conditioned
+        prob += pulp.lpSum(float(cost[j]) / scale * x[j] for j in range(n)) <= float(budget_vnd) / scale
+        if budget_sites is not None:
+            prob += pulp.lpSum(x) <= int(budget_sites)
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    chosen = sorted(j for j in range(n) if (x[j].value() or 0) > 0.5)
+    done = np.zeros(pool.target_people.size, dtype=bool)
+    for j in chosen:
+        done[pool.cover[j]] = True
+    return float(pool.target_people[done].sum()), chosen
 
 
 def exact_mclp(
@@ -582,27 +827,10 @@ def exact_mclp(
     if n == 0 or p_sites <= 0:
         return 0.0, []
     p_sites = min(p_sites, n)
-    ti = np.concatenate([c for c in pool.cover] + [np.zeros(0, np.int32)]).astype(np.int64)
-    ci = np.concatenate([np.full(c.size, j) for j, c in enumerate(pool.cover)] + [np.zeros(0, int)])
-    if ti.size == 0:
+    rows_sig, weights = merged_demands(pool)
+    if not rows_sig:
         return 0.0, []
-    from scipy import sparse
-
-    a = sparse.csr_matrix((np.ones(ti.size, dtype=np.int8), (ti, ci)),
-                          shape=(pool.target_people.size, n))
-    touched = np.flatnonzero(np.diff(a.indptr) > 0)
-    sig: dict[bytes, int] = {}
-    demand_of = np.empty(touched.size, dtype=np.int64)
-    rows_sig = []
-    for k, t in enumerate(touched):
-        cols = a.indices[a.indptr[t]:a.indptr[t + 1]]
-        b = np.sort(cols).tobytes()
-        if b not in sig:
-            sig[b] = len(sig)
-            rows_sig.append(np.sort(cols))
-        demand_of[k] = sig[b]
-    weights = np.bincount(demand_of, weights=pool.target_people[touched], minlength=len(sig))
-    cost = np.ones((len(sig), n), dtype=np.float64)
+    cost = np.ones((len(rows_sig), n), dtype=np.float64)
     for d, cols in enumerate(rows_sig):
         cost[d, cols] = 0.0
     with warnings.catch_warnings():  # PuLP 3.x deprecation notices about its 4.0 API
@@ -741,6 +969,13 @@ def villages_served_along(pool: CandidatePool, demand: VillageDemand, order: lis
 
 
 # ---------------------------------------------------------------------------- outputs
+_KIND_POWER_COLUMNS = (
+    ("kind", ""), ("host_operator", ""), ("host_mast_id", ""), ("site_capex_vnd", 0.0),
+    ("power", ""), ("power_source", ""), ("grid_km", 0.0), ("power_capex_vnd", 0.0),
+    ("pv_kwp", 0.0), ("battery_kwh", 0.0), ("opex_10y_vnd", 0.0), ("cost_10y_vnd", 0.0),
+)
+
+
 def proposals_table(pool: CandidatePool, selection: Selection, grid) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Ranked proposals (EPSG:4326 points) and the coverage curve.
 
@@ -749,7 +984,10 @@ def proposals_table(pool: CandidatePool, selection: Selection, grid) -> tuple[gp
     proposals : GeoDataFrame
         ``site_id, rank, lon, lat, commune, commune_code, terrain, people_new, people_cum,
         share_covered_after, backhaul, backhaul_km, capex_vnd, backhaul_cost_vnd, cost_vnd,
-        cost_per_person_vnd, cost_cum_vnd, source, gap_id, elev_m``.
+        cost_per_person_vnd, cost_cum_vnd, source, gap_id, elev_m`` and, from
+        :func:`candidate_costs`, ``kind, host_operator, host_mast_id, site_capex_vnd, power,
+        power_source, grid_km, power_capex_vnd, pv_kwp, battery_kwh, opex_10y_vnd,
+        cost_10y_vnd``.
     curve : DataFrame
         ``sites`` (0..K), ``people_covered``, ``people_new_cum``, ``share_covered``, ``cost_vnd``.
     """
@@ -785,6 +1023,11 @@ def proposals_table(pool: CandidatePool, selection: Selection, grid) -> tuple[gp
             "elev_m": c["elev_m"].to_numpy(dtype=np.float64) if k else np.zeros(0),
         }
     )
+    for col, default in _KIND_POWER_COLUMNS:
+        if col in c:
+            props[col] = c[col].to_numpy() if k else np.zeros(0, dtype=object if isinstance(default, str) else float)
+        elif col in ("kind",):
+            props[col] = pd.array(["new_site"] * k, dtype=object)
     gdf = gpd.GeoDataFrame(props, geometry=gpd.points_from_xy(props["lon"], props["lat"]),
                            crs="EPSG:4326")
     curve = pd.DataFrame(

@@ -227,13 +227,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "about_models": ("Mô hình và giả định", "Models and assumptions"),
     "about_modelled": ("Những gì là mô phỏng", "What is modelled"),
     "about_modelled_text": (
-        "- **Mạng trạm mặc định là MÔ PHỎNG**: 527 trạm 5G n78 (số trạm tỉnh công bố) kèm neo 4G 1800 MHz, "
-        "đặt theo trụ sở xã và phân bố dân cư — không phải vị trí trạm thật.\n"
+        "- **Mạng trạm mặc định là MÔ PHỎNG**: 2.445 cột của Viettel, VNPT, MobiFone (1.491 ở Quảng Bình cũ theo số công bố), 4G trên mọi trạm, 5G trên 527 trạm (số tỉnh công bố) ở băng tần của từng nhà mạng, "
+        "đặt theo trụ sở xã, điểm dân cư, quốc lộ và phân bố dân cư — không phải vị trí trạm thật.\n"
         "- Trụ sở xã không có tọa độ được mô phỏng bằng tâm dân cư.\n"
         "- Dân số theo ô lưới lấy từ WorldPop 2020 (mô hình), tổng theo xã khác dân số pháp lý.\n"
         "- Chi phí trạm và truyền dẫn là số liệu định hướng, không phải báo giá.",
-        "- **The default station set is MODELLED**: 527 5G n78 sites (the province's published count) each with a "
-        "4G 1800 MHz anchor, placed at commune seats and by population — not real station positions.\n"
+        "- **The default station set is MODELLED**: 2,445 masts of Viettel, VNPT and MobiFone (former Quảng Bình's "
+        "published 1,491; former Quảng Trị's derived), 4G on every station, 5G on 527 (the province's published "
+        "count) at each operator's band, placed at commune seats, settlements, roads and by population — not real "
+        "station positions.\n"
         "- Commune seats without coordinates are modelled as the population-weighted centre.\n"
         "- People per grid cell come from WorldPop 2020 (a model); commune sums differ from the legal population.\n"
         "- Site and backhaul costs are planning figures, not quotations.",
@@ -243,12 +245,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "- Địa hình: tầm nhìn thẳng trên DEM với độ cong Trái Đất (k = 4/3), nhiễu xạ theo ITU-R P.526.\n"
         "- Dân số theo ô: WorldPop 2020 chia lại về lưới phân tích (giữ nguyên tổng).\n"
         "- Vùng lõm: ô có dân dưới ngưỡng tín hiệu, gom cụm bằng DBSCAN.\n"
-        "- Đề xuất trạm: phủ tối đa tham lam (đảm bảo ≥ 1 − 1/e của tối ưu).",
+        "- Đề xuất trạm: phủ tối đa tham lam. Với ngân sách theo số trạm, đảm bảo ≥ 1 − 1/e (≈ 63%) của tối ưu; "
+        "với ngân sách theo đồng, tham lam + trạm đơn tốt nhất chỉ đảm bảo ½(1 − 1/e) (≈ 32%), trừ khi chạy "
+        "phép liệt kê một phần (≥ 1 − 1/e); báo cáo ghi rõ mức bảo đảm và, khi bài toán đủ nhỏ, khoảng cách tới tối ưu chính xác.",
         "- Path loss: 3GPP TR 38.901 RMa/UMa, COST-231 Hata, free space.\n"
         "- Terrain: line of sight over the DEM with Earth curvature (k = 4/3), diffraction per ITU-R P.526.\n"
         "- People per cell: WorldPop 2020 regridded onto the analysis grid (totals kept).\n"
         "- Gaps: populated cells below the signal threshold, clustered with DBSCAN.\n"
-        "- Site proposals: greedy maximum coverage (≥ 1 − 1/e of the optimum).",
+        "- Site proposals: greedy maximum coverage. With a budget in sites it reaches ≥ 1 − 1/e (≈ 63%) of the "
+        "optimum; with a budget in VND, greedy + the best single site only guarantees ½(1 − 1/e) (≈ 32%) unless "
+        "the partial enumeration runs (≥ 1 − 1/e); the report states the guarantee and, for small instances, "
+        "the gap to the exact optimum.",
     ),
     "about_dem": ("Mô hình độ cao (DEM)", "Elevation model (DEM)"),
     "dem_in_use": ("Đang dùng: {dem}", "In use: {dem}"),

@@ -277,10 +277,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--skip-stations", action="store_true",
                     help="do not (re)model the default station set")
+    ap.add_argument("--stations-only", action="store_true",
+                    help="only (re)model the default station set from the embedded layers")
     ap.add_argument("--only-villages", action="store_true",
                     help="rebuild villages.gpkg alone (the other files must be in --out)")
     args = ap.parse_args(argv)
     shared, out = args.shared, args.out
+    if args.stations_only:
+        communes = gpd.read_file(out / "communes.gpkg", layer="communes")
+        seats = gpd.read_file(out / "communes.gpkg", layer="seats")
+        build_default_stations(out, communes, seats, out / "worldpop_2020_1km.tif")
+        _write_sums(out)
+        return 0
     if not shared.exists():
         print(f"{shared} not found: the build needs the shared source data.", file=sys.stderr)
         return 2
@@ -393,20 +401,29 @@ def build_villages(shared: Path, out: Path, communes, province, wp_tif: Path) ->
 
 
 def build_default_stations(out: Path, communes, seats, wp_tif: Path) -> None:
-    try:
-        from geo.default_network import model_default_network
-    except ImportError:
-        print("geo.default_network not available yet: default stations not modelled")
-        return
+    """The MODELLED reference network (:mod:`geo.default_network`), printed beside the
+    published figures it is built from."""
+    from geo.default_network import model_default_network, published_comparison
+
+    province = gpd.read_file(out / "communes.gpkg", layer="province").union_all()
+    places = gpd.read_file(out / "places.gpkg", layer="osm_places_2017")
+    geonames = gpd.read_file(out / "places.gpkg", layer="geonames")
+    settlements = pd.concat([places[["name", "place", "geometry"]],
+                             geonames.assign(place=geonames["feature_code"])[["name", "place", "geometry"]]],
+                            ignore_index=True)
+    settlements = gpd.GeoDataFrame(settlements, geometry="geometry", crs=places.crs)
+    settlements = settlements[settlements.within(province)]
+    roads = gpd.read_file(out / "roads.gpkg", layer="roads")
     with rasterio.open(wp_tif) as src:
         counts = src.read(1)
         counts = np.where(counts == src.nodata, 0, counts)
-        stations = model_default_network(communes, seats, counts, src.transform, src.crs.to_string())
+        stations = model_default_network(communes, seats, counts, src.transform, src.crs.to_string(),
+                                         places=settlements, roads=roads)
     path = out / "stations_modelled.gpkg"
     path.unlink(missing_ok=True)
     _write(stations, path, "stations")
-    print("default stations:", len(stations))
-
+    print("default stations:", len(stations), "rows on", stations["mast_id"].nunique(), "masts")
+    print(published_comparison(stations).to_string(index=False))
 
 if __name__ == "__main__":
     sys.exit(main())

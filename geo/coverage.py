@@ -45,7 +45,7 @@ Model (per station, per cell at horizontal distance ``d``)
   applies to obstructed cells as above. ``"knife-edge"`` is the single-edge model.
 * Terrain off: flat Earth, every cell in line of sight, no diffraction.
 
-Service (issue 16; ``docs/models.md`` §8)
+Service (issue 16; ``docs/models.md`` §9)
 -----------------------------------------
 A cell is *covered* when both links of its best server close at the location reliability
 ``CoverageConfig.reliability``: the downlink RSRP clears the threshold + indoor margin, the

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.config import RankingWeights
-from analysis.ranking import SCORE_COLUMNS, score_gaps
+from analysis.ranking import SCORE_COLUMNS, ranking_change, score_gaps
 
 
 def _gaps(people, terrain, cost=None):
@@ -22,7 +22,7 @@ def _gaps(people, terrain, cost=None):
 
 def test_neutral_weights_give_most_people_first():
     g = _gaps([120.0, 900.0, 450.0], ["plain", "mountain", "coastal"], [3e9, 1e9, 2e9])
-    out = score_gaps(g, RankingWeights())
+    out = score_gaps(g, RankingWeights.neutral())
     assert out["gap_id"].tolist() == [2, 3, 1]
     assert (out["score"] == out["people_uncovered"]).all()
     for col in SCORE_COLUMNS:
@@ -68,3 +68,24 @@ def test_ranks_are_a_permutation_sorted_by_score(people, alpha, wm, seed):
     assert out["rank"].tolist() == list(range(1, n + 1))
     assert (np.diff(out["score"].to_numpy()) <= 0).all()
     assert sorted(out["gap_id"].tolist()) == list(range(1, n + 1))
+
+
+def test_mountain_coastal_island_priority_is_the_default():
+    """Issue #14 §5: the default ranks a 400-person mountain gap (×1.5 = 600) above a
+    500-person plain gap, and an island gap of 260 (×2 = 520) between them; neutral does not."""
+    g = _gaps([500.0, 400.0, 260.0], ["plain", "mountain", "island"])
+    default = score_gaps(g)
+    assert default["gap_id"].tolist() == [2, 3, 1]
+    assert default["score"].tolist() == [600.0, 520.0, 500.0]
+    assert default["w_terrain"].tolist() == [1.5, 2.0, 1.0]
+    assert default["score_people"].tolist() == [400.0, 260.0, 500.0]  # the component is shown
+    assert not RankingWeights().is_neutral and RankingWeights.neutral().is_neutral
+    assert score_gaps(g, RankingWeights.neutral())["gap_id"].tolist() == [1, 2, 3]
+
+
+def test_ranking_change_known_answer():
+    g = _gaps([500.0, 400.0, 260.0], ["plain", "mountain", "island"])
+    ch = ranking_change(g, RankingWeights(), RankingWeights.neutral()).set_index("gap_id")
+    assert ch.loc[2, "rank"] == 1 and ch.loc[2, "rank_neutral"] == 2 and ch.loc[2, "rank_change"] == 1
+    assert ch.loc[1, "rank"] == 3 and ch.loc[1, "rank_neutral"] == 1 and ch.loc[1, "rank_change"] == -2
+    assert ch.loc[3, "rank_change"] == 1

@@ -16,11 +16,14 @@ from analysis.siting import (
     FiberAccess,
     backhaul_options,
     build_pool,
+    exact_budgeted,
     exact_mclp,
     generate_candidates,
     greedy_select,
     los_clear,
+    merged_demands,
     proposals_table,
+    selection_guarantee,
 )
 from tests._analysis_helpers import (
     blob_population,
@@ -214,7 +217,12 @@ def test_adding_proposed_sites_never_increases_uncovered_people():
         assert before - unc == pytest.approx(props["people_cum"].iloc[k - 1], rel=1e-6)
         prev = unc
     assert props["share_covered_after"].is_monotonic_increasing
-    assert (props["cost_vnd"] == props["capex_vnd"] + props["backhaul_cost_vnd"]).all()
+    # cost sums: capex = site + backhaul + power; the budget spends capex; 10 years add opex
+    assert np.allclose(props["capex_vnd"],
+                       props["site_capex_vnd"] + props["backhaul_cost_vnd"] + props["power_capex_vnd"])
+    assert (props["cost_vnd"] == props["capex_vnd"]).all()
+    assert np.allclose(props["cost_10y_vnd"], props["capex_vnd"] + props["opex_10y_vnd"])
+    assert set(props["kind"]) == {"new_site"} and set(props["power"]) <= {"grid", "solar_hybrid"}
 
 
 def test_focus_restricts_targets():
@@ -224,3 +232,140 @@ def test_focus_restricts_targets():
     pool = build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", target_mask=focus,
                       rsrp_window=make_disk_window(700.0))
     assert (cid.ravel()[pool.target_flat] == 0).all()
+
+
+# ------------------------------------------------------------ VND budgets (issue #19)
+HALF_ONE_MINUS_INV_E = ONE_MINUS_INV_E / 2
+
+
+def _brute_force_vnd(pool, budget_vnd, budget_sites=None):
+    cost = pool.candidates["cost_vnd"].to_numpy()
+    n = len(pool.cover)
+    best = 0.0
+    kmax = n if budget_sites is None else budget_sites
+    for k in range(1, kmax + 1):
+        for c in itertools.combinations(range(n), k):
+            if cost[list(c)].sum() <= budget_vnd:
+                best = max(best, _covered_people(pool, c))
+    return best
+
+
+def test_greedy_plus_best_single_can_fall_below_one_minus_inv_e_under_a_vnd_budget():
+    """The claim "≥ 1 − 1/e" is false for a VND budget: a cheap site with a high ratio uses
+    the money a better pair needed. Known instance, budget 20 bn: the optimum is sites 1 + 2
+    (200 people, 20 bn); greedy takes site 0 first (11 people per bn against 10), then only one
+    of 1, 2 fits: 111 people = 0.555 of the optimum; the best single site has 100."""
+    people = np.array([11.0, 100.0, 100.0])
+    cover = [np.array([0], np.int32), np.array([1], np.int32), np.array([2], np.int32)]
+    cands = pd.DataFrame({"cand_id": [0, 1, 2], "cost_vnd": [1e9, 10e9, 10e9],
+                          "people_reach": [11.0, 100.0, 100.0]})
+    from analysis.siting import CandidatePool
+
+    pool = CandidatePool(cands, cover, people, np.arange(3), 211.0, 0.0, "4G")
+    plain = greedy_select(pool, budget_vnd=20e9)
+    assert plain.people_new == 111.0
+    assert _brute_force_vnd(pool, 20e9) == 200.0
+    assert plain.people_new / 200.0 < ONE_MINUS_INV_E
+    full = greedy_select(pool, budget_vnd=20e9, max_seed_sets=100)
+    assert full.people_new == 200.0 and sorted(full.order) == [1, 2]
+    assert exact_budgeted(pool, 20e9) == (200.0, [1, 2])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_vnd_budget_bounds_and_exact_against_brute_force(seed):
+    rng = np.random.default_rng(300 + seed)
+    costs = rng.uniform(0.5e9, 3e9, size=8)
+    pool = random_pool(rng, n_cand=8, n_targets=30, p_cover=0.3, costs=costs)
+    for budget in (2e9, 4e9, 7e9):
+        opt = _brute_force_vnd(pool, budget)
+        plain = greedy_select(pool, budget_vnd=budget)
+        enum = greedy_select(pool, budget_vnd=budget, max_seed_sets=10_000)
+        exact, chosen = exact_budgeted(pool, budget)
+        assert sum(plain.costs_vnd) <= budget and sum(enum.costs_vnd) <= budget
+        assert plain.people_new >= HALF_ONE_MINUS_INV_E * opt - 1e-9
+        assert enum.people_new >= ONE_MINUS_INV_E * opt - 1e-9
+        assert enum.people_new >= plain.people_new - 1e-9 or enum.people_new >= opt - 1e-9
+        assert exact == pytest.approx(opt)
+        assert costs[chosen].sum() <= budget + 1e-6
+        # both budgets bind
+        opt2 = _brute_force_vnd(pool, budget, budget_sites=2)
+        assert exact_budgeted(pool, budget, budget_sites=2)[0] == pytest.approx(opt2)
+        assert len(greedy_select(pool, budget_sites=2, budget_vnd=budget, max_seed_sets=10_000).order) <= 2
+
+
+def test_selection_guarantee_says_which_bound_holds():
+    pool = random_pool(np.random.default_rng(1), n_cand=30, n_targets=50, costs=np.full(30, 1e9))
+    assert selection_guarantee(pool, budget_sites=5)["guarantee"] == pytest.approx(0.6321, abs=1e-4)
+    # 30 affordable: C(30,1)+C(30,2)+C(30,3) = 30 + 435 + 4060 = 4525 seed sets
+    g = selection_guarantee(pool, budget_vnd=5e9, max_seed_sets=4524)
+    assert g["guarantee"] == pytest.approx(0.3161, abs=1e-4)
+    assert selection_guarantee(pool, budget_vnd=5e9, max_seed_sets=4525)["guarantee"] == pytest.approx(0.6321, abs=1e-4)
+
+
+def test_merged_demands_count_known_answer():
+    # targets 0,1 covered by {0}; 2 by {0,1}; 3 by {1}; 4 by nobody → 3 demands
+    from analysis.siting import CandidatePool
+
+    cover = [np.array([0, 1, 2], np.int32), np.array([2, 3], np.int32)]
+    people = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    pool = CandidatePool(pd.DataFrame({"cost_vnd": [1.0, 1.0], "people_reach": [6.0, 7.0]}), cover,
+                         people, np.arange(5), 15.0, 0.0, "4G")
+    rows, w = merged_demands(pool)
+    assert [r.tolist() for r in rows] == [[0], [0, 1], [1]]
+    assert w.tolist() == [3.0, 3.0, 4.0]
+
+
+# ------------------------------------------------------------ sharing (issue #14 §3)
+def test_co_location_candidates_from_other_operators_masts_and_never_cost_more():
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    gx, gy = float(res.gaps["x"].iloc[0]), float(res.gaps["y"].iloc[0])
+    lon, lat = grid.to_lonlat(np.array([gx, grid.xmin + 50.0]), np.array([gy, grid.ymin + 50.0]))
+    masts = pd.DataFrame({"lon": lon, "lat": lat, "mast_id": ["M1", "M2"],
+                          "operator": ["Viettel", "MobiFone"], "height_m": [30.0, 30.0]})
+    cfg = SitingConfig(co_location_search_km=1.0)
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, cfg, shared_masts=masts)
+    co = cands[cands["source"] == "co_location"]
+    assert co["host_mast_id"].tolist() == ["M1"]  # M2 is far from every gap: left out
+    assert co["host_operator"].tolist() == ["Viettel"] and co["mast_height_m"].tolist() == [30.0]
+    pool = build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", None, dem, None, cfg,
+                      CostConfig(), rsrp_window=make_disk_window(700.0))
+    c = pool.candidates
+    j = int(co.index[0])
+    assert c.loc[j, "kind"] == "co_location" and c.loc[j, "power"] == "existing"
+    assert c.loc[j, "backhaul"] == "shared" and c.loc[j, "backhaul_cost_vnd"] == 0.0
+    assert (c.loc[c["kind"] == "new_site", "cost_vnd"] > c.loc[j, "cost_vnd"]).all()
+    # a new site in the very same cell serves the same people; the co-location wins
+    twin = pd.concat([cands, cands.loc[[j]].assign(source="centre", cand_id=len(cands),
+                                                    host_mast_id="", host_operator="",
+                                                    mast_height_m=np.nan)], ignore_index=True)
+    twin_pool = build_pool(grid, twin, pop, cov.covered("4G"), cid, cdf, "4G", None, dem, None, cfg,
+                           CostConfig(), rsrp_window=make_disk_window(700.0))
+    a, b = twin_pool.candidates.iloc[j], twin_pool.candidates.iloc[-1]
+    assert a["people_reach"] == b["people_reach"] and a["cost_vnd"] < b["cost_vnd"]
+    assert a["cost_10y_vnd"] <= b["cost_10y_vnd"]
+    sel = greedy_select(twin_pool, budget_sites=1)
+    assert sel.order == [j] or twin_pool.candidates.iloc[sel.order[0]]["people_reach"] > a["people_reach"]
+
+
+@pytest.mark.parametrize("tech", ["4G", "5G", "any"])
+@pytest.mark.parametrize("power", ["grid_0km", "grid_2km", "solar"])
+def test_co_location_never_costs_more_than_the_equivalent_new_site(tech, power):
+    from analysis.config import PowerConfig
+    from analysis.power import grid_costs, solar_hybrid_sizing
+
+    c, p = CostConfig(), PowerConfig()
+    load = p.load_for(tech)
+    new_power = {"grid_0km": grid_costs(load, 0.0, p), "grid_2km": grid_costs(load, 2.0, p),
+                 "solar": solar_hybrid_sizing(load, p)}[power]
+    for backhaul in (0.0, c.microwave_hop_vnd, c.satellite_vnd, c.fiber_max_km * c.fiber_per_km_vnd):
+        new = c.site_capex_for("new_site", tech) + backhaul + new_power["capex_vnd"]
+        co = c.site_capex_for("co_location", tech)  # shared backhaul, existing power
+        assert co <= new
+
+
+def test_the_app_states_the_true_bound_for_a_vnd_budget():
+    """Issue #19: app_ui/i18n.py claimed "≥ 1 − 1/e" for every budget."""
+    from app_ui.i18n import STRINGS
+
+    vi, en = STRINGS["about_models_text"]
+    assert "½(1 − 1/e)" in en and "VND" in en and "½(1 − 1/e)" in vi

@@ -7,9 +7,11 @@
 Writes the GeoTIFFs of :meth:`geo.coverage.Coverage.to_geotiffs` into ``--out`` and
 ``coverage_summary.json`` with ``people_total, people_covered, share_covered,
 area_share_covered, stations, resolution_m, terrain, seconds, dem, dem_resolution_m,
-warnings`` (+ per-technology figures) and the service figures of issue 16:
-``people_covered_downlink, people_covered_uplink, people_by_throughput`` ("1", "10",
-"100" Mbit/s), ``reliability, load, uplink_budget`` — ``people_covered`` needs both links
+warnings, modelled_stations, modelled_share, by_operator, people_no_operator,
+people_one_operator`` (+ per-technology figures). A set mixing uploaded and modelled rows
+is flagged in the warnings (stderr) and by ``modelled_stations`` / ``modelled_share``.
+Service figures of issue 16: ``people_covered_downlink, people_covered_uplink,
+people_by_throughput`` ("1", "10", "100" Mbit/s), ``reliability, load, uplink_budget`` — ``people_covered`` needs both links
 at the chosen reliability. With ``--gap-metric throughput`` also ``people_below_min_mbps``.
 
     lomsong coverage --default --reliability 0.9 --load 0.7 --out out/service
@@ -60,6 +62,8 @@ def register(subparsers) -> None:
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="on-disk per-station cache (speeds up re-runs)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: CPU count)")
+    p.add_argument("--operator", metavar="NAME[,NAME]",
+                   help="these operators' stations only (Viettel, VNPT/VinaPhone, MobiFone)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -117,6 +121,22 @@ def _load_stations(args):
     return st.read_stations(path, crs=args.crs, sheet=args.sheet)
 
 
+def modelled_rows(gdf) -> tuple[int, float]:
+    """(rows flagged ``modelled``, their share) of a station frame."""
+    if "modelled" not in gdf.columns or len(gdf) == 0:
+        return 0, 0.0
+    m = gdf["modelled"].fillna(False).astype(bool)
+    return int(m.sum()), round(float(m.mean()), 4)
+
+
+def _operator_figures(gdf, grid, dem, config, tech_arg, communes, cov, population, inside) -> dict:
+    from analysis.operators import operator_covered, operator_summary
+
+    tech = "any" if tech_arg == "any" else tech_arg.upper()
+    masks = operator_covered(gdf, grid, dem, config, tech, communes=communes, whole=cov)
+    return operator_summary(masks, population, inside, grid.cell_area_m2 / 1e6)
+
+
 def _calibration(args):
     from lomsong.commands.calibrate import calibration_from_args
 
@@ -134,6 +154,13 @@ def run(args) -> int:
     if len(gdf) == 0:
         msg = "The station list has no usable station."
         raise UserError(msg)
+    if getattr(args, "operator", None):
+        from analysis.operators import select_operators
+
+        try:
+            gdf = select_operators(gdf, args.operator)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     config = CoverageConfig(terrain=args.terrain == "on", clear_model=args.clear_model,
                             indoor_margin_db=float(args.indoor_margin),
                             technologies=_TECH_CHOICES[args.tech],
@@ -174,8 +201,13 @@ def run(args) -> int:
     md = cov.metadata
     headline = cov.summary(population, args.tech if args.tech == "any" else args.tech.upper())
     warnings = list(md["warnings"])
-    if "modelled" in gdf.columns and bool(gdf["modelled"].fillna(False).astype(bool).all()):
+    n_modelled, share_modelled = modelled_rows(gdf)
+    if n_modelled and n_modelled == len(gdf):
         warnings.append("stations are MODELLED (not real operator sites)")
+    elif n_modelled:
+        warnings.append(f"MIXED station set: {n_modelled} of {len(gdf)} stations are MODELLED "
+                        f"({share_modelled:.0%}), the rest uploaded — results mix real and modelled sites")
+    ops = _operator_figures(gdf, grid, dem, config, args.tech, communes, cov, population, inside)
     summary = {
         "tech": args.tech,
         "people_total": headline["people_total"],
@@ -194,6 +226,9 @@ def run(args) -> int:
         "dem": md["dem"],
         "dem_resolution_m": md["dem_resolution_m"],
         "warnings": warnings,
+        "modelled_stations": n_modelled,
+        "modelled_share": share_modelled,
+        **ops,
         "calibration": md.get("calibration"),
         "extrapolated_cells": md["extrapolated_cells"],
         "models": md["models"],

@@ -3,10 +3,13 @@
     lomsong run --default --tech 5g --resolution 100 --budget 20 --out out/
     lomsong run --stations my_sites.xlsx --tech any --budget-vnd 30e9 --focus mountain,coastal --out out/
     lomsong run --default --tech 4g --measurements drive.csv --calibration dt-2026 --out out/
+    lomsong run --default --tech 4g --operator VNPT --power-lines luoi_dien.gpkg --villages thon.xlsx --out out/
 
 Writes ``OUT/results.gpkg`` (layers communes, gaps, proposals, stations, villages), the coverage
 GeoTIFFs under ``OUT/coverage/``, ``OUT/summary.json``, ``OUT/report.html`` and
 ``OUT/priorities.xlsx`` (plus CSV copies of the tables). Progress is shown by stage.
+``--operator`` analyses one operator's stations and proposes co-locations on the others'
+masts; every proposal has a kind, a power option, capex and a 10-year cost.
 """
 
 from __future__ import annotations
@@ -74,6 +77,15 @@ def register(subparsers) -> None:
                    help="extra candidate points (CSV with lon,lat[,name] or any vector file), "
                         "e.g. other operators' masts for sharing")
     p.add_argument("--fiber", metavar="FILE", help="known fiber nodes/routes (GeoJSON etc.)")
+    p.add_argument("--operator", metavar="NAME[,NAME]",
+                   help="analyse these operators' stations only (Viettel, VNPT/VinaPhone, MobiFone); "
+                        "the other operators' masts become co-location candidates")
+    p.add_argument("--neutral-ranking", action="store_true",
+                   help="rank gaps by people only (turn off the default mountain ×1.5, coastal ×1.5, "
+                        "island ×2 priority)")
+    p.add_argument("--power-lines", metavar="FILE",
+                   help="power lines (GeoJSON/GPKG lines): where the grid is for each proposal's "
+                        "power option (default: a modelled proxy, labelled so)")
     p.add_argument("--villages", metavar="NAME|FILE",
                    help="village list judged by the ministry's criterion: a set imported with "
                         "`lomsong villages import`, or a file (CSV/XLSX/GeoJSON/KML); default the "
@@ -147,6 +159,37 @@ def _read_points(path: str):
     return gdf[gdf.geom_type == "Point"]
 
 
+def _read_power_lines(path: str):
+    from analysis.pipeline import _read_lines
+    from lomsong.cli import UserError
+
+    try:
+        return _read_lines(path)
+    except FileNotFoundError:
+        msg = f"Tệp đường điện không tồn tại / Power-line file {path} does not exist."
+        raise UserError(msg) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:  # unreadable vector file
+        msg = f"Không đọc được tệp đường điện / Power-line file {path} cannot be read: {exc}"
+        raise UserError(msg) from None
+
+
+def _check_operators(stations, operators: str) -> None:
+    """Fail early (exit 2) when no station belongs to the operators asked for."""
+    from analysis.operators import select_operators
+    from lomsong.cli import UserError
+
+    if stations is None:
+        from geo.stations import load_default_stations
+
+        stations = load_default_stations()
+    try:
+        select_operators(getattr(stations, "stations", stations), operators)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _villages(value: str | None, crs=None, workspace=None):
     """The ``--villages`` argument: None (embedded), a file, or a workspace set's name."""
     from lomsong.cli import UserError
@@ -173,6 +216,8 @@ def _villages(value: str | None, crs=None, workspace=None):
                f"`lomsong villages import FILE --name NAME`.")
         raise UserError(msg)
     return ws.load_villages(value)
+
+
 def _read_drive_test(args):
     from geo.measurement_list import read_measurements
     from lomsong.cli import UserError
@@ -202,6 +247,7 @@ def run_command(args) -> int:
     budget_vnd = _money(args.budget_vnd) if args.budget_vnd else None
     budget_sites = args.budget if args.budget is not None else (None if budget_vnd else 20)
     candidates = _read_points(args.candidates) if args.candidates else None
+    power_lines = _read_power_lines(args.power_lines) if getattr(args, "power_lines", None) else None
 
     bars: dict[str, tqdm] = {}
 
@@ -253,6 +299,15 @@ def run_command(args) -> int:
                                          getattr(args, "villages_crs", None),
                                          getattr(args, "workspace", None)),
                       objective=getattr(args, "objective", "people"))
+    if getattr(args, "operator", None):
+        _check_operators(stations, args.operator)
+        run_kwargs["operators"] = args.operator
+    if power_lines is not None:
+        run_kwargs["power_lines"] = power_lines
+    if getattr(args, "neutral_ranking", False):
+        from analysis.config import AnalysisConfig, RankingWeights
+
+        run_kwargs["config"] = AnalysisConfig(ranking=RankingWeights.neutral())
     if getattr(args, "measurements", None):
         run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
