@@ -369,3 +369,27 @@ def test_compute_steps_on_their_own():
     plan = _plan(far, grid, None, cfg, None)
     assert plan.n_outside == 1 and plan.jobs == []
     assert any("outside the analysis grid" in w for w in plan.warnings)
+
+
+def test_run_passes_the_gap_metric_with_other_settings(tmp_path, monkeypatch):
+    import analysis.pipeline as pipeline
+    from lomsong.cli import main
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_run(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    with pytest.raises(Stop):
+        main(["run", "--default", "--neutral-ranking", "--gap-metric", "throughput", "--min-mbps",
+              "25", "--reliability", "0.9", "--load", "0.8", "--ue-power-dbm", "26",
+              "--resolution", "1000", "--quiet", "--out", str(tmp_path / "r")])
+    cfg = seen["config"]
+    assert cfg.ranking.is_neutral and cfg.gaps.metric == "throughput" and cfg.gaps.min_mbps == 25.0
+    cov = seen["coverage_config"]
+    assert (cov.reliability, cov.load, cov.ue_power_dbm, cov.uplink) == (0.9, 0.8, 26.0, True)

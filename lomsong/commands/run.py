@@ -281,7 +281,7 @@ def run_command(args) -> int:
         from geo.data import load_province
 
         dem = dem_from_args(args, analysis_grid(args.resolution), area=load_province())
-    from analysis.config import AnalysisConfig, GapConfig
+    from analysis.config import GapConfig
     from lomsong.commands.calibrate import calibration_from_args
     from lomsong.commands.coverage import service_config_kwargs
 
@@ -291,9 +291,11 @@ def run_command(args) -> int:
     if args.gap_metric == "throughput" and tech not in ("4G", "5G", "any"):
         msg = "--gap-metric throughput needs --tech 4g, 5g or any (data rate of 4G/5G)."
         raise UserError(msg)
-    an_cfg = AnalysisConfig(gaps=GapConfig(metric=args.gap_metric, min_mbps=args.min_mbps))
+    config_changes = {}  # AnalysisConfig fields the flags change (none: the library default)
+    if args.gap_metric != "coverage":
+        config_changes["gaps"] = GapConfig(metric=args.gap_metric, min_mbps=args.min_mbps)
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
-    run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg, config=an_cfg,
+    run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber,
                       villages=_villages(getattr(args, "villages", None),
                                          getattr(args, "villages_crs", None),
@@ -305,9 +307,13 @@ def run_command(args) -> int:
     if power_lines is not None:
         run_kwargs["power_lines"] = power_lines
     if getattr(args, "neutral_ranking", False):
-        from analysis.config import AnalysisConfig, RankingWeights
+        from analysis.config import RankingWeights
 
-        run_kwargs["config"] = AnalysisConfig(ranking=RankingWeights.neutral())
+        config_changes["ranking"] = RankingWeights.neutral()
+    if config_changes:
+        from analysis.config import AnalysisConfig
+
+        run_kwargs["config"] = AnalysisConfig(**config_changes)
     if getattr(args, "measurements", None):
         run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
