@@ -1818,20 +1818,41 @@ def _merge_cached(plan: _Plan, mosaic: Mosaic, grid: Grid, config: CoverageConfi
                   stats: _Stats) -> list[list[tuple]]:
     """Fold the cached windows; the rest grouped by antenna position (one sweep each)."""
     todo: dict[tuple, list] = {}
+    hits: dict[str, list[tuple[int, WindowResult]]] = {}
     for pos, params, r, c in plan.jobs:
         params = {k: v for k, v in params.items() if k != "_rec"}
         key = _station_key(params, r, c, grid, plan.dem_key, config)
         hit = _CACHE.get(key, config.cache_dir)
         if hit is not None:
             stats.cache_hits += 1
-            mosaic.add(pos, params["technology"], hit)
+            hits.setdefault(params["technology"], []).append((pos, hit))
             stats.station(hit.n_extrapolated, hit.q.size, hit.reach_m, hit.model)
             _CACHE.put(key, hit, config.cache_max_mb, None)
-            stats.tick()
         else:
             site = (r, c, params["height_m"]) if config.terrain else (pos,)
             todo.setdefault(site, []).append((pos, params, r, c, key))
+    _fold_hits(mosaic, hits, config.workers or os.cpu_count() or 1, stats)
     return list(todo.values())
+
+
+def _fold_hits(mosaic: Mosaic, hits: Mapping[str, list[tuple[int, WindowResult]]], workers: int,
+               stats: _Stats) -> None:
+    """Fold cached windows, one thread per technology (disjoint arrays; the fold does not
+    depend on the order, so the result is that of a serial fold)."""
+    def fold(tech: str) -> int:
+        for pos, res in hits[tech]:
+            mosaic.add(pos, tech, res)
+        return len(hits[tech])
+
+    if workers <= 1 or len(hits) <= 1:
+        for t in hits:
+            stats.tick(fold(t))
+        return
+    for t in hits:
+        mosaic._arrays(t)  # allocate here, not from the threads
+    with ThreadPoolExecutor(max_workers=min(workers, len(hits))) as pool:
+        for n in pool.map(fold, list(hits)):
+            stats.tick(n)
 
 
 def _run_groups(groups, mosaic: Mosaic, grid: Grid, elevation, config: CoverageConfig,
