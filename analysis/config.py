@@ -179,7 +179,7 @@ class RankingWeights:
     Every component stays a column of the ranking (``score_people, w_terrain, w_cost``), and
     :meth:`neutral` turns the priority off (score = people left out: "most people first");
     the report shows how the ranking changes between the two
-    (:func:`analysis.ranking.ranking_change`). :meth:`province_priority` adds the cost weight.
+    (:func:`analysis.ranking.ranking_change`).
     """
 
     terrain_weight: dict[str, float] = field(
@@ -196,15 +196,6 @@ class RankingWeights:
     @property
     def is_neutral(self) -> bool:
         return self.cost_weight == 0 and all(self.weight_for(t) == 1.0 for t in TERRAIN_CLASSES)
-
-    @classmethod
-    def province_priority(cls) -> RankingWeights:
-        """Mountain ×1.5, coastal ×1.5, island ×2, plain ×1; cheaper fixes up by cost^-0.5.
-
-        Assumption: with ``cost_weight = 0.5`` a gap twice as expensive to fix needs
-        √2 ≈ 1.41× the people to rank equal.
-        """
-        return cls(terrain_weight=dict(PRIORITY_TERRAIN_WEIGHTS), cost_weight=0.5)
 
     def weight_for(self, terrain: str) -> float:
         return float(self.terrain_weight.get(str(terrain), 1.0))

@@ -46,7 +46,6 @@ __all__ = [
     "DistributedError",
     "DaskExecutor",
     "dask_client",
-    "coverage_distributed",
     "run_analysis_distributed",
 ]
 
@@ -311,15 +310,6 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, *,
 
 
 # ---------------------------------------------------------------------------- pipeline
-def coverage_distributed(inputs, stations, client, coverage_config=None, progress=None,
-                         tile_cells: int = DEFAULT_TILE_CELLS):
-    """:func:`analysis.pipeline.coverage_stage` with the per-station work on ``client``."""
-    from analysis.pipeline import coverage_stage
-
-    return coverage_stage(inputs, stations, coverage_config, progress,
-                          executor=DaskExecutor(client, tile_cells))
-
-
 def run_analysis_distributed(*args, workers: int | None = None, scheduler: str | None = None,
                              client=None, tile_cells: int = DEFAULT_TILE_CELLS,
                              processes: bool = True, **kwargs):

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from geo.diffraction import profile_is_los_nb
+from geo.grid import commune_id_raster
 from geo.radio_defaults import TECHNOLOGIES
 
 __all__ = [
@@ -336,7 +337,7 @@ def _terrain(points, communes, grid, rows, cols, inside) -> np.ndarray:
     out = np.full(len(points), "unknown", dtype=object)
     if communes is None or "terrain" not in communes.columns:
         return out
-    ids = grid.burn(communes, fill=-1, dtype="int32")[rows, cols]
+    ids = commune_id_raster(grid, communes)[rows, cols]
     terr = communes["terrain"].astype(str).to_numpy()
     ok = inside & (ids >= 0)
     out[ok] = terr[ids[ok]]

@@ -174,6 +174,7 @@ def prepare_inputs(
     from geo.coverage import analysis_grid
     from geo.data import load_communes
     from geo.dem import load_dem
+    from geo.grid import commune_id_raster
     from geo.population import population_on_grid
 
     progress = progress or _noop
@@ -184,7 +185,7 @@ def prepare_inputs(
         population = population_on_grid(grid, rescale_legal=True, communes=communes)
     else:
         population = population_on_grid(grid)
-    commune_id = grid.burn(communes)
+    commune_id = commune_id_raster(grid, communes)
     progress("inputs", 1, 4)
     dem_obj = dem if hasattr(dem, "on_grid") else load_dem(dem)
     dem_on_grid = np.ascontiguousarray(dem_obj.on_grid(grid), dtype=np.float32)

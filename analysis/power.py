@@ -231,5 +231,8 @@ def power_options(kind, x, y, grid, access: PowerAccess | None, tech: str,
     df = pd.DataFrame(rows, columns=["power", "grid_km", "power_capex_vnd", "power_opex_10y_vnd",
                                      "pv_kwp", "battery_kwh"])
     df["power"] = df["power"].astype(object)
+    # explicit float columns: an empty proposal list gives object columns otherwise
+    for col in df.columns[1:]:
+        df[col] = df[col].astype(np.float64)
     df["grid_km"] = np.where(np.isfinite(df["grid_km"]), df["grid_km"], np.nan)
     return df

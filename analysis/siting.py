@@ -45,7 +45,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from analysis.config import CostConfig, SiteSpec, SitingConfig
-from geo.diffraction import EARTH_RADIUS_M, K_FACTOR
+from geo.constants import EARTH_RADIUS_M, K_FACTOR
 
 __all__ = [
     "EARTH_RADIUS_M",

@@ -16,7 +16,6 @@ __all__ = [
     "fmt_num",
     "fmt_pct",
     "fmt_vnd",
-    "fmt_km",
     "fmt_dbm",
     "parse_num",
     "display_table",
@@ -93,13 +92,6 @@ def fmt_vnd(value, lang: str = "vi", compact: bool = True) -> str:
         return f"{num} tỷ đồng" if lang == "vi" else f"VND {num} bn"
     num = fmt_num(v / VND_PER_MILLION, 1, lang).rstrip("0").rstrip(",.")
     return f"{num} triệu đồng" if lang == "vi" else f"VND {num} m"
-
-
-def fmt_km(value, lang: str = "vi", decimals: int = 1) -> str:
-    """A distance in km: ``12,5 km``."""
-    if _missing(value):
-        return DASH
-    return f"{fmt_num(value, decimals, lang)} km"
 
 
 def fmt_dbm(value, lang: str = "vi") -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -321,9 +320,12 @@ def code_version() -> str:
 class ResultStore:
     """A small thread-safe LRU of analysis results, shared by every session.
 
-    With ``disk_dir``, results computed with ``persist=True`` are also pickled there (keyed
-    by the inputs and :func:`code_version`), so a restarted app starts warm. The folder is
-    the user's own workspace; files that cannot be read are ignored and recomputed.
+    With ``disk_dir``, results computed with ``persist=True`` are also written there in the
+    safe cache format of :mod:`app_ui.disk_cache` (``.npz`` + JSON manifest, keyed by the
+    inputs, :func:`code_version` and the format), so a restarted app starts warm. Nothing
+    read from the folder can run code: no file is ever unpickled, and files that cannot be
+    read — damaged, foreign, or naming anything outside the library's own dataclasses — are
+    ignored and recomputed (issue #12).
     """
 
     def __init__(self, max_items: int = MAX_RESULTS, disk_dir: Path | None = None):
@@ -337,31 +339,35 @@ class ResultStore:
     def _disk_path(self, key: tuple) -> Path | None:
         if self.disk_dir is None:
             return None
-        digest = hashlib.sha256(f"{self._version}|{key!r}".encode()).hexdigest()[:32]
-        return self.disk_dir / f"{digest}.pkl"
+        from app_ui.disk_cache import FORMAT
+
+        digest = hashlib.sha256(f"{FORMAT}|{self._version}|{key!r}".encode()).hexdigest()[:32]
+        return self.disk_dir / f"{digest}.npz"
 
     def _load(self, key: tuple):
+        from app_ui import disk_cache
+
         path = self._disk_path(key)
-        if path is None or not path.exists():
+        if path is None or not path.is_file():
             return None
         try:
-            with open(path, "rb") as f:
-                return pickle.load(f)
-        except Exception:  # a damaged or foreign cache file: compute again
+            return disk_cache.load(path)
+        except disk_cache.Undecodable:  # a damaged or foreign cache file: compute again
             return None
 
     def _save(self, key: tuple, value) -> None:
+        from app_ui import disk_cache
+
         path = self._disk_path(key)
         if path is None:
             return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            disk_cache.dump(value, tmp)
             tmp.replace(path)
-        except Exception:  # the cache is an optimisation: never fail a page for it
-            pass
+        except (disk_cache.Unencodable, OSError):  # the cache is an optimisation: never fail a page
+            tmp.unlink(missing_ok=True)
 
     def get(self, key: tuple):
         with self._lock:

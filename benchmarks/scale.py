@@ -165,6 +165,8 @@ def cases(smoke: bool) -> list[tuple[str, int, float]]:
 def _print_table(rows: list[dict]) -> None:
     head = ("series", "stations", "side_km", "grid_cells", "reach_median_m", "seconds",
             "us_per_station", "ns_per_cell", "peak_rss_mb", "delta_mb", "covered_share")
+    if any(r.get("workers") for r in rows):
+        head += ("cluster_start_s",)
     print("| " + " | ".join(head) + " |")
     print("|" + "---:|" * len(head))
     for r in rows:
@@ -186,6 +188,14 @@ def _growth(rows: list[dict]) -> None:
                   f"{t0:.2f} s → {t1:.2f} s)")
 
 
+def _load() -> str:
+    """The 1/5/15-minute load averages: the context every time figure needs."""
+    try:
+        return "load average " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="tiny cases for CI (seconds)")
@@ -203,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"coverage engine scale benchmark — {os.cpu_count()} cores, resolution "
           f"{args.resolution:g} m, {'Dask workers: ' + str(args.workers) if args.workers else 'threads'}"
-          f"{' (smoke)' if args.smoke else ''}")
+          f"{' (smoke)' if args.smoke else ''}; {_load()}")
     rows = []
     for series, n, km in cases(args.smoke):
         spec = json.dumps({"n": n, "km": km, "res": args.resolution, "workers": args.workers})
@@ -221,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_table(rows)
     print()
     _growth(rows)
+    print(f"at the end: {_load()} (times scale with the machine's load: compare like with like)")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -31,9 +31,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from geo.constants import ANALYSIS_CRS as UTM  # noqa: E402
 from geo.names import normalize_name, to_new_style  # noqa: E402
 
-UTM = "EPSG:32648"
 WGS84 = "EPSG:4326"
 WORLDPOP_MARGIN_M = 5_000
 DEM_MARGIN_M = 30_000

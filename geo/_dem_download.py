@@ -19,11 +19,8 @@ or ``LOMSONG_COPERNICUS_URL``), which the tests use with a local server.
 
 from __future__ import annotations
 
-import http.client
 import math
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +51,6 @@ ENV_URL = "LOMSONG_COPERNICUS_URL"
 ENV_CACHE = CACHE_ENV
 DEFAULT_MARGIN_KM = 30.0
 KM_PER_DEGREE_LAT = 111.32  # mean length of one degree of latitude, km
-CHUNK_BYTES = 1 << 16
 TIMEOUT_S = 30.0
 SEA_LEVEL_M = 0.0  # Copernicus readme: ocean areas have no tiles; heights there are 0
 
@@ -174,7 +170,8 @@ def _offline_error(url: str, exc: BaseException) -> DemError:
 
 def download_tile(url: str, dest: Path, progress: bool = False,
                   timeout_s: float = TIMEOUT_S) -> bool:
-    """Download ``url`` to ``dest``, resuming ``dest.part`` with an HTTP Range request.
+    """Download ``url`` to ``dest`` with :func:`geo._download.fetch` (``.part`` resumed with
+    an HTTP Range request, byte count checked against ``Content-Length``).
 
     Returns
     -------
@@ -188,66 +185,16 @@ def download_tile(url: str, dest: Path, progress: bool = False,
         The server cannot be reached (offline), answers with another error, or the
         transfer breaks off (the ``.part`` file is kept: call again to resume).
     """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "lomsong-dem/0.1"})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout_s)  # noqa: S310 - http(s) only
-    except urllib.error.HTTPError as exc:
-        if exc.code in (404, 403):
-            return False
-        if exc.code == 416 and have:  # nothing left to fetch: the part is whole
-            part.replace(dest)
-            return True
-        msg = f"Downloading {url} failed: HTTP {exc.code} {exc.reason}."
-        raise DemError(msg) from exc
-    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
-        raise _offline_error(url, exc) from exc
-    with response:
-        status = getattr(response, "status", 200)
-        length = response.headers.get("Content-Length")
-        if status == 206:
-            mode, start = "ab", have
-        else:  # the server ignored the Range: start over
-            mode, start = "wb", 0
-        total = start + int(length) if length is not None else None
-        bar = None
-        if progress:
-            from tqdm import tqdm
+    from geo._download import DownloadError, fetch
 
-            bar = tqdm(total=total, initial=start, unit="B", unit_scale=True,
-                       desc=dest.stem[-24:], leave=False)
-        written = start
-        try:
-            with open(part, mode) as f:
-                while True:
-                    chunk = response.read(CHUNK_BYTES)
-                    if not chunk:
-                        break
-                    f.write(chunk)
-                    written += len(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-        except (TimeoutError, OSError, http.client.HTTPException) as exc:
-            msg = (
-                f"Download of {url} broke off after {written:,} bytes ({exc}); "
-                "run the command again to resume."
-            )
-            raise DemError(msg) from exc
-        finally:
-            if bar is not None:
-                bar.close()
-    if total is not None and written < total:
-        msg = (
-            f"Download of {url} broke off after {written:,} of {total:,} bytes; "
-            "run the command again to resume."
-        )
-        raise DemError(msg)
-    part.replace(dest)
+    try:
+        fetch(url, dest, user_agent="lomsong-dem/0.1", timeout_s=timeout_s, progress=progress)
+    except DownloadError as exc:
+        if exc.kind == "missing":
+            return False
+        if exc.kind == "offline":
+            raise _offline_error(url, exc) from exc
+        raise DemError(str(exc)) from exc
     return True
 
 

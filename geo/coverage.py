@@ -115,7 +115,7 @@ from geo.diffraction import (
     knife_edge_loss_db,
     knife_edge_loss_db_nb,
 )
-from geo.grid import Grid, write_geotiff
+from geo.grid import Grid, commune_id_raster, write_geotiff
 from geo.propagation import MODELS, SPEED_OF_LIGHT_M_S, los_probability, path_loss_db
 from geo.radio_defaults import (
     DATA_TECHNOLOGIES,
@@ -1450,7 +1450,7 @@ class Coverage:
         ``people_covered_downlink, people_covered_uplink``, ``share_covered`` and, for a
         data technology, ``people_mbps_1, people_mbps_10, people_mbps_100``.
         """
-        ids = self.grid.burn(communes, fill=-1, dtype="int32")
+        ids = commune_id_raster(self.grid, communes)
         n = len(communes)
         cov = self.covered(tech)
         valid = ids >= 0
@@ -1645,7 +1645,7 @@ def compute(
     rsrp, total = _rasters(mosaic, plan.spec)
     area_mask = None
     if communes is not None:
-        area_mask = grid.burn(communes, fill=-1, dtype="int32") >= 0
+        area_mask = commune_id_raster(grid, communes) >= 0
     metadata = _metadata(plan, stats, grid, config, time.perf_counter() - t0)
     cov = Coverage(grid=grid, rsrp_dbm=rsrp, best_server=mosaic.server, n_servers=mosaic.count,
                    metadata=metadata, config=config, stations=plan.gdf, _area_mask=area_mask,

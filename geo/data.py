@@ -12,8 +12,10 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
+if TYPE_CHECKING:  # geopandas only when a layer is read: paths and checks start fast
+    import geopandas as gpd
 
 __all__ = [
     "DATA_DIR",
@@ -144,6 +146,8 @@ def verify_data(folder: Path | None = None) -> dict[str, str]:
 
 
 def _read(name: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     path = _path(name)
     try:
         gdf = gpd.read_file(path, layer=layer)

@@ -51,6 +51,7 @@ from pyproj import Transformer
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from geo.constants import ANALYSIS_CRS
 from geo.radio_defaults import defaults_for
 from geo.stations import MODELLED_NOTE, STATION_COLUMNS
 
@@ -101,7 +102,7 @@ class PublishedFacts:
 
 PUBLISHED = PublishedFacts()
 N_SITES_5G = PUBLISHED.sites_5g
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 #: National commune codes from this one on were former Quảng Trị's (Đông Hà = 19333).
 FIRST_QUANG_TRI_CODE = 19333
 QUANG_BINH, QUANG_TRI = "Quảng Bình", "Quảng Trị"
@@ -563,11 +564,12 @@ def coverage_comparison(stations: gpd.GeoDataFrame, resolution_m: float = 1000.0
     from geo.coverage import analysis_grid, compute
     from geo.data import load_communes
     from geo.dem import load_dem
+    from geo.grid import commune_id_raster
     from geo.population import population_on_grid
 
     grid = analysis_grid(resolution_m)
     communes = load_communes()
-    inside = grid.burn(communes, fill=-1, dtype="int32") >= 0
+    inside = commune_id_raster(grid, communes) >= 0
     pop = np.where(inside, population_on_grid(grid), np.float32(0.0))
     cov = compute(stations, grid, load_dem(None), population=pop, communes=communes)
     rows = []

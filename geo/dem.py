@@ -48,9 +48,13 @@ __all__ = [
     "DemError",
     "load_dem",
     "check_covers",
+    "check_overlaps",
     "coverage_share",
     "format_resolution",
     "nominal_resolution_m",
+    "MAX_DEM_PIXELS",
+    "MAX_INFLATED_BYTES",
+    "MAX_UPLOAD_BYTES",
 ]
 
 COARSE_RESOLUTION_M = 250.0
@@ -68,6 +72,21 @@ _HGT_NAME = re.compile(r"([NS])(\d{1,2})([EW])(\d{1,3})", re.IGNORECASE)
 _COP_NAME = re.compile(r"Copernicus_DSM_COG_(10|30)_", re.IGNORECASE)
 _RASTER_SUFFIXES = (".tif", ".tiff", ".gtiff", ".img", ".vrt", ".asc", ".hgt", ".dem", ".nc")
 _COVER_SAMPLES = 200  # the coverage check samples at most this many points per side
+
+MAX_DEM_PIXELS = 120_000_000
+"""Most cells a DEM may hold once read (≈ 480 MB as float32): the province plus a 30 km
+margin at 1″ (Copernicus GLO-30) is ≈ 71 million. A bigger raster is read only over the
+analysis area; if that window is still bigger, it is refused before anything is read."""
+
+MAX_INFLATED_BYTES = 512 * 2**20
+"""Most bytes extracted from one ``.zip`` (all members together): 19 SRTM1 tiles."""
+
+MAX_ZIP_MEMBERS = 1000
+MAX_UPLOAD_BYTES = 150 * 2**20
+"""Largest DEM given as bytes / an upload (a province GLO-30 GeoTIFF is ≈ 100 MB)."""
+
+_SIDECAR_MAX_BYTES = 2**20  # a .prj is a few hundred bytes
+_CHUNK_BYTES = 2**20
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -357,9 +376,46 @@ def check_covers(
             f"{miss_lon.max():.2f}, lat {miss_lat.min():.2f}–{miss_lat.max():.2f}. "
             f"Expected at least {min_share:.0%}: add the missing tiles (e.g. "
             "`lomsong dem download`) or leave --dem out to use the embedded relief."
+            + _crs_hint(dem)
         )
         raise DemError(msg)
     return share
+
+
+def check_overlaps(dem: Dem, bounds_lonlat: Sequence[float]) -> None:
+    """Raise :class:`DemError` when the DEM's footprint misses ``bounds_lonlat`` entirely.
+
+    A DEM tagged with the wrong CRS (lon/lat degrees read as UTM metres lands off Africa)
+    or placed by a wrong ``--dem-crs`` ends here, with where it lies and a hint.
+    """
+    from rasterio.warp import transform_bounds
+
+    west, south, east, north = (float(v) for v in bounds_lonlat)
+    try:
+        d_w, d_s, d_e, d_n = transform_bounds(dem.crs, "EPSG:4326", *dem.bounds, densify_pts=21)
+    except Exception as exc:  # noqa: BLE001 - pyproj/rasterio raise several types
+        msg = f"The DEM's footprint cannot be placed in lon/lat ({exc}); check its CRS."
+        raise DemError(msg) from exc
+    if d_e < west or d_w > east or d_n < south or d_s > north or not all(
+            math.isfinite(v) for v in (d_w, d_s, d_e, d_n)):
+        msg = (
+            f"The DEM ({dem.describe()}, CRS {dem.crs.to_string()}) lies at lon "
+            f"{d_w:.2f}–{d_e:.2f}, lat {d_s:.2f}–{d_n:.2f}, outside the analysis area (lon "
+            f"{west:.2f}–{east:.2f}, lat {south:.2f}–{north:.2f}): is its CRS right?"
+            + (_crs_hint(dem) or " Give the right one with --dem-crs or a .prj beside it.")
+        )
+        raise DemError(msg)
+
+
+def _crs_hint(dem: Dem) -> str:
+    """A sentence when the DEM's CRS looks wrong (lon/lat degrees tagged as metres)."""
+    if dem.resolution_m >= 0.5:
+        return ""
+    return (
+        f" Its cells are {dem.resolution_m:.3g} m in its CRS ({dem.crs.to_string()}): "
+        "coordinates in degrees tagged with a metric CRS look like this — check the CRS "
+        "(a .prj beside it, or --dem-crs EPSG:4326)."
+    )
 
 
 # ------------------------------------------------------------------------ loading
@@ -422,15 +478,32 @@ def _name_of(item) -> str:
 
 
 def _bytes_of(item) -> bytes:
+    """The bytes of an in-memory DEM (bytes, an upload, a file object), at most
+    :data:`MAX_UPLOAD_BYTES`."""
+    size = getattr(item, "size", None)
+    if isinstance(size, int) and size > MAX_UPLOAD_BYTES:
+        _refuse_upload(_name_of(item), size)
     if isinstance(item, bytes | bytearray | memoryview):
-        return bytes(item)
-    if hasattr(item, "getvalue"):
-        return bytes(item.getvalue())
-    if hasattr(item, "read"):
+        data = bytes(item)
+    elif hasattr(item, "getvalue"):
+        data = bytes(item.getvalue())
+    elif hasattr(item, "read"):
         if hasattr(item, "seek"):
             item.seek(0)
-        return bytes(item.read())
-    msg = f"Cannot read a DEM from {type(item).__name__}: expected a path, bytes or a file."
+        data = bytes(item.read(MAX_UPLOAD_BYTES + 1))
+    else:
+        msg = f"Cannot read a DEM from {type(item).__name__}: expected a path, bytes or a file."
+        raise DemError(msg)
+    if len(data) > MAX_UPLOAD_BYTES:
+        _refuse_upload(_name_of(item), len(data))
+    return data
+
+
+def _refuse_upload(name: str, size: int) -> None:
+    msg = (
+        f"{name} is {size / 2**20:,.0f} MB, above the {MAX_UPLOAD_BYTES // 2**20} MB limit for "
+        "an uploaded DEM; clip it to the province first (gdalwarp -te …) or give its path."
+    )
     raise DemError(msg)
 
 
@@ -492,8 +565,9 @@ def _open_item(item, workdir: Path, crs, stack: ExitStack) -> list[tuple[str, An
                 out.extend(_open_item(p, workdir / f"d{j}", crs, stack))
             return out
         if lname.endswith(".zip") or zipfile.is_zipfile(path):
-            return _open_zip(path.read_bytes(), name, workdir, crs, stack)
+            return _open_zip(path, name, workdir, crs, stack)
         if lname.endswith(".hgt"):
+            _check_hgt_size(path.stat().st_size, name)
             return [(name, _open_hgt(path.read_bytes(), name, stack))]
         return [(name, _open_gdal(path, name, crs, stack))]
     data = _bytes_of(item)
@@ -512,33 +586,43 @@ def _open_item(item, workdir: Path, crs, stack: ExitStack) -> list[tuple[str, An
     return [(name, _open_gdal(p, name, crs, stack))]
 
 
-def _open_zip(data: bytes, name: str, workdir: Path, crs, stack: ExitStack):
+def _open_zip(source: bytes | Path, name: str, workdir: Path, crs, stack: ExitStack):
+    """Open the rasters of a zip (bytes or a path), streaming each member out under
+    :data:`MAX_INFLATED_BYTES` (a zip bomb, honest or with lying headers, is refused
+    after at most that many bytes)."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = stack.enter_context(
+            zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source))
         members = [m for m in zf.infolist() if not m.is_dir()]
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError) as exc:
         msg = f"{name} is not a readable zip archive ({exc}); expected e.g. N16E106.hgt.zip."
         raise DemError(msg) from exc
+    if len(members) > MAX_ZIP_MEMBERS:
+        msg = f"{name} holds {len(members):,} files; at most {MAX_ZIP_MEMBERS:,} are read."
+        raise DemError(msg)
     workdir.mkdir(parents=True, exist_ok=True)
+    budget = [MAX_INFLATED_BYTES]
     out = []
     # sidecars (.prj) first so the .asc finds them
     for m in members:
         base = Path(m.filename).name
         if base.lower().endswith(".prj"):
-            (workdir / base).write_bytes(zf.read(m))
+            (workdir / base).write_bytes(_inflate(zf, m, name, _SIDECAR_MAX_BYTES, budget))
+    extracted: list[tuple[str, bytes | Path]] = []  # everything out (under budget), then open
     for m in members:
         base = Path(m.filename).name
         low = base.lower()
-        try:
-            if low.endswith(".hgt"):
-                out.append((base, _open_hgt(zf.read(m), base, stack)))
-            elif Path(low).suffix in _RASTER_SUFFIXES:
-                p = workdir / base
-                p.write_bytes(zf.read(m))
-                out.append((base, _open_gdal(p, base, crs, stack)))
-        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-            msg = f"Cannot extract {base} from {name}: {exc}"
-            raise DemError(msg) from exc
+        if low.endswith(".hgt"):
+            _check_hgt_size(m.file_size, base)
+            extracted.append((base, _inflate(zf, m, name, 2 * SRTM1_SIZE**2, budget)))
+        elif Path(low).suffix in _RASTER_SUFFIXES:
+            p = workdir / base
+            with open(p, "wb") as f:
+                _inflate(zf, m, name, MAX_INFLATED_BYTES, budget, sink=f.write)
+            extracted.append((base, p))
+    for base, got in extracted:
+        out.append((base, _open_hgt(got, base, stack) if isinstance(got, bytes)
+                    else _open_gdal(got, base, crs, stack)))
     if not out:
         listing = ", ".join(Path(m.filename).name for m in members[:8]) or "nothing"
         msg = (
@@ -547,6 +631,55 @@ def _open_zip(data: bytes, name: str, workdir: Path, crs, stack: ExitStack):
         )
         raise DemError(msg)
     return out
+
+
+def _inflate(zf: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limit: int,
+             budget: list[int], sink=None) -> bytes:
+    """Extract ``member`` in chunks, refusing it past ``limit`` bytes or the zip's remaining
+    ``budget`` (checked on the declared size first, then on the bytes actually inflated).
+
+    Returns the bytes, or ``b""`` when they were passed to ``sink`` instead."""
+    base = Path(member.filename).name
+    cap = min(limit, budget[0])
+    if member.file_size > cap:
+        _refuse_inflation(base, name, member.file_size, cap)
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with zf.open(member) as src:
+            while chunk := src.read(_CHUNK_BYTES):
+                total += len(chunk)
+                if total > cap:
+                    _refuse_inflation(base, name, total, cap)
+                if sink is None:
+                    parts.append(chunk)
+                else:
+                    sink(chunk)
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError) as exc:
+        msg = f"Cannot extract {base} from {name}: {exc}"
+        raise DemError(msg) from exc
+    budget[0] -= total
+    return b"".join(parts)
+
+
+def _refuse_inflation(base: str, name: str, size: int, cap: int) -> None:
+    msg = (
+        f"{base} in {name} inflates to more than {cap:,} bytes ({size:,} seen or declared); "
+        "refused as a possible zip bomb. Expected SRTM tiles (≤ 25.9 MB each) or a DEM "
+        f"of at most {MAX_INFLATED_BYTES // 2**20} MB unzipped."
+    )
+    raise DemError(msg)
+
+
+def _check_hgt_size(size: int, name: str) -> None:
+    """Refuse an ``.hgt`` whose size is not an SRTM1 / SRTM3 tile before reading it."""
+    if size not in (2 * SRTM1_SIZE**2, 2 * SRTM3_SIZE**2):
+        msg = (
+            f"{name} is {size:,} bytes: not an SRTM tile. Expected "
+            f"{2 * SRTM1_SIZE**2:,} bytes (SRTM1, 3601×3601) or {2 * SRTM3_SIZE**2:,} "
+            "bytes (SRTM3, 1201×1201) of big-endian int16."
+        )
+        raise DemError(msg)
 
 
 def _open_hgt(data: bytes, name: str, stack: ExitStack):
@@ -566,15 +699,8 @@ def _open_hgt(data: bytes, name: str, stack: ExitStack):
             "like N16E106.hgt."
         )
         raise DemError(msg)
-    n_samples = len(data) // 2
-    side = int(round(math.sqrt(n_samples)))
-    if len(data) % 2 or side * side != n_samples or side not in (SRTM1_SIZE, SRTM3_SIZE):
-        msg = (
-            f"{name} is {len(data):,} bytes: not an SRTM tile. Expected "
-            f"{2 * SRTM1_SIZE**2:,} bytes (SRTM1, 3601×3601) or {2 * SRTM3_SIZE**2:,} "
-            "bytes (SRTM3, 1201×1201) of big-endian int16."
-        )
-        raise DemError(msg)
+    _check_hgt_size(len(data), name)
+    side = SRTM1_SIZE if len(data) == 2 * SRTM1_SIZE**2 else SRTM3_SIZE
     lat0 = int(m.group(2)) * (1 if m.group(1).upper() == "N" else -1)
     lon0 = int(m.group(4)) * (1 if m.group(3).upper() == "E" else -1)
     arr = np.frombuffer(data, dtype=">i2").reshape(side, side).astype(np.float32)
@@ -636,38 +762,100 @@ def _with_crs(ds, crs, stack: ExitStack):
     except Exception as exc:
         msg = f"DEM CRS {crs!r} is not understood: {exc}."
         raise DemError(msg) from exc
-    arr = ds.read(1, masked=True).astype(np.float32).filled(np.nan)
+    _check_pixels(ds.width * ds.height, Path(ds.name).name, (ds.height, ds.width))
+    arr = _read_band(ds, Path(ds.name).name)
     return _memory_dataset(arr, ds.transform, rcrs, stack)
 
 
+def _read_band(ds, name: str, window=None) -> np.ndarray:
+    """Band 1 as float32 with NaN for nodata; a truncated or corrupt file is a DemError."""
+    try:
+        return ds.read(1, masked=True, window=window).astype(np.float32).filled(np.nan)
+    except RasterioError as exc:
+        msg = (
+            f"Cannot read the elevations of {name}: the file is truncated or corrupt "
+            f"({_root_cause(exc)}). Expected a complete GeoTIFF, .hgt or .asc file."
+        )
+        raise DemError(msg) from exc
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The first line of the innermost cause (GDAL's own words: "File short, …")."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_pixels(n_pixels: int, name: str, shape: tuple[int, int], where: str = "") -> None:
+    """Refuse a read of more than :data:`MAX_DEM_PIXELS` cells before it happens."""
+    if n_pixels > MAX_DEM_PIXELS:
+        msg = (
+            f"{name} holds {shape[0]:,} × {shape[1]:,} cells{where}: {n_pixels:,}, above the "
+            f"limit of {MAX_DEM_PIXELS:,} (≈ {MAX_DEM_PIXELS * 4 // 2**20:,} MB). Resample it "
+            "coarser (e.g. gdalwarp -tr 30 30) or clip it to the province first."
+        )
+        raise DemError(msg)
+
+
 def _mosaic(datasets: list, bounds_lonlat, stack: ExitStack):
-    """Merge datasets (any CRSs) into one float32 array with NaN nodata."""
+    """Merge datasets (any CRSs) into one float32 array with NaN nodata.
+
+    Reads only ``bounds_lonlat`` when given; a raster bigger than :data:`MAX_DEM_PIXELS`
+    is read only over the analysis area (the province plus 30 km), and refused before
+    reading if that window is still too big.
+    """
     target_crs = datasets[0].crs
     aligned = []
     for ds in datasets:
         if ds.crs != target_crs:
             ds = stack.enter_context(WarpedVRT(ds, crs=target_crs, resampling=Resampling.bilinear))
         aligned.append(ds)
-    window_bounds = None
-    if bounds_lonlat is not None:
-        from rasterio.warp import transform_bounds
-
-        window_bounds = transform_bounds("EPSG:4326", target_crs, *bounds_lonlat, densify_pts=21)
+    res = min(abs(ds.res[0]) for ds in aligned), min(abs(ds.res[1]) for ds in aligned)
+    window_bounds = _window_bounds(aligned, target_crs, bounds_lonlat, res)
+    _check_output_pixels(aligned, window_bounds, res)
     try:
         if len(aligned) == 1 and window_bounds is None:
             ds = aligned[0]
-            arr = ds.read(1, masked=True).astype(np.float32).filled(np.nan)
-            return arr, ds.transform, ds.crs
-        res = min(abs(ds.res[0]) for ds in aligned), min(abs(ds.res[1]) for ds in aligned)
-        if window_bounds is not None:
-            # keep one cell around the requested bounds
-            wb = window_bounds
-            window_bounds = (wb[0] - res[0], wb[1] - res[1], wb[2] + res[0], wb[3] + res[1])
+            return _read_band(ds, Path(ds.name).name), ds.transform, ds.crs
         arr, transform = merge(
             aligned, bounds=window_bounds, res=res, nodata=np.nan, dtype="float32",
             resampling=Resampling.nearest,
         )
     except (RasterioError, ValueError, MemoryError) as exc:
-        msg = f"Cannot mosaic the DEM tiles: {exc}"
+        msg = f"Cannot mosaic the DEM tiles: {_root_cause(exc)}"
         raise DemError(msg) from exc
     return arr[0].astype(np.float32), transform, target_crs
+
+
+def _window_bounds(aligned: list, target_crs, bounds_lonlat, res) -> tuple | None:
+    """Bounds (in ``target_crs``, one cell of margin) to read, or None to read everything."""
+    from rasterio.warp import transform_bounds
+
+    if bounds_lonlat is None:
+        if sum(ds.width * ds.height for ds in aligned) <= MAX_DEM_PIXELS:
+            return None
+        from geo._dem_download import province_bounds_lonlat
+
+        bounds_lonlat = province_bounds_lonlat()
+    wb = transform_bounds("EPSG:4326", target_crs, *bounds_lonlat, densify_pts=21)
+    return (wb[0] - res[0], wb[1] - res[1], wb[2] + res[0], wb[3] + res[1])
+
+
+def _check_output_pixels(aligned: list, window_bounds, res) -> None:
+    """Refuse a mosaic / window of more than :data:`MAX_DEM_PIXELS` cells before reading."""
+    if window_bounds is None:
+        if len(aligned) == 1:
+            ds = aligned[0]
+            _check_pixels(ds.width * ds.height, Path(ds.name).name, (ds.height, ds.width))
+            return
+        lefts, bottoms, rights, tops = zip(*(ds.bounds for ds in aligned), strict=True)
+        bounds = (min(lefts), min(bottoms), max(rights), max(tops))
+        where = f" once the {len(aligned)} tiles are mosaicked"
+    else:
+        bounds = window_bounds
+        where = " over the analysis area"
+    cols = math.ceil((bounds[2] - bounds[0]) / res[0])
+    rows = math.ceil((bounds[3] - bounds[1]) / res[1])
+    name = Path(aligned[0].name).name if len(aligned) == 1 else f"The DEM ({len(aligned)} tiles)"
+    _check_pixels(rows * cols, name, (rows, cols), where)

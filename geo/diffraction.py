@@ -24,6 +24,8 @@ import math
 import numba
 import numpy as np
 
+from geo.constants import EARTH_RADIUS_M, K_FACTOR, SPEED_OF_LIGHT_M_S
+
 __all__ = [
     "EARTH_RADIUS_M",
     "K_FACTOR",
@@ -40,10 +42,7 @@ __all__ = [
     "bullington_loss_db_nb",
 ]
 
-EARTH_RADIUS_M = 6_371_000.0
-K_FACTOR = 4.0 / 3.0
 KNIFE_EDGE_V_MIN = -0.78  # P.526-15 eq. (31): J(v) = 0 for v <= -0.78
-_C_M_S = 299_792_458.0
 
 
 # --------------------------------------------------------------------------- knife edge
@@ -169,7 +168,7 @@ def deygout_loss_db_nb(distances_m, heights_m, h_tx_m, h_rx_m, f_mhz, k_factor, 
     n = distances_m.shape[0]
     if n < 3:
         return 0.0
-    lam = _C_M_S / (f_mhz * 1e6)
+    lam = SPEED_OF_LIGHT_M_S / (f_mhz * 1e6)
     g = _bulged(distances_m, heights_m, k_factor * EARTH_RADIUS_M)
     htx = g[0] + h_tx_m
     hrx = g[n - 1] + h_rx_m
@@ -196,7 +195,7 @@ def bullington_loss_db_nb(distances_m, heights_m, h_tx_m, h_rx_m, f_mhz, k_facto
     n = distances_m.shape[0]
     if n < 3:
         return 0.0
-    lam = _C_M_S / (f_mhz * 1e6)
+    lam = SPEED_OF_LIGHT_M_S / (f_mhz * 1e6)
     ce = 1.0 / (k_factor * EARTH_RADIUS_M / 1000.0)  # effective curvature, 1/km
     d = (distances_m[n - 1] - distances_m[0]) / 1000.0
     hts = heights_m[0] + h_tx_m

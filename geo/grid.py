@@ -8,6 +8,9 @@ here, never implicitly.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,8 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
+from geo.constants import ANALYSIS_CRS, LONLAT_CRS
+
 __all__ = [
     "ANALYSIS_CRS",
     "WGS84",
@@ -27,11 +32,12 @@ __all__ = [
     "MAX_RESOLUTION_M",
     "Grid",
     "GridError",
+    "commune_id_raster",
+    "layer_fingerprint",
     "write_geotiff",
 ]
 
-ANALYSIS_CRS = "EPSG:32648"  # WGS 84 / UTM zone 48N: metric, covers all of Quảng Trị
-WGS84 = "EPSG:4326"
+WGS84 = LONLAT_CRS
 MIN_RESOLUTION_M = 30.0
 MAX_RESOLUTION_M = 1000.0
 
@@ -100,10 +106,6 @@ class Grid:
             (xmin - margin_m, ymin - margin_m, xmax + margin_m, ymax + margin_m),
             resolution_m, crs,
         )
-
-    def with_resolution(self, resolution_m: float) -> Grid:
-        """Same extent, another cell size."""
-        return Grid.from_bounds(self.bounds, resolution_m, self.crs)
 
     # ------------------------------------------------------------ properties
     @property
@@ -228,6 +230,62 @@ class Grid:
 
         t = Transformer.from_crs(WGS84, self.crs, always_xy=True)
         return t.transform(lon, lat)
+
+
+# ------------------------------------------------------------------ commune ids
+_COMMUNE_IDS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_COMMUNE_IDS_MAX = 8  # grids kept (a 100 m province raster is ≈ 16 MB)
+_COMMUNE_IDS_LOCK = threading.Lock()
+
+
+def layer_fingerprint(gdf: gpd.GeoDataFrame) -> str:
+    """sha256 (32 hex) over a layer's CRS, row count and geometries (WKB): the identity of
+    a polygon layer for caches (attributes do not change where it burns)."""
+    import shapely
+
+    h = hashlib.sha256()
+    h.update(f"{gdf.crs.to_wkt() if gdf.crs is not None else ''}|{len(gdf)}".encode())
+    for wkb in shapely.to_wkb(np.asarray(gdf.geometry.values)):
+        h.update(b"-" if wkb is None else wkb)
+    return h.hexdigest()[:32]
+
+
+def commune_id_raster(grid: Grid, communes: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """The commune of each cell: row position in ``communes`` (int32), −1 outside every unit.
+
+    The one rasterisation of the communes per grid (issue #12): computed once per
+    ``(grid.key(), layer_fingerprint(communes))`` and shared by the coverage engine, the
+    per-commune tables, the population rescale, the terrain classes, the pipeline and the
+    CLI. ``gdf.iloc[ids[r, c]]`` is the unit of cell ``(r, c)``.
+
+    Parameters
+    ----------
+    grid : Grid
+    communes : GeoDataFrame, optional
+        Polygons in any CRS; default the embedded 78 communes (:func:`geo.data.load_communes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 of ``grid.shape``, read-only (copy it before writing).
+    """
+    if communes is None:
+        from geo.data import load_communes
+
+        communes = load_communes()
+    key = (grid.key(), layer_fingerprint(communes))
+    with _COMMUNE_IDS_LOCK:
+        hit = _COMMUNE_IDS.get(key)
+        if hit is not None:
+            _COMMUNE_IDS.move_to_end(key)
+            return hit
+    ids = grid.burn(communes, fill=-1, dtype="int32")
+    ids.setflags(write=False)
+    with _COMMUNE_IDS_LOCK:
+        _COMMUNE_IDS[key] = ids
+        while len(_COMMUNE_IDS) > _COMMUNE_IDS_MAX:
+            _COMMUNE_IDS.popitem(last=False)
+    return ids
 
 
 def check_resolution(resolution_m: float) -> float:

@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.grid import ANALYSIS_CRS, Grid
+from geo.grid import ANALYSIS_CRS, Grid, commune_id_raster
 
 __all__ = ["TERRAIN_CLASSES", "LandformConfig", "terrain_classes"]
 
@@ -83,7 +83,7 @@ def terrain_classes(
         elev = dem.on_grid(grid)
     else:
         elev = grid.read_raster(dem)
-    ids = grid.burn(communes)
+    ids = commune_id_raster(grid, communes)
     n = len(communes)
     valid = (ids >= 0) & np.isfinite(elev)
     cnt = np.bincount(ids[valid], minlength=n)

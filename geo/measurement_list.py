@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from geo.pointlist import (
     DEFAULT_MARGIN_KM,
+    OPERATORS_BY_MNC,
     PointKind,
     PointSet,
     Row,
@@ -56,6 +57,7 @@ MEASUREMENT_COLUMNS = ("technology", "operator", "rsrp_dbm", "cell_id", "timesta
 LEVEL_LIMITS_DBM = {"5G": (-156.0, -31.0), "4G": (-156.0, -31.0), "3G": (-120.0, -24.0), "2G": (-113.0, -47.0)}
 SIGNAL_METRIC = {"5G": "RSRP", "4G": "RSRP", "3G": "RSCP", "2G": "RSSI"}
 DEFAULT_TECHNOLOGY = "4G"
+_OPERATORS = frozenset(OPERATORS_BY_MNC.values())
 
 MEASUREMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("kinhdo", "longitude", "lon", "long", "lng", "x", "toadox", "easting"),
@@ -86,6 +88,10 @@ _MESSAGES = {
         "A measured point has one technology, the cell says '{value}'",
     ),
     "assumed_technology": ("Thiếu công nghệ; giả định 4G (RSRP)", "Missing technology; assumed 4G (RSRP)"),
+    "operator_in_network_column": (
+        "Cột «mạng» ghi nhà mạng «{value}»: đọc là nhà mạng {fixed}, giả định 4G (RSRP)",
+        "The network column names the operator '{value}': read as operator {fixed}, assumed 4G (RSRP)",
+    ),
 }
 
 
@@ -95,6 +101,11 @@ def _technology(r: Row, cells) -> str | None:
         r.add("assumed_technology", col or "technology", "", "fix")
         return DEFAULT_TECHNOLOGY
     techs = technologies(v)
+    if techs is None and "operator" not in cells.mapping and operator_name(v) in _OPERATORS:
+        # "Mạng" is also said of the operator ("mạng Viettel"): read it so, assume 4G
+        r.rec["_operator_from_technology"] = operator_name(v)
+        r.add("operator_in_network_column", col, v, "fix", fixed=operator_name(v))
+        return DEFAULT_TECHNOLOGY
     if techs is None:
         r.add("unknown_technology", col, v, "reject")
         return None
@@ -127,7 +138,8 @@ def _parse_measurement(r: Row, cells) -> None:
     r.rec["technology"] = tech
     r.rec["signal_metric"] = SIGNAL_METRIC.get(tech) if tech else None
     vo, _ = cells.get("operator")
-    r.rec["operator"] = "unknown" if blank(vo) else operator_name(vo)
+    r.rec["operator"] = r.rec.pop("_operator_from_technology", None) or (
+        "unknown" if blank(vo) else operator_name(vo))
     r.rec["rsrp_dbm"] = _level(r, cells, tech)
     vc, _ = cells.get("cell_id")
     r.rec["cell_id"] = None if blank(vc) else text_value(vc, 80)

@@ -16,9 +16,11 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is not needed to match names (``lomsong commune`` starts fast)
+    import pandas as pd
 
 __all__ = [
     "CommuneNotFound",
@@ -27,6 +29,7 @@ __all__ = [
     "normalize_name",
     "match_key",
     "find_commune",
+    "find_commune_index",
     "closest_names",
 ]
 
@@ -132,34 +135,63 @@ def find_commune(
         from geo.data import load_communes
 
         communes = load_communes()
+    predecessors = (communes["predecessors"].tolist()
+                    if include_former and "predecessors" in communes.columns else None)
+    i, former = find_commune_index(query, communes["code"].astype(str).tolist(),
+                                   communes["name"].astype(str).tolist(), predecessors)
+    row = communes.iloc[i]
+    if former is not None:
+        row = row.copy()
+        row["matched_former"] = former
+    return row
+
+
+def find_commune_index(
+    query: str | int, codes: Sequence[str], names: Sequence[str],
+    predecessors: Sequence[Sequence[str] | None] | None = None,
+) -> tuple[int, str | None]:
+    """The decision of :func:`find_commune` over plain lists (no pandas needed).
+
+    Parameters
+    ----------
+    query : str or int
+    codes, names : sequences of str
+        One per commune, in the same order.
+    predecessors : sequence of lists of str, optional
+        Former units per commune; None does not match former names.
+
+    Returns
+    -------
+    (position, matched former unit or None)
+
+    Raises
+    ------
+    CommuneNotFound
+    """
     q = str(query).strip()
     if not q:
         raise CommuneNotFound(q, [])
     if re.fullmatch(r"\d{1,5}", q):
-        hit = communes[communes["code"].astype(str).str.zfill(5) == q.zfill(5)]
+        hit = [i for i, code in enumerate(codes) if str(code).zfill(5) == q.zfill(5)]
         if len(hit) == 1:
-            return hit.iloc[0]
+            return hit[0], None
         raise CommuneNotFound(q, [])
-    names = communes["name"].astype(str)
-    exact = communes[names.map(normalize_name) == normalize_name(q)]
+    exact = [i for i, nm in enumerate(names) if normalize_name(nm) == normalize_name(q)]
     if len(exact) == 1:
-        return exact.iloc[0]
+        return exact[0], None
     for key in (match_key, _tight_key):
-        loose = communes[names.map(key) == key(q)]
+        loose = [i for i, nm in enumerate(names) if key(nm) == key(q)]
         if len(loose) == 1:
-            return loose.iloc[0]
+            return loose[0], None
         if len(loose) > 1:
-            raise CommuneNotFound(q, loose["name"].tolist(), ambiguous=True)
-    if include_former and "predecessors" in communes.columns:
-        hits = [(i, former) for i, units in communes["predecessors"].items()
+            raise CommuneNotFound(q, [names[i] for i in loose], ambiguous=True)
+    if predecessors is not None:
+        hits = [(i, former) for i, units in enumerate(predecessors)
                 for former in (units or []) if _tight_key(former) == _tight_key(q)]
         if len({i for i, _ in hits}) == 1:
-            row = communes.loc[hits[0][0]].copy()
-            row["matched_former"] = hits[0][1]
-            return row
+            return hits[0]
         if hits:
-            raise CommuneNotFound(q, [f"{communes.loc[i, 'name']} ({f})" for i, f in hits],
-                                  ambiguous=True)
+            raise CommuneNotFound(q, [f"{names[i]} ({f})" for i, f in hits], ambiguous=True)
     raise CommuneNotFound(q, closest_names(q, names))
 
 

@@ -21,11 +21,10 @@ import gzip
 import io
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
+from geo._download import DownloadError
 from geo._station_readers import OPENCELLID_COLUMNS, StationFileError
 from geo.stations import DEFAULT_MARGIN_KM, StationSet, _boundary_wgs84, read_stations
 
@@ -36,6 +35,7 @@ __all__ = [
     "download_url",
     "download_country",
     "clip_to_province",
+    "clipped_export",
     "read_opencellid",
 ]
 
@@ -89,51 +89,44 @@ def download_country(
         age_days = (time.time() - target.stat().st_mtime) / 86400.0
         if age_days <= max_age_days:
             return target
-    folder.mkdir(parents=True, exist_ok=True)
     url = download_url(str(token).strip(), mcc, base_url)
-    tmp = folder / f".{int(mcc)}.csv.gz.{os.getpid()}.part"
     try:
-        req = urllib.request.Request(url, headers={"User-Agent": "lomsong"})
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            first = resp.read(2)
-            if first != b"\x1f\x8b":
-                body = (first + resp.read(500)).decode("utf-8", "replace").strip()
-                msg = (
-                    f"OpenCelliD did not send a gzip export for MCC {mcc}: it answered "
-                    f"{body[:200]!r}. Check the token and the daily download limit."
-                )
-                raise OpenCellIdError(msg)
-            from tqdm import tqdm
-
-            with open(tmp, "wb") as out, tqdm(
-                total=total, unit="B", unit_scale=True, desc=f"OpenCelliD {mcc}",
-                disable=not progress, leave=False,
-            ) as bar:
-                out.write(first)
-                bar.update(len(first))
-                while chunk := resp.read(CHUNK_BYTES):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        os.replace(tmp, target)
-        return target
-    except OpenCellIdError:
-        raise
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        _fetch(url, target, mcc, timeout_s, progress)
+    except DownloadError as exc:
         if target.exists():
-            return target
-        reason = getattr(exc, "reason", exc)
-        if isinstance(exc, urllib.error.HTTPError):
-            msg = f"OpenCelliD refused the download (HTTP {exc.code}): check the token."
-        else:
+            return target  # offline, refused or cut off: the cached export (any age) serves
+        raise _download_error(exc, mcc) from exc
+    return target
+
+
+def _fetch(url: str, target: Path, mcc: int, timeout_s: float, progress: bool) -> None:
+    """The shared downloader (``.part`` + Range + byte count); the answer must be a gzip."""
+    from geo._download import fetch
+
+    def gzip_or_refuse(first: bytes, response) -> None:
+        if first[:2] != b"\x1f\x8b":
+            body = (first + response.read(500)).decode("utf-8", "replace").strip()
             msg = (
-                f"Cannot reach OpenCelliD ({reason}); this needs an internet connection. "
-                "Download the export elsewhere and upload it as a file instead."
+                f"OpenCelliD did not send a gzip export for MCC {mcc}: it answered "
+                f"{body[:200]!r}. Check the token and the daily download limit."
             )
-        raise OpenCellIdError(msg) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+            raise OpenCellIdError(msg)
+
+    fetch(url, target, label=f"the OpenCelliD export {int(mcc)}.csv.gz", user_agent="lomsong",
+          timeout_s=timeout_s, progress=progress, desc=f"OpenCelliD {mcc}",
+          check_start=gzip_or_refuse)
+
+
+def _download_error(exc, mcc: int) -> OpenCellIdError:
+    """The user's sentence for a failed download (never naming the token-bearing URL)."""
+    if exc.kind in ("missing", "http"):
+        return OpenCellIdError(f"OpenCelliD refused the download (HTTP {exc.code}): check the token.")
+    if exc.kind == "offline":
+        return OpenCellIdError(
+            f"Cannot reach OpenCelliD ({exc.reason}); this needs an internet connection. "
+            "Download the export elsewhere and upload it as a file instead."
+        )
+    return OpenCellIdError(f"{exc} (MCC {int(mcc)}; the partial file is kept and resumed).")
 
 
 def clip_to_province(
@@ -180,6 +173,44 @@ def clip_to_province(
     return read, kept
 
 
+def clipped_export(gz: Path, mcc: int = DEFAULT_MCC, *, boundary=None,
+                   margin_km: float = DEFAULT_MARGIN_KM) -> tuple[Path, int, int]:
+    """The province's cells of a country export, clipped once per export and area.
+
+    The clipped CSV and its counts are kept beside the export (``<mcc>-clipped-<key>.csv``
+    and ``.json``; ``key`` from the area and margin) and reused while the export is the
+    same file (size and modification time); a new download is clipped again.
+
+    Returns
+    -------
+    (path, cells_read, cells_kept)
+    """
+    import hashlib
+    import json
+
+    bounds = _boundary_wgs84(boundary).bounds
+    key = hashlib.sha256(repr((tuple(round(v, 7) for v in bounds), float(margin_km))).encode())
+    stem = f"{int(mcc)}-clipped-{key.hexdigest()[:12]}"
+    out, meta_path = gz.with_name(f"{stem}.csv"), gz.with_name(f"{stem}.json")
+    stat = gz.stat()
+    source = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("source") == source and out.exists():
+            return out, int(meta["cells_read"]), int(meta["cells_kept"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no or unreadable record: clip
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        n_read, n_kept = clip_to_province(gz, tmp, boundary=boundary, margin_km=margin_km)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    meta_path.write_text(json.dumps({"source": source, "cells_read": n_read,
+                                     "cells_kept": n_kept}), encoding="utf-8")
+    return out, n_read, n_kept
+
+
 def read_opencellid(
     token: str,
     mcc: int = DEFAULT_MCC,
@@ -195,8 +226,7 @@ def read_opencellid(
     """Download, clip and validate the OpenCelliD cells of the province."""
     gz = download_country(token, mcc, cache=cache, base_url=base_url, refresh=refresh,
                           progress=progress)
-    clipped = gz.with_name(f"{int(mcc)}-clipped.csv")
-    n_read, n_kept = clip_to_province(gz, clipped, boundary=boundary, margin_km=margin_km)
+    clipped, n_read, n_kept = clipped_export(gz, mcc, boundary=boundary, margin_km=margin_km)
     if n_kept == 0:
         msg = (
             f"The OpenCelliD export for MCC {mcc} has {n_read:,} cells but none in or near the "

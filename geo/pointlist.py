@@ -55,6 +55,7 @@ from geo._station_readers import (
     read_table,
     squash_header,
 )
+from geo.constants import ANALYSIS_CRS
 
 __all__ = [
     "PointFileError",
@@ -74,6 +75,8 @@ __all__ = [
     "locate_rows",
     "flag_formula_cells",
     "report_frame",
+    "report_from_columns",
+    "rows_of",
     "points_frame",
     "province_boundary",
     "blank",
@@ -90,7 +93,7 @@ PointFileError = StationFileError
 
 REPORT_COLUMNS = ("row", "column", "value", "status", "problem_vi", "problem_en", "code")
 DEFAULT_MARGIN_KM = 30.0  # points just outside the border still matter inside
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 # Fallback outline when the embedded province layer cannot be read: its bounding box.
 PROVINCE_BBOX = (105.606, 16.300, 107.386, 18.091)
 OPERATORS_BY_MNC = {1: "MobiFone", 2: "VinaPhone", 4: "Viettel", 5: "Vietnamobile", 7: "Gmobile"}
@@ -234,7 +237,13 @@ def number_with_unit(v) -> tuple[float | None, str | None, str | None]:
     if isinstance(v, int | float | np.integer | np.floating):
         f = float(v)
         return (f, None, None) if math.isfinite(f) else (None, None, "bad")
-    s = str(v).strip().replace("\u2212", "-")
+    return _number_text(str(v))
+
+
+@lru_cache(maxsize=65_536)
+def _number_text(text: str) -> tuple[float | None, str | None, str | None]:
+    """:func:`number_with_unit` of a text cell (cached: heights, levels, azimuths repeat)."""
+    s = text.strip().replace("\u2212", "-")
     try:
         return parse_number(s)[0], None, None
     except CoordError:
@@ -333,7 +342,8 @@ def _format_message(messages: dict, code: str, fmt: dict) -> tuple[str, str]:
 class Row:
     """One input row being validated: its problems, its values and its outcome.
 
-    ``rec`` holds the kind's parsed values; ``xy`` the coordinates as read (in the
+    ``problems`` holds ``(column, value, code, problem_vi, problem_en)`` tuples (small:
+    a 500,000-row list has millions); ``rec`` holds the kind's parsed values; ``xy`` the coordinates as read (in the
     source CRS until :func:`locate_rows` turns them into WGS 84 lon/lat).
     """
 
@@ -356,8 +366,7 @@ class Row:
         shown = text_value(value)
         fmt.setdefault("value", shown)
         pvi, pen = _format_message(self.MESSAGES, code, fmt)
-        self.problems.append({"column": column, "value": shown, "code": code,
-                              "problem_vi": pvi, "problem_en": pen})
+        self.problems.append((column, shown, code, pvi, pen))
         if level == "reject":
             self.fatal = True
         elif level == "fix":
@@ -416,6 +425,21 @@ def check_field_count(r: Row, cells: list, ncols: int, geometry) -> bool:
     return True
 
 
+_PLAIN_DECIMAL = re.compile(r"\s*[+-]?\d{1,7}(?:\.\d+)?\s*").fullmatch
+
+
+def _plain_pair(vx, vy) -> tuple[float, float] | None:
+    """Both cells as floats when both are plain decimals (text or finite numbers), else None."""
+    tx, ty = type(vx), type(vy)
+    if tx is str and ty is str:
+        if _PLAIN_DECIMAL(vx) and _PLAIN_DECIMAL(vy):
+            return float(vx), float(vy)
+        return None
+    if tx is float and ty is float and math.isfinite(vx) and math.isfinite(vy):
+        return vx, vy
+    return None
+
+
 def read_row_coordinates(r: Row, table: RawTable, idx: int, cells: Cells) -> None:
     """Step: the row's coordinates from its geometry or its lon/lat (x/y) cells.
 
@@ -433,6 +457,12 @@ def read_row_coordinates(r: Row, table: RawTable, idx: int, cells: Cells) -> Non
         r.coord_cols = ("geometry", "geometry")
         return
     (vx, cx), (vy, cy) = cells.get("lon"), cells.get("lat")
+    fast = _plain_pair(vx, vy)
+    if fast is not None:  # the common case: two plain decimals
+        r.xy = fast
+        r.coord_cols = (cx, cy)
+        r.coord_vals = (text_value(vx), text_value(vy))
+        return
     if blank(vx) or blank(vy):
         r.add("no_coordinates", cx if blank(vx) else cy, "", "reject")
         return
@@ -587,6 +617,8 @@ def locate_rows(rows: list[Row], src_crs: CRS, boundary=None, margin_km: float =
             r.add("outside", col, shown, "reject", km=dist_km[k], margin=margin_km)
         else:
             r.add("bad_transform", col, shown, "reject")
+    for r in cand:
+        r.coord_vals = ("", "")  # only the messages above needed the text; free it
     return origin
 
 
@@ -614,17 +646,30 @@ def report_frame(rows: list[Row]) -> pd.DataFrame:
             pen.append(ok_en)
             code.append("ok")
             continue
-        for p in r.problems:
+        for c, v, k, vi, en in r.problems:
             row.append(r.rn)
-            column.append(p["column"])
-            value.append(p["value"])
+            column.append(c)
+            value.append(v)
             status.append(st)
-            pvi.append(p["problem_vi"])
-            pen.append(p["problem_en"])
-            code.append(p["code"])
+            pvi.append(vi)
+            pen.append(en)
+            code.append(k)
+    return report_from_columns(row, column, value, status, pvi, pen, code)
+
+
+def report_from_columns(row, column, value, status, problem_vi, problem_en, code) -> pd.DataFrame:
+    """The report frame from its seven columns: ``row`` int64, the text columns ``object``.
+
+    Object columns share the (cached, repeated) message strings instead of copying each
+    into an Arrow buffer — a 500,000-row list has over a million report lines.
+    """
+    def text(values):
+        return pd.Series(values, dtype=object)
+
     return pd.DataFrame({
-        "row": np.asarray(row, dtype="int64"), "column": column, "value": value, "status": status,
-        "problem_vi": pvi, "problem_en": pen, "code": code,
+        "row": np.asarray(row, dtype="int64"), "column": text(column), "value": text(value),
+        "status": text(status), "problem_vi": text(problem_vi), "problem_en": text(problem_en),
+        "code": text(code),
     }, columns=list(REPORT_COLUMNS))
 
 
@@ -789,6 +834,18 @@ def _extra_columns(table: RawTable, used: set[int], reserved: set[str]) -> list[
     return out
 
 
+def rows_of(table: RawTable, consume: bool):
+    """``table.rows`` in order; with ``consume`` each row is dropped from the table once yielded."""
+    if not consume:
+        yield from table.rows
+        return
+    rows = table.rows
+    for i in range(len(rows)):
+        item = rows[i]
+        rows[i] = None
+        yield item
+
+
 def validate_points(
     table: RawTable,
     kind: PointKind,
@@ -798,8 +855,12 @@ def validate_points(
     margin_km: float = DEFAULT_MARGIN_KM,
     source_name: str = "",
     source_sha256: str = "",
+    consume: bool = False,
 ) -> PointSet:
     """Validate a :class:`RawTable` row by row as points of ``kind``.
+
+    ``consume=True`` (the readers' own call) releases each raw row once it is read, so a
+    500,000-row list is not held twice.
 
     Steps: choose the columns; per row — the field count, the coordinates, the kind's
     own cells, formula-looking text; then (vectorised) locate all rows in WGS 84 and
@@ -807,12 +868,14 @@ def validate_points(
     the report.
     """
     mapping = choose_columns(table.columns, kind.aliases)
-    extras = _extra_columns(table, set(mapping.values()), set(kind.columns) | {"geometry", "_x", "_y"})
+    reserved = set(kind.columns) | set(kind.dtypes) | {"geometry", "_x", "_y"}
+    extras = _extra_columns(table, set(mapping.values()), reserved)
     src_crs = source_crs(table, crs)
     row_cls = kind.row_class()
+    n_rows = len(table.rows)
     ncols = len(table.columns)
     rows: list[Row] = []
-    for idx, (rn, values) in enumerate(table.rows):
+    for idx, (rn, values) in enumerate(rows_of(table, consume)):
         r = row_cls(rn)
         rows.append(r)
         if not check_field_count(r, values, ncols, table.geometry):
@@ -844,7 +907,7 @@ def validate_points(
         gdf=points_frame(records, kind.columns, {**kind.dtypes, "source_row": "int64"}),
         report=report_frame(rows), kind=kind.name, source_name=source_name,
         source_sha256=source_sha256, source_format=table.kind, crs=src_crs.to_string(),
-        rows_read=len(table.rows), notes=notes, flagged=sum(1 for r in rows if r.flagged and not r.fatal),
+        rows_read=n_rows, notes=notes, flagged=sum(1 for r in rows if r.flagged and not r.fatal),
     )
 
 
@@ -864,6 +927,6 @@ def read_points(path_or_file, kind: PointKind, *, crs=None, sheet: str | None = 
         with no_gc():
             table = read_table(data, name, sheet=sheet, aliases=kind.aliases)
             return validate_points(table, kind, crs=crs, boundary=boundary, margin_km=margin_km,
-                                   source_name=name, source_sha256=sha)
+                                   source_name=name, source_sha256=sha, consume=True)
     except CoordError as exc:
         raise PointFileError(str(exc)) from exc

@@ -16,11 +16,11 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 
-from geo.grid import Grid
+from geo.constants import EARTH_RADIUS_M
+from geo.grid import Grid, commune_id_raster
 
 __all__ = ["EARTH_RADIUS_M", "cell_areas_m2", "population_on_grid", "rescale_to_legal"]
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
 
 def cell_areas_m2(transform, height: int) -> np.ndarray:
@@ -76,7 +76,7 @@ def population_on_grid(
             from geo.data import load_communes
 
             communes = load_communes()
-        pop = rescale_to_legal(pop, grid.burn(communes), communes["population_legal"].to_numpy())
+        pop = rescale_to_legal(pop, commune_id_raster(grid, communes), communes["population_legal"].to_numpy())
     return pop
 
 

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo.constants import SPEED_OF_LIGHT_M_S
+
 __all__ = [
     "SPEED_OF_LIGHT_M_S",
     "MODELS",
@@ -42,7 +44,6 @@ __all__ = [
     "itm_point_to_point_loss_db",
 ]
 
-SPEED_OF_LIGHT_M_S = 299_792_458.0
 MODELS = ("fspl", "38901-rma", "38901-uma", "cost231-hata")
 HATA_ENVIRONMENTS = ("urban", "metropolitan", "suburban", "rural")
 

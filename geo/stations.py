@@ -46,6 +46,7 @@ from geo._station_readers import (
     read_table,
     squash_header,
 )
+from geo.constants import ANALYSIS_CRS
 from geo.pointlist import (
     BBOX_NOTE,
     MESSAGES,
@@ -66,6 +67,7 @@ from geo.pointlist import (
     points_frame,
     read_row_coordinates,
     report_frame,
+    rows_of,
     source_crs,
     technologies,
     text_value,
@@ -95,7 +97,7 @@ STATION_COLUMNS = (
 DEFAULT_MARGIN_KM = 30.0  # stations just outside the border still cover inside
 DUPLICATE_RADIUS_M = 10.0
 SITE_MERGE_RADIUS_M = 50.0
-METRIC_CRS = "EPSG:32648"
+METRIC_CRS = ANALYSIS_CRS  # geo.constants
 DEFAULT_TILT_DEG = 0.0
 MODELLED_NOTE = "modelled reference network — upload your station list for real results"
 MODELLED_NOTE_VI = "mạng tham chiếu mô phỏng — hãy tải danh sách trạm thật để có kết quả thật"
@@ -282,6 +284,9 @@ def _boundary_wgs84(boundary):
 # ---------------------------------------------------------------------------- validation
 
 
+_NO_AZIMUTH = (float("nan"),)
+
+
 class _Row(Row):
     """A station-list row: the shared :class:`geo.pointlist.Row` plus what expands it."""
 
@@ -290,9 +295,9 @@ class _Row(Row):
 
     def __init__(self, rn: int):
         super().__init__(rn)
-        self.assumed: list[str] = []
-        self.techs: list[str] = []
-        self.azimuths: list[float] = [float("nan")]
+        self.assumed: tuple[str, ...] = ()
+        self.techs: tuple[str, ...] = ()
+        self.azimuths: tuple[float, ...] = _NO_AZIMUTH
         self.stations: list[dict] = []
 
 
@@ -348,19 +353,19 @@ def _read_technology(r: _Row, cells: Cells, lay: _Layout) -> None:
         techs = _cached_technologies(radio) if not _blank(radio) else None
         if techs is None:
             r.add("unknown_technology", cells.columns[i], radio, "reject")
-        r.techs = list(techs or [])
+        r.techs = tuple(techs or ())
         return
     vt, ct = cells.get("technology")
     if _blank(vt):
-        r.techs = ["4G"]
-        r.assumed.append("technology")
+        r.techs = ("4G",)
+        r.assumed = ("technology",)
         r.add("assumed_technology", ct or "technology", "", "fix")
         return
     techs = _cached_technologies(vt)
     if techs is None:
         r.add("unknown_technology", ct, vt, "reject")
         return
-    r.techs = list(techs)
+    r.techs = tuple(techs)
     if len(techs) > 1:
         r.add("split_technology", ct, vt, "fix", fixed="/".join(techs))
 
@@ -476,22 +481,38 @@ def _azimuth_parts(va) -> list:
     return parts
 
 
+@lru_cache(maxsize=8192)
+def _azimuths_of(kind: type, va) -> tuple[tuple[float, ...] | None, tuple[tuple[float, float], ...]]:
+    """``(azimuths, wrapped)`` of an azimuth cell; ``azimuths`` None when unreadable.
+
+    Cached by (type, value): ``True`` and ``1`` are equal keys but not the same cell.
+    """
+    azs, wrapped = [], []
+    for p in _azimuth_parts(va):
+        val, _, err = _number(p)
+        if err or val is None:
+            return None, ()
+        if not 0.0 <= val <= 360.0:
+            wrapped.append((val, val % 360.0))
+            val = val % 360.0
+        azs.append(val)
+    return tuple(azs), tuple(wrapped)
+
+
 def _read_azimuths(r: _Row, cells: Cells) -> None:
     """Step: one azimuth or several (``0/120/240`` → sectors), wrapped into 0–360°."""
     va, ca = cells.get("azimuth_deg")
     if _blank(va):
         return
-    azs = []
-    for p in _azimuth_parts(va):
-        val, _, err = _number(p)
-        if err or val is None:
-            r.add("bad_value", ca, va, "reject", field_vi="hướng", field_en="azimuth")
-            return
-        if not 0.0 <= val <= 360.0:
-            wrapped = val % 360.0
-            r.add("azimuth_wrapped", ca, val, "fix", fixed=f"{wrapped:g}")
-            val = wrapped
-        azs.append(val)
+    try:
+        azs, wrapped = _azimuths_of(type(va), va)
+    except TypeError:  # an unhashable cell
+        azs, wrapped = None, ()
+    if azs is None:
+        r.add("bad_value", ca, va, "reject", field_vi="hướng", field_en="azimuth")
+        return
+    for val, w in wrapped:
+        r.add("azimuth_wrapped", ca, val, "fix", fixed=f"{w:g}")
     if azs:
         r.azimuths = azs
         if len(azs) > 1:
@@ -524,54 +545,72 @@ def _read_row(r: _Row, table: RawTable, idx: int, values: list, lay: _Layout) ->
 _NOT_EXTRA = frozenset(("band_given", "height_m", "eirp_dbm", "tilt_deg", "station_id", "operator", "site_id"))
 
 
+@lru_cache(maxsize=4096)
+def _radio_plan(techs: tuple, band_given, height, eirp, tilt, assumed: tuple):
+    """Per technology ``(tech, band, height, eirp, tilt, assumed)`` and the defaults filled in.
+
+    Pure and cached: a long list repeats a few combinations of given and missing values.
+    Returns ``(per_tech, filled)`` with ``filled`` ``((field, fixed_text, tech_text), …)``.
+    """
+    filled: dict[str, list[tuple[str, float]]] = {}  # field -> [(tech, value)]
+    per_tech = []
+    for tech in techs:
+        band = band_given
+        used = list(assumed)
+        if band is None:
+            band = rd.DEFAULT_BAND_MHZ[tech]
+            used.append("band_mhz")
+            filled.setdefault("band_mhz", []).append((tech, band))
+        d = _defaults_for(tech, float(band))
+        vals = {}
+        for f, given, default in (("height_m", height, d.height_m), ("eirp_dbm", eirp, d.eirp_dbm)):
+            if given is None:
+                given = default
+                used.append(f)
+                filled.setdefault(f, []).append((tech, given))
+            vals[f] = float(given)
+        t = tilt
+        if t is None:
+            t = DEFAULT_TILT_DEG
+            used.append("tilt_deg")
+        per_tech.append((tech, float(band), vals["height_m"], vals["eirp_dbm"], float(t),
+                         ",".join(dict.fromkeys(used))))
+    notes = tuple((f, "/".join(f"{v:g}" for _, v in pairs), "/".join(t for t, _ in pairs))
+                  for f, pairs in filled.items())
+    return tuple(per_tech), notes
+
+
 def _expand_stations(r: _Row, table: RawTable, mapping: dict[str, int]) -> None:
     """Step: defaults by technology for what is missing; one station per technology × azimuth."""
     if r.fatal:
         return
-    filled: dict[str, list[tuple[str, float]]] = {}  # field -> [(tech, value)]
-    extras = {k: v for k, v in r.rec.items() if k not in _NOT_EXTRA}
-    for tech in r.techs:
-        band = r.rec.get("band_given")
-        assumed = list(r.assumed)
-        if band is None:
-            band = rd.DEFAULT_BAND_MHZ[tech]
-            assumed.append("band_mhz")
-            filled.setdefault("band_mhz", []).append((tech, band))
-        d = _defaults_for(tech, float(band))
-        vals = {}
-        for f, default in (("height_m", d.height_m), ("eirp_dbm", d.eirp_dbm)):
-            v = r.rec.get(f)
-            if v is None:
-                v = default
-                assumed.append(f)
-                filled.setdefault(f, []).append((tech, v))
-            vals[f] = v
-        tilt = r.rec.get("tilt_deg")
-        if tilt is None:
-            tilt = DEFAULT_TILT_DEG
-            assumed.append("tilt_deg")
-        assumed_text = ",".join(dict.fromkeys(assumed))
+    rec = r.rec
+    per_tech, filled = _radio_plan(r.techs, rec.get("band_given"), rec.get("height_m"), rec.get("eirp_dbm"),
+                                   rec.get("tilt_deg"), r.assumed)
+    extras = {k: v for k, v in rec.items() if k not in _NOT_EXTRA}
+    sid0 = rec["station_id"]
+    site = rec.get("site_id") or sid0
+    multi_tech, multi_az = len(per_tech) > 1, len(r.azimuths) > 1
+    x, y = r.xy
+    for tech, band, height, eirp, tilt, assumed_text in per_tech:
         for s_i, az in enumerate(r.azimuths):
-            sid = r.rec["station_id"]
-            if len(r.techs) > 1:
+            sid = sid0
+            if multi_tech:
                 sid = f"{sid}-{tech}"
-            if len(r.azimuths) > 1:
+            if multi_az:
                 sid = f"{sid}-S{s_i + 1}"
             st = {
-                "station_id": sid, "site_id": r.rec.get("site_id") or r.rec["station_id"],
-                "operator": r.rec["operator"], "technology": tech, "band_mhz": float(band),
-                "height_m": float(vals["height_m"]), "eirp_dbm": float(vals["eirp_dbm"]),
-                "azimuth_deg": float(az), "tilt_deg": float(tilt), "source_row": int(r.rn),
-                "assumed": assumed_text, "modelled": False, "_x": r.xy[0], "_y": r.xy[1],
+                "station_id": sid, "site_id": site, "operator": rec["operator"], "technology": tech,
+                "band_mhz": band, "height_m": height, "eirp_dbm": eirp, "azimuth_deg": float(az),
+                "tilt_deg": tilt, "source_row": r.rn, "assumed": assumed_text, "modelled": False,
+                "_x": x, "_y": y,
             }
-            for k, v in extras.items():
-                st.setdefault(k, v)
+            st.update(extras)  # extras never clash: clashing names were renamed "…_src"
             r.stations.append(st)
-    for f, pairs in filled.items():
+    for f, fixed, techs in filled:
         fvi, fen, unit = _FIELD_NAMES[f]
         col = table.columns[mapping[f]] if f in mapping else f
-        r.add("assumed", col, "", "fix", field_vi=fvi, field_en=fen, unit=unit,
-              fixed="/".join(f"{v:g}" for _, v in pairs), tech="/".join(t for t, _ in pairs))
+        r.add("assumed", col, "", "fix", field_vi=fvi, field_en=fen, unit=unit, fixed=fixed, tech=techs)
 
 
 @lru_cache(maxsize=256)
@@ -586,7 +625,7 @@ def _dedupe_problems(rows: list[_Row]) -> None:
             continue
         seen, keep = set(), []
         for p in r.problems:
-            key = (p["code"], p["column"], p["problem_en"])
+            key = (p[2], p[0], p[4])  # code, column, English text
             if key not in seen:
                 seen.add(key)
                 keep.append(p)
@@ -602,6 +641,7 @@ def validate_table(
     merge_cells: bool = True,
     source_name: str = "",
     source_sha256: str = "",
+    _consume: bool = False,
 ) -> StationSet:
     """Validate a :class:`RawTable` row by row into a :class:`StationSet`.
 
@@ -628,7 +668,8 @@ def validate_table(
     lay = _layout(table)
     src_crs = source_crs(table, crs)
     rows: list[_Row] = []
-    for idx, (rn, values) in enumerate(table.rows):
+    n_rows = len(table.rows)
+    for idx, (rn, values) in enumerate(rows_of(table, _consume)):
         r = _Row(rn)
         rows.append(r)
         _read_row(r, table, idx, values, lay)
@@ -646,12 +687,15 @@ def validate_table(
     notes = list(table.notes)
     if origin == "bbox":
         notes.append(BBOX_NOTE)
+    for r in rows:
+        r.rec = {}  # parsed cells are in the stations now; free them before the frames
+    report = report_frame(rows)
     return StationSet(
-        stations=_stations_frame([st for r in rows for st in r.stations]), report=report_frame(rows),
+        stations=_stations_frame([st for r in rows for st in r.stations]), report=report,
         source_name=source_name, source_sha256=source_sha256,
         source_format="opencellid" if lay.opencellid else table.kind,
         crs=src_crs.to_string() if src_crs is not None else "EPSG:4326",
-        rows_read=len(table.rows), notes=notes,
+        rows_read=n_rows, notes=notes,
     )
 
 
@@ -845,7 +889,7 @@ def read_stations(
             table = read_table(data, name, sheet=sheet)
             return validate_table(
                 table, crs=crs, boundary=boundary, margin_km=margin_km, merge_cells=merge_cells,
-                source_name=name, source_sha256=sha,
+                source_name=name, source_sha256=sha, _consume=True,
             )
     except CoordError as exc:
         raise StationFileError(str(exc)) from exc

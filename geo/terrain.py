@@ -68,7 +68,7 @@ import math
 import numba
 import numpy as np
 
-from geo.diffraction import EARTH_RADIUS_M, K_FACTOR
+from geo.constants import EARTH_RADIUS_M, K_FACTOR
 
 __all__ = [
     "VIEWSHED_OVERSAMPLE",

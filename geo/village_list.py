@@ -32,10 +32,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from geo._station_readers import squash_header
+from geo.constants import ANALYSIS_CRS
 from geo.pointlist import (
     DEFAULT_MARGIN_KM,
     TO_METRIC,
@@ -156,6 +156,7 @@ def _parse_village(r: Row, cells) -> None:
     com, _ = cells.get("commune")
     code, _ = cells.get("commune_code")
     r.rec["commune"] = None if blank(com) else text_value(com, 200).strip()
+    r.rec["commune_given"] = r.rec["commune"]
     r.rec["_commune_code_given"] = None if blank(code) else text_value(code, 20).strip()
     r.rec["_commune_col"] = cells.header("commune")
     vp, cp = cells.get("people")
@@ -179,18 +180,40 @@ def _load_communes():
         return None
 
 
-def _resolve(query, communes, cache: dict) -> pd.Series | None:
+_METRIC_CACHE: dict = {}
+
+
+def _metric_communes(communes):
+    """Commune polygons in EPSG:32648, simplified to 10 m and prepared, with their STRtree (cached).
+
+    10 m is far inside the :data:`OUTSIDE_COMMUNE_TOLERANCE_M` and makes the point-in-commune
+    test of a long list fast.
+    """
+    key = tuple(communes["code"].astype(str))
+    hit = _METRIC_CACHE.get(key)
+    if hit is None:
+        metric = shapely.simplify(communes.to_crs(ANALYSIS_CRS).geometry.values, 10.0)
+        shapely.prepare(metric)
+        hit = (metric, shapely.STRtree(metric))
+        _METRIC_CACHE.clear()
+        _METRIC_CACHE[key] = hit
+    return hit
+
+
+def _resolve(query, communes, cache: dict) -> dict | None:
+    """``{"code", "name"}`` of the commune ``query`` names (any spelling or the code), cached."""
     from geo.names import CommuneNotFound, find_commune
 
     if query not in cache:
         try:
-            cache[query] = find_commune(query, communes)
+            hit = find_commune(query, communes)
+            cache[query] = {"code": str(hit["code"]), "name": str(hit["name"])}
         except CommuneNotFound:
             cache[query] = None
     return cache[query]
 
 
-def _named_commune(r: Row, communes, cache: dict) -> pd.Series | None:
+def _named_commune(r: Row, communes, cache: dict) -> dict | None:
     """The commune the row names (code first, then name); notes unknown or conflicting names."""
     name, code = r.rec.get("commune"), r.rec.get("_commune_code_given")
     by_code = _resolve(code, communes, cache) if code else None
@@ -216,29 +239,27 @@ def _check_communes(rows: list[Row]) -> list[str]:
                 "The communes could not be loaded; commune names kept as given, positions not checked"]
     if not live:
         return []
-    metric = communes.to_crs("EPSG:32648").geometry.values
+    metric, tree = _metric_communes(communes)
     x, y = TO_METRIC.transform(np.array([r.xy[0] for r in live]), np.array([r.xy[1] for r in live]))
     pts = shapely.points(x, y)
-    tree = shapely.STRtree(metric)
     pi, ci = tree.query(pts, predicate="intersects")
     inside_of = np.full(len(live), -1)
     inside_of[pi] = ci
     cache: dict = {}
     codes = communes["code"].astype(str).to_numpy()
+    index_of = {c: i for i, c in enumerate(codes)}
+    names = communes["name"].astype(str).to_numpy()
+    away: list[tuple[int, int]] = []  # (row k, named commune j) where the point is not in j
     for k, r in enumerate(live):
         named = _named_commune(r, communes, cache)
         here = int(inside_of[k])
         if named is not None:
             r.rec["commune_code"] = str(named["code"])
-            r.rec["commune"] = str(named["name"])
+            r.rec["commune"] = str(named["name"])  # the spelling as given stays in commune_given
             r.rec["commune_source"] = "file"
-            j = int(np.flatnonzero(codes == str(named["code"]))[0])
+            j = index_of[str(named["code"])]
             if here != j:
-                dist = float(shapely.distance(pts[k], metric[j]))
-                if dist > OUTSIDE_COMMUNE_TOLERANCE_M:
-                    inside = str(communes["name"].iloc[here]) if here >= 0 else "ngoài tỉnh / outside the province"
-                    r.add("outside_commune", r.rec.get("_commune_col") or "commune", named["name"],
-                          km=dist / 1000.0, inside=inside)
+                away.append((k, j))
         elif r.rec.get("commune") or r.rec.get("_commune_code_given"):
             r.rec["commune_code"] = None
             r.rec["commune_source"] = "file"
@@ -249,13 +270,32 @@ def _check_communes(rows: list[Row]) -> list[str]:
         else:
             r.rec["commune_code"] = None
             r.rec["commune_source"] = None
+    _flag_outside_communes(live, away, pts, metric, names, inside_of)
     return []
+
+
+def _flag_outside_communes(live, away, pts, metric, names, inside_of) -> None:
+    """Flag (never move) points farther than the tolerance outside their named commune."""
+    if not away:
+        return
+    ks = np.array([k for k, _ in away])
+    js = np.array([j for _, j in away])
+    dist = shapely.distance(pts[ks], metric[js])
+    for k, j, d in zip(ks, js, dist, strict=True):
+        if d <= OUTSIDE_COMMUNE_TOLERANCE_M:
+            continue
+        here = int(inside_of[k])
+        inside = names[here] if here >= 0 else "ngoài tỉnh / outside the province"
+        r = live[k]
+        r.add("outside_commune", r.rec.get("_commune_col") or "commune", names[j],
+              km=float(d) / 1000.0, inside=inside)
 
 
 def _record(r: Row) -> dict:
     rec = {k: v for k, v in r.rec.items() if not k.startswith("_")}
     rec.setdefault("commune_code", None)
     rec.setdefault("commune_source", None)
+    rec.setdefault("commune_given", None)
     return rec
 
 
@@ -267,7 +307,8 @@ VILLAGES = PointKind(
     finish=_check_communes,
     record=_record,
     dtypes={"people": "float64", **dict.fromkeys(
-        ("village_id", "name", "commune", "commune_code", "power", "commune_source"), object)},
+        ("village_id", "name", "commune", "commune_code", "power", "commune_source", "commune_given"),
+        object)},
     messages=_MESSAGES,
     text_fields=("name", "village_id", "commune"),
 )
@@ -294,7 +335,8 @@ def read_villages(path_or_file, *, crs=None, sheet: str | None = None, boundary=
     PointSet
         ``.gdf`` (EPSG:4326) columns ``village_id, name, commune, commune_code, people
         (float, NaN when not given), power ("grid" | "none" | None), source_row,
-        geometry`` then ``commune_source`` and the file's extra columns; ``.report`` the
+        geometry`` then ``commune_source`` (``"file"``/``"position"``), ``commune_given``
+        (the commune as the file spells it) and the file's extra columns; ``.report`` the
         row report (``outside_commune`` lines flag points outside their named commune).
 
     Raises

@@ -300,6 +300,14 @@ def _station_rows(gdf: gpd.GeoDataFrame, set_id: int, fail_after: int | None = N
     return rows
 
 
+def _report_frame(rrows: list[tuple]) -> pd.DataFrame:
+    """Stored report rows back to the report frame (the dtypes the readers give)."""
+    from geo.pointlist import report_from_columns
+
+    cols = list(zip(*rrows, strict=True)) if rrows else [()] * len(REPORT_COLUMNS)
+    return report_from_columns(*cols)
+
+
 def _report_rows(report: pd.DataFrame, set_id: int) -> list[tuple]:
     """Step: the report table rows of a set."""
     return [(set_id, *(_jsonable(r.get(c)) for c in REPORT_COLUMNS)) for r in report.to_dict("records")]
@@ -576,7 +584,7 @@ class Workspace:
                 'SELECT "row", "column", value, status, problem_vi, problem_en, code FROM'
                 " station_reports WHERE set_id = ? ORDER BY fid", (set_id,)).fetchall()
         return StationSet(
-            stations=_stations_from_rows(srows, name), report=pd.DataFrame(rrows, columns=list(REPORT_COLUMNS)),
+            stations=_stations_from_rows(srows, name), report=_report_frame(rrows),
             source_name=meta[0] or "", source_sha256=meta[1] or "", source_format=meta[2] or "",
             crs=meta[3] or "EPSG:4326", rows_read=int(meta[4] or 0), modelled=bool(meta[5]),
             notes=_json_or_error(meta[6], f"Station set {name!r}", []),
@@ -645,7 +653,7 @@ class Workspace:
             rrows = con.execute('SELECT "row", "column", value, status, problem_vi, problem_en, code FROM'
                                 " point_reports WHERE set_id = ? ORDER BY fid", (row[0],)).fetchall()
         return PointSet(
-            gdf=_points_from_rows(prows, kind, name), report=pd.DataFrame(rrows, columns=list(REPORT_COLUMNS)),
+            gdf=_points_from_rows(prows, kind, name), report=_report_frame(rrows),
             kind=kind, source_name=row[1] or "", source_sha256=row[2] or "", source_format=row[3] or "",
             crs=row[4] or "EPSG:4326", rows_read=int(row[5] or 0),
             notes=_json_or_error(row[6], f"{kind} set {name!r}", []), flagged=int(row[7] or 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 __all__ = ["main", "UserError"]
@@ -44,30 +45,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    from geo.data import DataError
-    from geo.grid import GridError
+#: The library's documented error types a user can fix (module, class). They are looked up
+#: only in modules already imported — an exception cannot come from a module never loaded —
+#: so that an error message does not import the whole library (``lomsong commune`` stays fast).
+USER_ERROR_TYPES = (
+    ("geo.data", "DataError"),
+    ("geo.grid", "GridError"),
+    ("geo.names", "CommuneNotFound"),
+    ("geo.stations", "StationFileError"),
+    ("geo.dem", "DemError"),
+    ("geo.workspace", "WorkspaceError"),
+    ("geo.coverage", "CoverageError"),
+    ("analysis.config", "ConfigError"),
+    ("analysis.calibration", "CalibrationError"),
+    ("analysis.measurements", "MeasurementError"),
+    ("geo.correction", "CorrectionError"),
+)
 
-    types: list[type[BaseException]] = [UserError, DataError, GridError, FileNotFoundError]
-    for mod, attr in (
-        ("geo.names", "CommuneNotFound"),
-        ("geo.stations", "StationFileError"),
-        ("geo.dem", "DemError"),
-        ("geo.workspace", "WorkspaceError"),
-        ("geo.coverage", "CoverageError"),
-        ("analysis.config", "ConfigError"),
-        ("analysis.calibration", "CalibrationError"),
-        ("analysis.measurements", "MeasurementError"),
-        ("geo.correction", "CorrectionError"),
-    ):
-        try:
-            types.append(getattr(importlib.import_module(mod), attr))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(types)
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, UserError | FileNotFoundError):
+        return True
+    for mod, attr in USER_ERROR_TYPES:
+        cls = getattr(sys.modules.get(mod), attr, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return True
+    return False
+
+
+#: Exit code when the reader of stdout went away (``lomsong … | head``): 128 + SIGPIPE,
+#: what a shell reports for any program stopped that way.
+EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -75,12 +96,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except _user_error_types() as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         print(f"lomsong: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lomsong: interrupted", file=sys.stderr)
         return 130
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush cannot fail again
+    (the recipe of the Python docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a fd
+        pass
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def test_display_in_vietnamese_with_modelled_cluster_labelled():
     df = village_display(_table(), "vi")
     assert list(df.columns[:3]) == ["Xã/phường", "Thôn/bản", "Tình trạng"]
     assert df["Tình trạng"].tolist() == ["chưa có sóng", "có sóng một phần", "có sóng"]
-    assert df["Điện lưới"].tolist() == ["chưa có điện", "không rõ", "có điện"]
+    assert df["Điện lưới"].tolist() == ["chưa có điện", "không rõ", "có điện lưới"]
     assert df["Nguồn"].tolist()[1] == "cụm dân cư mô phỏng"
     assert df["Số dân (WorldPop, mô hình)"].tolist() == ["320", "1.234", "80"]
     assert df["Tỷ lệ dân có sóng (%)"].tolist() == ["10,0%", "60,0%", "100,0%"]

@@ -56,3 +56,51 @@ def test_commune_by_former_unit_name(capsys):
     assert main(["commune", "Thị trấn Quy Đạt"]) == 0
     out = capsys.readouterr().out
     assert "former unit Thị trấn Quy Đạt" in out and "Xã Minh Hoá (18901)" in out
+
+
+# ------------------------------------------------------------------ fast lookups (#12)
+_PROBE = ("import sys\nfrom lomsong.cli import main\nrc = main(sys.argv[1:])\n"
+          "print('HEAVY' if {'pandas', 'geopandas', 'rasterio', 'numpy'} & set(sys.modules) "
+          "else 'LIGHT', file=sys.stderr)\nsys.exit(rc)\n")
+
+
+def _probe(tmp_path, *args):
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, LOMSONG_CACHE_DIR=str(tmp_path), PYTHONPATH=str(root))
+    return subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=root)
+
+
+def test_a_commune_lookup_answers_without_pandas_once_the_table_is_written(tmp_path):
+    first = _probe(tmp_path, "commune", "minh hoa", "--json")
+    assert first.returncode == 0 and first.stderr.strip().endswith("HEAVY")  # builds the table
+    assert len(list((tmp_path / "lookup").glob("communes-*.json"))) == 1
+    for i, args in enumerate((("commune", "minh hoa", "--json"), ("commune", "Thị trấn Quy Đạt"),
+                              ("commune", "18901"), ("commune", "Minh Hao"))):
+        fast = _probe(tmp_path, *args)
+        slow = _probe(tmp_path / f"empty{i}", *args)  # an empty cache: the full path
+        assert fast.stderr.strip().endswith("LIGHT"), args
+        assert (fast.returncode, fast.stdout) == (slow.returncode, slow.stdout), args
+        assert fast.stderr.replace("LIGHT", "") == slow.stderr.replace("HEAVY", ""), args
+    assert json.loads(first.stdout)["code"] == "18901"
+
+
+def test_a_changed_data_file_is_not_answered_from_an_old_table(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from lomsong.commands import info
+
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "data", data)
+    monkeypatch.setenv("LOMSONG_DATA_DIR", str(data))
+    monkeypatch.setenv("LOMSONG_CACHE_DIR", str(tmp_path / "cache"))
+    assert info.fast_commune_dict("minh hoa") is None  # no table yet
+    info.commune_dict("minh hoa")
+    assert info.fast_commune_dict("minh hoa")["code"] == "18901"
+    with open(data / "communes.gpkg", "ab") as f:
+        f.write(b"\0")
+    assert info.fast_commune_dict("minh hoa") is None  # the full path runs (and says why)

@@ -352,7 +352,6 @@ def test_coverage_type():
 def test_cli_writes_geotiffs_and_summary(tmp_path):
     import json
 
-    pytest.importorskip("geo.stations")
     from lomsong.cli import main
 
     csv = tmp_path / "sites.csv"

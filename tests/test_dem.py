@@ -306,13 +306,10 @@ def test_coverage_restricted_to_area_polygon():
 
 # ------------------------------------------------------------------ embedded
 def test_embedded_relief_is_default_and_coarse():
-    from geo.data import DataError, load_province, relief_dem_path
+    from geo.data import load_province, relief_dem_path
 
-    try:
-        relief_dem_path()
-        province = load_province()
-    except DataError:
-        pytest.skip("embedded data/ not built yet")
+    relief_dem_path()  # data/ ships with the repo: a missing or corrupt copy must fail (#19)
+    province = load_province()
     dem = load_dem()
     assert dem.is_coarse
     assert 8000 < dem.resolution_m < 10000

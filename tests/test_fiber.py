@@ -259,12 +259,10 @@ def test_to_geotiffs(tmp_path):
 
 # -------------------------------------------------------------- embedded data
 def test_real_seats_and_roads_on_a_coarse_grid():
-    from geo.data import DataError, load_province, load_roads, load_seats
+    from geo.data import load_province, load_roads, load_seats
 
-    try:
-        seats, roads, province = load_seats(), load_roads(), load_province()
-    except DataError:
-        pytest.skip("embedded data/ not built yet")
+    # data/ ships with the repo: a missing or corrupt copy must fail, not skip (#19)
+    seats, roads, province = load_seats(), load_roads(), load_province()
     nodes = fiber_nodes(seats)
     assert (nodes["kind"] == "commune seat").sum() == len(seats) == 78
     assert nodes["modelled"].sum() == seats["modelled"].sum()

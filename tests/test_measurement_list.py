@@ -118,3 +118,13 @@ def test_vn2000_utm_with_crs(tmp_path):
     p.write_text(f"x,y,mạng,rsrp\n{e:.3f},{n:.3f},4G,-90\n", encoding="utf-8")
     g = read_measurements(p, crs="3405", boundary=BOUNDARY).gdf
     assert abs(g.geometry.x.iloc[0] - 107.05) < 1e-7 and abs(g.geometry.y.iloc[0] - 16.85) < 1e-7
+
+
+def test_network_column_naming_the_operator(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text("Kinh độ,Vĩ độ,Mạng,RSRP\n107.0,16.8,Viettel,-90\n107.0,16.8,4G,-91\n107.0,16.8,Wimax,-92\n",
+                 encoding="utf-8")
+    m = read_measurements(p, boundary=BOUNDARY)
+    assert m.gdf[["technology", "operator"]].values.tolist() == [["4G", "Viettel"], ["4G", "unknown"]]
+    codes = m.report.groupby("row")["code"].apply(set)
+    assert codes[2] == {"operator_in_network_column"} and codes[4] == {"unknown_technology"}

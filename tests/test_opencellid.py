@@ -24,18 +24,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     body = b""
     status = 200
     requests: list[str] = []
+    ranges: list[str | None] = []
+    cut_after: int | None = None  # send only this many bytes of a body, then hang up
 
     def do_GET(self):  # noqa: N802 - http.server API
         type(self).requests.append(self.path)
+        type(self).ranges.append(self.headers.get("Range"))
         q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
         if q.get("token") != ["GOOD"]:
             body, status = b"INVALID_TOKEN", 200  # OpenCelliD answers errors as text
         else:
             body, status = type(self).body, type(self).status
+        rng = self.headers.get("Range")
+        if rng and status == 200 and body != b"INVALID_TOKEN":
+            start = int(rng.split("=")[1].rstrip("-"))
+            body, status = body[start:], 206
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        cut = type(self).cut_after
+        self.wfile.write(body if cut is None else body[:cut])
 
     def log_message(self, *args):
         pass
@@ -46,6 +54,8 @@ def server():
     _Handler.body = opencellid_gzip_bytes(extra_far_rows=50)
     _Handler.status = 200
     _Handler.requests = []
+    _Handler.ranges = []
+    _Handler.cut_after = None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
@@ -121,3 +131,53 @@ def test_cli_opencellid(server, tmp_path, capsys, monkeypatch):
     rc = main(["stations", "opencellid", "--token", "BAD", "--url", server, "--refresh"])
     err = capsys.readouterr().err
     assert rc == 2 and "INVALID_TOKEN" in err and "Traceback" not in err
+
+
+# ------------------------------------------------ one downloader: length check, resume (#12)
+def test_a_cut_off_transfer_is_never_cached_as_complete_and_resumes(server, tmp_path):
+    full = _Handler.body
+    _Handler.cut_after = len(full) // 2  # Content-Length says all, half arrives
+    with pytest.raises(OpenCellIdError, match="broke off after"):
+        download_country("GOOD", cache=tmp_path, base_url=server, progress=False)
+    assert not (tmp_path / "452.csv.gz").exists()  # not taken as the export
+    assert (tmp_path / "452.csv.gz.part").stat().st_size == len(full) // 2
+    _Handler.cut_after = None
+    p = download_country("GOOD", cache=tmp_path, base_url=server, progress=False)
+    assert p.read_bytes() == full  # resumed, whole
+    assert _Handler.ranges == [None, f"bytes={len(full) // 2}-"]
+    assert not list(tmp_path.glob("*.part"))
+    assert "GOOD" not in " ".join(x.name for x in tmp_path.iterdir())
+
+
+def test_the_error_for_a_cut_off_transfer_does_not_show_the_token(server, tmp_path):
+    _Handler.cut_after = 10
+    with pytest.raises(OpenCellIdError) as info:
+        download_country("GOOD", cache=tmp_path, base_url=server, progress=False)
+    assert "GOOD" not in str(info.value) and "token=" not in str(info.value)
+
+
+def test_the_country_file_is_clipped_once(server, tmp_path, monkeypatch):
+    from geo import opencellid
+
+    calls = []
+    real = opencellid.clip_to_province
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(opencellid, "clip_to_province", counting)
+    cache = tmp_path / "cache"
+    first = read_opencellid("GOOD", cache=cache, base_url=server, boundary=BOUNDARY,
+                            progress=False)
+    again = read_opencellid("GOOD", cache=cache, base_url=server, boundary=BOUNDARY,
+                            progress=False)
+    assert len(calls) == 1
+    assert first.summary()["rows_read"] == again.summary()["rows_read"] == 6
+    assert first.notes == again.notes  # the counts come back with the clipped file
+    read_opencellid("GOOD", cache=cache, base_url=server, boundary=BOUNDARY, progress=False,
+                    margin_km=5.0)  # another area: clipped anew
+    assert len(calls) == 2
+    read_opencellid("GOOD", cache=cache, base_url=server, boundary=BOUNDARY, progress=False,
+                    refresh=True)  # a new download: clipped anew
+    assert len(calls) == 3

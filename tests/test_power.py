@@ -102,3 +102,12 @@ def test_co_location_cost_never_above_new_site_for_every_tech():
         assert c.site_capex_for("co_location", tech) < c.site_capex_for("new_site", tech)
     with pytest.raises(ValueError, match="site kind"):
         c.site_capex_for("tower", "4G")
+
+
+def test_no_proposals_give_an_empty_float_table():
+    """Regression: a run with no proposals (every village covered) crashed on object columns."""
+    grid = tiny_grid(20, 20, 100.0)
+    acc = power_access(grid, power_lines=None)
+    df = power_options([], [], [], grid, acc, "4G")
+    assert len(df) == 0
+    assert df["grid_km"].dtype == np.float64 and df["power_capex_vnd"].dtype == np.float64

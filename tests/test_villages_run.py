@@ -22,10 +22,11 @@ THON_CSV = (
 
 @pytest.fixture(scope="module")
 def embedded_run(tmp_path_factory):
+    # 5G: on the modelled network 4G reaches ~100 % of people, leaving no gap to propose for
     from analysis.pipeline import run_analysis, write_outputs
 
     out = tmp_path_factory.mktemp("run")
-    r = run_analysis(resolution_m=1000, tech="4G", budget_sites=3)
+    r = run_analysis(resolution_m=1000, tech="5G", budget_sites=3)
     write_outputs(r, out, geotiffs=False)
     return r, out
 

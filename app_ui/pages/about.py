@@ -35,15 +35,14 @@ def _dem_section() -> None:
     if up is not None:
         marker = (up.name, up.size)
         if st.session_state.get("_dem_done") != marker:
-            data = up.getvalue()
             try:
-                new = load_dem(up)
+                new = load_dem(up)  # refuses uploads over geo.dem.MAX_UPLOAD_BYTES before reading
             except DemError as exc:
                 st.error(t("dem_failed", err=str(exc)))
             except Exception as exc:  # any unreadable upload: a message, never a traceback
                 st.error(t("dem_failed", err=f"{type(exc).__name__}: {exc}"))
             else:
-                path = state.save_uploaded_dem(up.name, data)
+                path = state.save_uploaded_dem(up.name, up.getvalue())
                 st.session_state["dem_path"] = str(path)
                 st.session_state["_dem_done"] = marker
                 st.success(t("dem_loaded", dem=new.describe()))

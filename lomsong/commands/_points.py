@@ -80,8 +80,12 @@ def print_report(ps, noun: str, lang: str = "en", out=None) -> None:
 
 
 def register_point_kind(subparsers, *, command: str, kind: str, noun: str, help_text: str,
-                        reader: Callable):
-    """Add ``lomsong COMMAND validate|import|list`` for one point kind; return its sub-parsers."""
+                        reader: Callable, file_noun: str | None = None):
+    """Add ``lomsong COMMAND validate|import|list`` for one point kind; return its sub-parsers.
+
+    ``noun`` names one point ("village"), ``file_noun`` the file ("village list").
+    """
+    file_noun = file_noun or f"{noun} list"
     p = subparsers.add_parser(command, help=help_text)
     sub = p.add_subparsers(dest=f"{command}_command", metavar="ACTION")
 
@@ -128,14 +132,14 @@ def register_point_kind(subparsers, *, command: str, kind: str, noun: str, help_
                   f"{r.kept} kept/{r.fixed} fixed/{r.rejected} rejected\t{r.source_name}")
         return 0
 
-    v = sub.add_parser("validate", help=f"validate a {noun} file and print the report")
+    v = sub.add_parser("validate", help=f"validate a {file_noun} and print the report")
     v.add_argument("file")
     add_read_options(v, noun)
     v.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     v.add_argument("--lang", choices=("vi", "en"), default="en", help="language of the problems")
     v.set_defaults(func=validate)
 
-    i = sub.add_parser("import", help=f"validate a {noun} file and save it in the workspace")
+    i = sub.add_parser("import", help=f"validate a {file_noun} and save it in the workspace")
     i.add_argument("file")
     i.add_argument("--name", required=True, help=f"name of the {kind} set")
     i.add_argument("--replace", action="store_true", help="replace a set of the same name")

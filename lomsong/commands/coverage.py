@@ -24,8 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from lomsong.commands.dem import add_dem_arguments, dem_from_args
 
 __all__ = ["register", "run", "add_service_arguments", "service_config_kwargs"]
@@ -169,11 +167,14 @@ def run(args) -> int:
     grid = analysis_grid(args.resolution)
     dem = dem_from_args(args, grid, area=load_province()) if args.terrain == "on" else None
 
+    import numpy as np
+
     from geo.data import load_communes
+    from geo.grid import commune_id_raster
     from geo.population import population_on_grid
 
     communes = load_communes()
-    inside = grid.burn(communes, fill=-1, dtype="int32") >= 0
+    inside = commune_id_raster(grid, communes) >= 0
     population = np.where(inside, population_on_grid(grid), np.float32(0.0))  # province only
 
     bar = None

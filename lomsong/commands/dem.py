@@ -114,6 +114,7 @@ def dem_info(paths=None, crs=None) -> dict:
         "warning": dem.warning,
         "key": dem.key,
     }
+    out["error"] = None
     try:
         from geo.data import DataError, load_province
 
@@ -123,9 +124,24 @@ def dem_info(paths=None, crs=None) -> dict:
                 coverage_share(dem, tuple(province.total_bounds), area=province), 4)
         except DataError:
             out["province_coverage"] = None
+        else:
+            out["error"] = _coverage_error(dem, province)
     except ImportError:
         out["province_coverage"] = None
     return out
+
+
+def _coverage_error(dem, province) -> str | None:
+    """Why this DEM cannot be used at all for the province (it lies nowhere near it: a
+    wrong or missing CRS), or None. A DEM covering part of it (one tile) is still shown
+    with exit 0 and "NOT usable as is"."""
+    from geo.dem import DemError, check_overlaps
+
+    try:
+        check_overlaps(dem, tuple(province.total_bounds))
+    except DemError as exc:
+        return str(exc)
+    return None
 
 
 def _info(args) -> int:
@@ -134,7 +150,7 @@ def _info(args) -> int:
     info = dem_info(args.paths, args.dem_crs)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
-        return 0
+        return _refused(info)
     cov = info["province_coverage"]
     lines = [
         f"DEM:         {info['dem']}",
@@ -161,4 +177,13 @@ def _info(args) -> int:
     if info["warning"]:
         lines.append(f"Warning:     {info['warning']}")
     print("\n".join(lines), file=sys.stdout)
+    return _refused(info)
+
+
+def _refused(info: dict) -> int:
+    """Exit 2 with the one-line reason when the DEM lies nowhere near the province (as
+    ``info --dem`` refuses it), else 0."""
+    if info.get("error"):
+        print(f"lomsong: error: {info['error']}", file=sys.stderr, flush=True)
+        return 2
     return 0

@@ -7,7 +7,7 @@ import sys
 
 from lomsong.commands.dem import add_dem_arguments, dem_from_args
 
-__all__ = ["register", "info_dict", "commune_dict"]
+__all__ = ["register", "info_dict", "commune_dict", "fast_commune_dict"]
 
 PROVENANCE_LINES = (
     "Communes: national 2025 administrative-unit map + national merger portal (public government data)",
@@ -119,6 +119,15 @@ def commune_dict(name: str, dem=None) -> dict:
 
     c = _communes_with_terrain(dem)
     row = find_commune(name, c)
+    rec = _full_record(row)
+    if isinstance(row.get("matched_former"), str):
+        rec["matched_former"] = row["matched_former"]
+    if dem is None:  # the embedded data: keep every record for the next lookup
+        _write_lookup([_full_record(r) for _, r in c.iterrows()])
+    return rec
+
+
+def _full_record(row) -> dict:
     rec = _commune_record(row)
     rec.update({
         "full_name": row["full_name"],
@@ -127,8 +136,78 @@ def commune_dict(name: str, dem=None) -> dict:
         "admin_centre": row["admin_centre"],
         "geometry_repaired": bool(row["geometry_repaired"]),
     })
-    if isinstance(row.get("matched_former"), str):
-        rec["matched_former"] = row["matched_former"]
+    return rec
+
+
+# ------------------------------------------------------------------ fast lookups
+# ``lomsong commune NAME`` on the embedded data answers from a JSON table of every commune's
+# record (what commune_dict returns), written by the first lookup and keyed by the data
+# files and the code that makes the records: no pandas, GDAL or DEM on later lookups.
+# The match itself is geo.names.find_commune_index, the one find_commune uses.
+_LOOKUP_SOURCES = ("geo/names.py", "geo/landform.py", "geo/data.py", "geo/dem.py",
+                   "lomsong/commands/info.py")
+_LOOKUP_DATA = ("SHA256SUMS", "communes.gpkg", "relief_5arcmin.tif", "coastline.gpkg")
+_LOOKUP_MAX_BYTES = 4 * 2**20  # the 78 records are ≈ 40 kB: anything far bigger is not ours
+
+
+def _lookup_path():
+    """``<cache>/lookup/communes-<key>.json`` for the data and code in use."""
+    import hashlib
+    from pathlib import Path
+
+    from geo.data import cache_root, data_dir
+
+    root = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256(str(data_dir().resolve()).encode())
+    for path in [data_dir() / n for n in _LOOKUP_DATA] + [root / n for n in _LOOKUP_SOURCES]:
+        try:
+            st = path.stat()
+        except OSError:
+            return None  # a file missing: the slow path says what is wrong
+        h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    h.update((data_dir() / "SHA256SUMS").read_bytes())
+    return cache_root() / "lookup" / f"communes-{h.hexdigest()[:20]}.json"
+
+
+def _write_lookup(records: list[dict]) -> None:
+    import os
+
+    path = _lookup_path()
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:  # a read-only cache only costs speed
+        pass
+
+
+def fast_commune_dict(name: str) -> dict | None:
+    """:func:`commune_dict` on the embedded data from the lookup table, or None when there
+    is none yet (then the full path runs and writes it). A name that matches nothing raises
+    the same :class:`geo.names.CommuneNotFound` as the full path."""
+    from geo.names import find_commune_index
+
+    path = _lookup_path()
+    try:
+        if path is None or path.stat().st_size > _LOOKUP_MAX_BYTES:
+            return None
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(records, list) or len(records) == 0:
+        return None
+    try:
+        i, former = find_commune_index(name, [r["code"] for r in records],
+                                       [r["name"] for r in records],
+                                       [r["predecessors"] for r in records])
+    except (KeyError, TypeError):
+        return None
+    rec = dict(records[i])
+    if former is not None:
+        rec["matched_former"] = former
     return rec
 
 
@@ -172,7 +251,9 @@ def _info(args) -> int:
 
 
 def _commune(args) -> int:
-    d = commune_dict(args.name, _load_dem(args))
+    d = None if args.dem else fast_commune_dict(args.name)
+    if d is None:
+        d = commune_dict(args.name, _load_dem(args))
     if args.json:
         json.dump(d, sys.stdout, ensure_ascii=False, indent=1)
         print()

@@ -48,7 +48,8 @@ def register(parent) -> None:
     global subparsers
     subparsers = register_point_kind(
         parent, command="measurements", kind="measurements", noun="measured point",
-        help_text="read, validate and keep drive-test measurements", reader=_read)
+        help_text="read, validate and keep drive-test measurements", reader=_read,
+        file_noun="drive-test file")
 
 
 def add_subcommand(name: str, **kwargs):
