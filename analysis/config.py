@@ -18,6 +18,7 @@ __all__ = [
     "TERRAIN_CLASSES",
     "PRIORITY_TERRAIN_WEIGHTS",
     "BACKHAUL_CLASSES",
+    "GAP_METRICS",
     "GapConfig",
     "RankingWeights",
     "SiteSpec",
@@ -46,6 +47,10 @@ POWER_OPTIONS = ("existing", "grid", "solar_hybrid")
 M_PER_KM = 1000.0
 #: The documented mountain/coastal/island priority (default ranking weights).
 PRIORITY_TERRAIN_WEIGHTS = {"mountain": 1.5, "coastal": 1.5, "island": 2.0, "plain": 1.0}
+
+
+#: What a gap lacks: coverage (both links) or a data rate (issue 16).
+GAP_METRICS = ("coverage", "throughput")
 
 
 class ConfigError(ValueError):
@@ -118,6 +123,12 @@ class GapConfig:
         a gap inside it leaves at least this many people uncovered ...
     lom_song_min_share : float
         ... or when at least this share of its people is uncovered.
+    metric : {"coverage", "throughput"}
+        What a gap lacks (issue 16): "coverage" — both links closing at the coverage
+        settings' reliability; "throughput" — a modelled downlink data rate of at least
+        ``min_mbps`` ("where do people have no usable data").
+    min_mbps : float
+        Data rate a cell needs with ``metric="throughput"``, Mbit/s.
     """
 
     min_density_per_km2: float = 50.0
@@ -129,8 +140,16 @@ class GapConfig:
     smooth_fraction: float = 0.5
     lom_song_min_people: float = 100.0
     lom_song_min_share: float = 0.10
+    metric: str = "coverage"
+    min_mbps: float = 10.0
 
     def __post_init__(self) -> None:
+        if self.metric not in GAP_METRICS:
+            msg = f"GapConfig.metric must be one of {', '.join(GAP_METRICS)}, got {self.metric!r}."
+            raise ConfigError(msg)
+        if not (0.0 < float(self.min_mbps) <= 10_000.0):
+            msg = f"GapConfig.min_mbps must be > 0 and ≤ 10000 Mbit/s, got {self.min_mbps}."
+            raise ConfigError(msg)
         if self.method not in ("dbscan", "hdbscan"):
             msg = f"GapConfig.method must be 'dbscan' or 'hdbscan', got {self.method!r}."
             raise ConfigError(msg)

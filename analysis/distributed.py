@@ -3,14 +3,16 @@
 The default analysis is single-process (a thread pool over numba kernels) and never
 imports Dask. This module plugs a Dask cluster into the same engine:
 
-* :class:`DaskExecutor` is the ``executor=`` of :func:`geo.coverage.compute`. Each group of
-  stations sharing an antenna position (one line-of-sight sweep) is one task running the
-  engine's own kernel (:func:`geo.coverage._group_windows`); the province grid is cut into
-  square tiles and each tile is one task folding, in station order, the windows that reach
-  it (:func:`geo.coverage._merge_kernel`). The client only folds the finished tiles
-  (:func:`geo.coverage._fold_tile`). The combination — highest level, lowest station row
-  on ties, counts added — is associative and commutative, so rasters and tables are
-  byte-for-byte those of the serial run.
+* :class:`DaskExecutor` is the ``executor=`` of :func:`geo.coverage.compute`, built on the
+  engine's public window API. Each group of stations sharing an antenna position (one
+  line-of-sight sweep) is one task running the engine's own window task
+  (:func:`geo.coverage.group_windows`); the province grid is cut into square tiles and
+  each tile is one task folding, in station order, the windows that reach it into a
+  :class:`geo.coverage.Mosaic` (:meth:`~geo.coverage.Mosaic.add`). The client only folds
+  the finished tiles (:meth:`~geo.coverage.Mosaic.fold`). The combination — highest level,
+  lowest station row on ties, counts and co-channel powers added — is associative and
+  commutative (the power sums are integers), so rasters and tables are byte-for-byte those
+  of the serial run.
 * :func:`dask_client` opens a ``LocalCluster(n_workers=N, threads_per_worker=1)`` for
   ``lomsong run --workers N`` or connects to a running scheduler for
   ``--scheduler tcp://HOST:8786`` (any Dask deployment: Kubernetes, HPC, cloud).
@@ -49,7 +51,7 @@ __all__ = [
 
 DEFAULT_TILE_CELLS = 512  # tile side in grid cells (51.2 km at 100 m)
 TASKS_PER_WORKER = 8  # window tasks per worker when stations_per_task is automatic
-MIN_STATIONS_PER_TASK = 32  # Dask costs ~1 ms per task; a station at 1 km takes ~0.3 ms
+MIN_STATIONS_PER_TASK = 32  # a task's scheduling overhead should stay small beside its stations
 MAX_STATIONS_PER_TASK = 1024
 
 
@@ -63,15 +65,15 @@ def _batch_task(groups: Sequence[Sequence[tuple]], grid, elevation,
     """Worker: windows of a batch of station groups, ``(pos, tech, result, row, col)`` in order.
 
     Each group (stations of one antenna position) is one call of the engine's own
-    :func:`geo.coverage._group_windows`. With ``config.cache_dir`` (a folder every worker
+    :func:`geo.coverage.group_windows`. With ``config.cache_dir`` (a folder every worker
     and the client can see) the windows are also written to the engine's on-disk cache,
     not to the worker's memory.
     """
-    from geo.coverage import _CACHE, _group_windows
+    from geo.coverage import _CACHE, group_windows
 
     results = []
     for group in groups:
-        out = _group_windows(group, grid, elevation, config)
+        out = group_windows(group, grid, elevation, config)
         if config.cache_dir:
             for (_, _, res), item in zip(out, group, strict=True):
                 _CACHE.put(item[4], res, 0.0, config.cache_dir)
@@ -80,53 +82,32 @@ def _batch_task(groups: Sequence[Sequence[tuple]], grid, elevation,
     return results
 
 
-def _tile_task(bounds: tuple[int, int, int, int], thr_q: dict[str, int],
+def _tile_task(bounds: tuple[int, int, int, int], spec,
                *group_results: list[tuple[int, str, Any, int, int]]):
     """Worker: fold the windows of ``group_results`` that reach the tile, in station order.
 
-    Returns ``(row0, col0, {tech: (best_q, server, count)}, stats)`` for the technologies
-    present; ``stats`` has ``(pos, n_extrapolated, cells, reach_m, model)`` of the stations
-    whose antenna cell lies in this tile (so each station is reported by exactly one tile).
+    Returns ``(mosaic, stats)``: a :class:`geo.coverage.Mosaic` over the tile (technologies
+    present only) and ``(pos, n_extrapolated, cells, reach_m, model)`` of the stations whose
+    antenna cell lies in this tile (so each station is reported by exactly one tile).
     """
-    from geo.coverage import _Q_NONE, _merge_kernel
+    from geo.coverage import Mosaic
 
     r0, r1, c0, c1 = bounds
-    shape = (r1 - r0, c1 - c0)
+    mosaic = Mosaic.empty(spec, (r1 - r0, c1 - c0), r0=r0, c0=c0)
     items = sorted((item for res in group_results for item in res), key=lambda it: it[0])
-    parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     stats = []
     for pos, tech, res, row, col in items:
         if r0 <= row < r1 and c0 <= col < c1:
             stats.append((pos, int(res.n_extrapolated), int(res.q.size), float(res.reach_m),
                           str(res.model)))
         h, w = res.q.shape
-        a0, a1 = max(r0, res.r_lo), min(r1, res.r_lo + h)
-        b0, b1 = max(c0, res.c_lo), min(c1, res.c_lo + w)
-        if a0 >= a1 or b0 >= b1:
-            continue
-        if tech not in parts:
-            parts[tech] = (np.full(shape, _Q_NONE, dtype=np.int16),
-                           np.full(shape, -1, dtype=np.int32),
-                           np.zeros(shape, dtype=np.uint16))
-        best, server, count = parts[tech]
-        sub = np.ascontiguousarray(res.q[a0 - res.r_lo:a1 - res.r_lo, b0 - res.c_lo:b1 - res.c_lo])
-        _merge_kernel(sub, a0 - r0, b0 - c0, pos, thr_q[tech], best, server, count)
-    return r0, c0, parts, stats
+        if (max(r0, res.r_lo) < min(r1, res.r_lo + h)
+                and max(c0, res.c_lo) < min(c1, res.c_lo + w)):
+            mosaic.add(pos, tech, res)
+    return mosaic, stats
 
 
 # ---------------------------------------------------------------------------- executor
-def _group_bounds(group, grid, config) -> tuple[int, int, int, int]:
-    """Window ``(r_lo, r_hi, c_lo, c_hi)`` covering every station of a group."""
-    from geo.coverage import _reach_m, _window
-
-    reach = max(_reach_m(params, grid, config)[0] for _, params, _, _, _ in group)
-    r_lo, r_hi, c_lo, c_hi = grid.shape[0], 0, grid.shape[1], 0
-    for _, _, r, c, _ in group:
-        a, b, d, e = _window(r, c, reach, grid)
-        r_lo, r_hi, c_lo, c_hi = min(r_lo, a), max(r_hi, b), min(c_lo, d), max(c_hi, e)
-    return r_lo, r_hi, c_lo, c_hi
-
-
 class DaskExecutor:
     """Run :func:`geo.coverage.compute`'s per-station work on a Dask cluster.
 
@@ -139,8 +120,9 @@ class DaskExecutor:
     stations_per_task : int or None
         Stations per window task (whole antenna groups; neighbouring groups of one band of
         tiles are batched together, so a tile depends on few tasks). None: about
-        :data:`TASKS_PER_WORKER` tasks per worker, within 32–1024 stations (Dask costs
-        ~1 ms per task; one station at 1 km takes ~0.3 ms).
+        :data:`TASKS_PER_WORKER` tasks per worker, within 32–1024 stations (a Dask task has
+        a scheduling overhead of its own; batching keeps it small beside the stations'
+        work — ``benchmarks/scale.py`` prints the times).
 
     Notes
     -----
@@ -192,10 +174,12 @@ class DaskExecutor:
             batches.append((cur, _union([bounds[j] for j in cur])))
         return batches
 
-    def __call__(self, groups, *, grid, elevation, config, thr_q,
+    def __call__(self, groups, *, grid, elevation, config, spec,
                  progress: Callable[[int], None] | None = None):
+        from geo.coverage import group_bounds
+
         client = self.client
-        bounds = [_group_bounds(g, grid, config) for g in groups]
+        bounds = [group_bounds(g, grid, config) for g in groups]
         batches = self._batches(groups, bounds)
         elev = None
         if elevation is not None:
@@ -227,7 +211,7 @@ class DaskExecutor:
                 deps = [window_futs[b] for b in live
                         if batches[b][1][2] < c1 and batches[b][1][3] > c0]
                 if deps:
-                    futs.append(client.submit(_tile_task, (r0, r1, c0, c1), thr_q, *deps,
+                    futs.append(client.submit(_tile_task, (r0, r1, c0, c1), spec, *deps,
                                               pure=False, priority=-k))
             n_tiles += len(futs)
             return futs
@@ -236,9 +220,9 @@ class DaskExecutor:
             pending = submit_band(0) if n_bands else []
             for k in range(n_bands):
                 ahead = submit_band(k + 1) if k + 1 < n_bands else []
-                for r0, c0, parts, st in client.gather(pending):
-                    if parts:
-                        tiles.append((r0, c0, parts))
+                for mosaic, st in client.gather(pending):
+                    if not mosaic.is_empty():
+                        tiles.append(mosaic)
                     stats.extend(st)
                     if progress and st:
                         progress(len(st))

@@ -77,6 +77,8 @@ __all__ = [
     "coverage_summary",
     "measurements_stage",
     "summary_dict",
+    "served_mask",
+    "service_summary",
     "network_summary",
     "exact_check_allowed",
     "operator_stage",
@@ -345,6 +347,8 @@ class GapsOutput:
     communes: gpd.GeoDataFrame  # EPSG:4326, per-commune table + geometry
     covered: np.ndarray
     tech: str
+    metric: str = "coverage"
+    min_mbps: float | None = None
 
 
 def _stations_xy(coverage, grid, tech: str) -> np.ndarray:
@@ -367,7 +371,7 @@ def gaps_stage(
     config = config or AnalysisConfig()
     tech = normalize_tech(tech)
     grid = inputs.grid
-    covered = np.asarray(coverage.covered(tech), dtype=bool)
+    covered = served_mask(coverage, tech, config.gaps)
     communes_df = pd.DataFrame(inputs.communes.drop(columns=inputs.communes.geometry.name))
     fiber_km = inputs.fiber.distance_km if inputs.fiber is not None else None
     res = find_gaps(
@@ -397,9 +401,64 @@ def gaps_stage(
     table = commune_table(inputs.population, covered, inputs.commune_id, communes_df,
                           res.labels, config.gaps)
     table["area_km2_legal"] = communes_df.get("area_km2_legal", np.nan)
+    _add_service_columns(table, coverage, tech, inputs)
     communes = gpd.GeoDataFrame(table, geometry=inputs.communes.geometry.to_numpy(),
                                 crs=inputs.communes.crs)
-    return GapsOutput(result=res, gaps=ranked, communes=communes, covered=covered, tech=tech)
+    metric = config.gaps.metric
+    return GapsOutput(result=res, gaps=ranked, communes=communes, covered=covered, tech=tech,
+                      metric=metric, min_mbps=float(config.gaps.min_mbps) if metric == "throughput"
+                      else None)
+
+
+def served_mask(coverage, tech: str, gaps_config) -> np.ndarray:
+    """Cells that are *not* a gap: covered (both links, ``metric="coverage"``) or with a
+    modelled throughput ≥ ``min_mbps`` (``metric="throughput"``), issue 16."""
+    metric = getattr(gaps_config, "metric", "coverage")
+    if metric == "throughput" and hasattr(coverage, "throughput_mbps"):
+        with np.errstate(invalid="ignore"):
+            return np.asarray(coverage.throughput_mbps(tech) >= float(gaps_config.min_mbps),
+                              dtype=bool)
+    return np.asarray(coverage.covered(tech), dtype=bool)
+
+
+def _add_service_columns(table: pd.DataFrame, coverage, tech: str, inputs: Inputs) -> None:
+    """Per-commune people by link and by throughput (issue 16), beside the coverage table."""
+    if not hasattr(coverage, "covered_uplink"):
+        return
+    pop = np.nan_to_num(inputs.population.astype(np.float64), nan=0.0)
+    cid = inputs.commune_id
+    valid = cid >= 0
+    n = len(table)
+
+    def people(mask: np.ndarray) -> np.ndarray:
+        m = valid & mask
+        return np.bincount(cid[m], weights=pop[m], minlength=n)[:n]
+
+    table["people_covered_downlink"] = people(coverage.covered_downlink(tech))
+    table["people_covered_uplink"] = people(coverage.covered_uplink(tech))
+    if coverage.has_throughput(tech):
+        rate = coverage.throughput_mbps(tech)
+        with np.errstate(invalid="ignore"):
+            for k in (1, 10, 100):
+                table[f"people_mbps_{k}"] = people(rate >= k)
+
+
+def service_summary(inputs: Inputs, coverage, tech: str) -> dict:
+    """``people_covered_downlink, people_covered_uplink, people_by_throughput, reliability,
+    load`` inside the province (issue 16); {} for a coverage without service figures."""
+    if not hasattr(coverage, "covered_uplink"):
+        return {}
+    pop = np.where(inputs.commune_id >= 0,
+                   np.nan_to_num(inputs.population.astype(np.float64), nan=0.0), 0.0)
+    s = coverage.summary(pop, tech)
+    by = s.get("people_by_throughput")
+    return {
+        "people_covered_downlink": _r(s["people_covered_downlink"]),
+        "people_covered_uplink": _r(s["people_covered_uplink"]),
+        "people_by_throughput": {k: _r(v) for k, v in by.items()} if by else None,
+        "reliability": float(s["reliability"]),
+        "load": float(s["load"]),
+    }
 
 
 # ---------------------------------------------------------------------------- villages
@@ -744,6 +803,10 @@ def summary_dict(
         "warning_vi": MODELLED_WARNING_VI if stations_modelled else None,
         "notes": ([ANY_UPPER_BOUND_NOTE] if stations_modelled and tech == "any" else []) + warnings,
     }
+    if coverage is not None:
+        out.update(service_summary(inputs, coverage, tech))
+        out["gap_metric"] = getattr(gaps_out, "metric", "coverage")
+        out["min_mbps"] = getattr(gaps_out, "min_mbps", None)
     out.update(network_summary(inputs, siting, config, operators, operator_stats,
                                stations_modelled_share))
     if md.get("calibration"):  # drive-test calibration (#17) named in every output using it

@@ -118,6 +118,14 @@ COMMUNE_HEADERS = {
     "people_no_operator": ("Số dân không nhà mạng nào phủ", "People served by no operator"),
     "people_one_operator": ("Số dân chỉ một nhà mạng phủ", "People served by one operator only"),
 }
+# issue 16: people by link and by modelled data speed (present when the coverage has them)
+COMMUNE_HEADERS.update({
+    "people_covered_downlink": ("Số dân có sóng đường xuống", "People covered, downlink"),
+    "people_covered_uplink": ("Số dân có sóng đường lên", "People covered, uplink"),
+    "people_mbps_1": ("Số dân có ≥ 1 Mbit/s (mô phỏng)", "People ≥ 1 Mbit/s (modelled)"),
+    "people_mbps_10": ("Số dân có ≥ 10 Mbit/s (mô phỏng)", "People ≥ 10 Mbit/s (modelled)"),
+    "people_mbps_100": ("Số dân có ≥ 100 Mbit/s (mô phỏng)", "People ≥ 100 Mbit/s (modelled)"),
+})
 CURVE_HEADERS = {
     "sites": ("Số trạm", "Sites"),
     "people_new_cum": ("Số dân được phủ thêm", "People newly covered"),
@@ -400,6 +408,7 @@ def _kpis(s: dict) -> str:
          fmt_number(s["people_newly_covered"], 0, "en")),
         (("Tổng chi phí (tỷ đồng)", "Total cost (bn VND)"),
          fmt_number((s["cost_total_vnd"] or 0) / 1e9, 1, "vi"), fmt_number((s["cost_total_vnd"] or 0) / 1e9, 1, "en")),
+        *_service_kpis(s),
     ]
     if s.get("villages_total") is not None:
         items.append((("Thôn/bản chưa có sóng", "Villages without signal"),
@@ -409,6 +418,25 @@ def _kpis(s: dict) -> str:
         f"<div>{_bi(*label)}<b>{_bi(vi, en) if vi != en else html.escape(vi)}</b></div>"
         for label, vi, en in items
     ) + "</div>"
+
+
+def _service_kpis(s: dict) -> list[tuple[tuple[str, str], str, str]]:
+    """Issue 16 figures: people per link, people with ≥ 10 Mbit/s, reliability and load."""
+    if "people_covered_uplink" not in s:
+        return []
+    items = [
+        (("Có sóng đường xuống", "Downlink covered"), fmt_number(s["people_covered_downlink"], 0, "vi"),
+         fmt_number(s["people_covered_downlink"], 0, "en")),
+        (("Có sóng đường lên", "Uplink covered"), fmt_number(s["people_covered_uplink"], 0, "vi"),
+         fmt_number(s["people_covered_uplink"], 0, "en")),
+    ]
+    by = s.get("people_by_throughput")
+    if by:
+        items.append((("Dân có ≥ 10 Mbit/s (mô phỏng)", "People ≥ 10 Mbit/s (modelled)"),
+                      fmt_number(by["10"], 0, "vi"), fmt_number(by["10"], 0, "en")))
+    rel = f"{100 * s['reliability']:.0f}% · {100 * s['load']:.0f}%"
+    items.append((("Độ tin cậy vị trí · tải ô", "Location reliability · cell load"), rel, rel))
+    return items
 
 
 def write_report_html(result, path: str | Path, max_commune_maps: int = MAX_COMMUNE_MAPS) -> Path:

@@ -130,6 +130,43 @@ def recompute_one(stations, grid, dem, cfg):
           f"from cache {cov.metadata['stations_from_cache']})")
 
 
+def service_cost(stations, grid, dem, workers: int, repeat: int = 1) -> None:
+    """Issue 16: SINR/throughput on vs off on the same grid (target: on ≤ 1.5× off).
+
+    "off" = ``CoverageConfig(sinr=False)`` (no co-channel power sums) and the covered rasters;
+    "on" = the default engine plus every per-technology SINR, throughput and limiting-link
+    raster and the summary (what ``lomsong coverage`` writes).
+    """
+    def timed(**cfg):
+        best = cpu = math.inf
+        for _ in range(max(1, repeat)):
+            clear_cache()
+            t0, c0 = time.perf_counter(), time.process_time()
+            cov = compute(stations, grid, dem, CoverageConfig(workers=workers, **cfg))
+            for t in cov.technologies:
+                cov.covered(t)
+                if cov.has_throughput(t):
+                    cov.sinr_db(t)
+                    cov.throughput_mbps(t)
+                    cov.limiting_link(t)
+            best = min(best, time.perf_counter() - t0)
+            cpu = min(cpu, time.process_time() - c0)
+        return cov, best, cpu
+
+    _, t_off, c_off = timed(sinr=False)
+    cov, t_on, c_on = timed(sinr=True)
+    print(f"  service off (sinr=False): {t_off:.2f} s wall / {c_off:.2f} s CPU; on (power sums "
+          f"+ SINR, throughput, limiting link): {t_on:.2f} s / {c_on:.2f} s CPU → "
+          f"×{t_on / t_off:.2f} wall, ×{c_on / c_off:.2f} CPU (target ≤ 1.5)")
+    pop = np.ones(grid.shape)
+    for t in cov.technologies:
+        s = cov.summary(pop, t)
+        by = s["people_by_throughput"]
+        print(f"    {t}: cells covered both links {s['people_covered']:,.0f}, downlink "
+              f"{s['people_covered_downlink']:,.0f}, uplink {s['people_covered_uplink']:,.0f}"
+              + (f", ≥ 10 Mbit/s {by['10']:,.0f}" if by else ""))
+
+
 def r3_speedup(elev, grid, stations, n_sample: int, oversample: int, radius: float = 10_000.0):
     """Sweep vs per-pixel R3 on the same grid for a few stations, at ``radius``."""
     xs, ys = grid.from_lonlat(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())
@@ -200,6 +237,7 @@ def main(argv=None) -> int:
         _, _, cfg = run(stations, grid, elev, args.workers, True, "terrain on")
         run(stations, grid, elev, args.workers, False, "terrain off (flat earth)")
         recompute_one(stations, grid, elev, cfg)
+        service_cost(stations, grid, elev, args.workers)
         r3_speedup(elev, grid, stations, 2, 1)
         return 0
 
@@ -221,6 +259,7 @@ def main(argv=None) -> int:
     print(f"  terrain model costs ×{t_on / t_off:.1f} the flat-earth time; Bullington "
           f"(default) ×{t_on / t_ke:.2f} the single knife edge (the former engine)")
     recompute_one(stations, grid, dem, cfg)
+    service_cost(stations, grid, dem, args.workers, args.repeat)
 
     if args.fine:
         grid30 = analysis_grid(30.0)

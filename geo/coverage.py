@@ -45,6 +45,18 @@ Model (per station, per cell at horizontal distance ``d``)
   applies to obstructed cells as above. ``"knife-edge"`` is the single-edge model.
 * Terrain off: flat Earth, every cell in line of sight, no diffraction.
 
+Service (issue 16; ``docs/models.md`` §9)
+-----------------------------------------
+A cell is *covered* when both links of its best server close at the location reliability
+``CoverageConfig.reliability``: the downlink RSRP clears the threshold + indoor margin, the
+uplink of the station's budget (:func:`geo.link_budget.uplink_budget`; by reciprocity an
+RSRP level per station, :func:`geo.link_budget.uplink_rsrp_threshold_dbm`) closes too, each
+with the shadow-fading margin σ·Φ⁻¹(p) of the best server's model. Beside the best level the
+engine keeps, per (technology, operator, band), the integer sum of received power, from which
+:meth:`Coverage.sinr_db` (co-channel interference at ``load``) and
+:meth:`Coverage.throughput_mbps` (TR 36.942 attenuated Shannon) follow without a second
+pass. :meth:`Coverage.limiting_link` says which link fails.
+
 Reach (window) of a station
 ---------------------------
 Each station is computed out to the distance where its flat-ground, line-of-sight,
@@ -73,6 +85,7 @@ recomputes only that station.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -93,6 +106,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from geo import link_budget
 from geo.correction import ModelCorrection
 from geo.dem import COARSE_RESOLUTION_M
 from geo.diffraction import (
@@ -103,7 +117,18 @@ from geo.diffraction import (
 )
 from geo.grid import Grid, commune_id_raster, write_geotiff
 from geo.propagation import MODELS, SPEED_OF_LIGHT_M_S, los_probability, path_loss_db
-from geo.radio_defaults import GOOD_MARGIN_DB, TECHNOLOGIES, THRESHOLD_DBM, defaults_for
+from geo.radio_defaults import (
+    DATA_TECHNOLOGIES,
+    DEFAULT_LOAD,
+    DEFAULT_RELIABILITY,
+    GOOD_MARGIN_DB,
+    TDD_DL_SHARE,
+    TECHNOLOGIES,
+    THRESHOLD_DBM,
+    defaults_for,
+    is_tdd,
+    service_defaults,
+)
 from geo.terrain import sweep_window
 
 __all__ = [
@@ -116,7 +141,18 @@ __all__ = [
     "analysis_grid",
     "compute",
     "station_rsrp_window",
+    "station_covered_window",
     "clear_cache",
+    "WindowResult",
+    "MosaicSpec",
+    "Mosaic",
+    "group_windows",
+    "group_bounds",
+    "LIMITING_NONE",
+    "LIMITING_DOWNLINK",
+    "LIMITING_UPLINK",
+    "LIMITING_NODATA",
+    "THROUGHPUT_STEPS_MBPS",
     "station_map",
     "StationMap",
 ]
@@ -132,6 +168,18 @@ _Q_SCALE = 100.0  # int16 windows hold RSRP in 0.01 dB
 _OBSTRUCTED_MODELS = ("38901-nlos", "diffraction")
 _CLEAR_MODELS = ("los-probability", "los")
 _DIFFRACTION_MODELS = ("bullington", "knife-edge")
+_POWER_UNIT_DBM = -160.0  # int64 power sums count 1e-16 mW: 0 dBm = 1e16, −135 dBm = 316
+LIMITING_NONE = 0  # limiting_link raster: both links close
+LIMITING_DOWNLINK = 1  # … the downlink fails (or has the smaller margin where both fail)
+LIMITING_UPLINK = 2  # … the uplink fails, the downlink closes (or has the larger margin)
+LIMITING_NODATA = 255  # no station reaches the cell
+THROUGHPUT_STEPS_MBPS = (1, 10, 100)  # people_by_throughput keys
+# linear power of every int16 level from −180 dBm to 0 dBm, in 1e-16 mW (a lookup beats
+# a power per cell in the serial merge); lower levels add nothing (< 1e-18 mW)
+_POWER_Q_MIN = -18000
+_POWER_TABLE = np.floor(10.0 ** ((np.arange(-18000, 1) * 0.01 - _POWER_UNIT_DBM) / 10.0)
+                        + 0.5).astype(np.int64)
+_MEMO_SIZE = 24  # derived rasters a Coverage keeps (link states, margins, SINR, throughput)
 
 
 class CoverageError(ValueError):
@@ -184,6 +232,22 @@ class CoverageConfig:
         Folder for the on-disk per-station cache (None: memory only).
     cache_max_mb : float
         Bound of the in-memory per-station cache.
+    reliability : float
+        Cell-edge location reliability p (0 < p < 1): "covered" needs the level plus the
+        lognormal shadow-fading margin σ·Φ⁻¹(p) of the best server's model
+        (:func:`geo.link_budget.shadow_margin_db`); 0.5 = the median level, no margin.
+    load : float
+        Share (0–1) of the co-channel neighbours' resource elements that transmit, for the
+        SINR (:func:`geo.link_budget.sinr_db`).
+    ue_power_dbm : float or None
+        UE transmit power of the uplink budget (None: power class 3, 23 dBm LTE/NR; 26 dBm
+        HPUE is honoured on n41/n77/n78 only, :func:`geo.link_budget.uplink_budget`).
+    uplink : bool
+        "Covered" needs the uplink to close too (False: downlink only, the pre-issue-16
+        behaviour).
+    sinr : bool
+        Keep, per (operator, band) group, the linear sum of received power, for SINR and
+        throughput (False: skip it — faster, no ``sinr_db``/``throughput_mbps``).
     calibration : geo.correction.ModelCorrection or None
         A correction fitted to drive tests (:mod:`analysis.calibration`): per technology
         ``offset + slope·log10(d / 1 km)`` dB added to every station's RSRP at
@@ -208,6 +272,11 @@ class CoverageConfig:
     workers: int | None = None
     cache_dir: str | None = None
     cache_max_mb: float = 1024.0
+    reliability: float = DEFAULT_RELIABILITY
+    load: float = DEFAULT_LOAD
+    ue_power_dbm: float | None = None
+    uplink: bool = True
+    sinr: bool = True
     calibration: Any = None  # geo.correction.ModelCorrection | None
 
     def __post_init__(self) -> None:
@@ -237,6 +306,16 @@ class CoverageConfig:
         if not (0.0 < self.ue_height_m <= 50.0):
             msg = f"CoverageConfig.ue_height_m={self.ue_height_m!r}: expected 0 < h ≤ 50 m."
             raise CoverageError(msg)
+        if not (0.0 < float(self.reliability) < 1.0):
+            msg = (f"CoverageConfig.reliability={self.reliability!r}: expected a location "
+                   "reliability strictly between 0 and 1 (0.5 = median).")
+            raise CoverageError(msg)
+        if not (0.0 <= float(self.load) <= 1.0):
+            msg = f"CoverageConfig.load={self.load!r}: expected a cell load between 0 and 1."
+            raise CoverageError(msg)
+        if self.ue_power_dbm is not None and not (-10.0 <= float(self.ue_power_dbm) <= 33.0):
+            msg = f"CoverageConfig.ue_power_dbm={self.ue_power_dbm!r}: expected −10 to 33 dBm."
+            raise CoverageError(msg)
         if self.technologies is not None:
             bad = [t for t in self.technologies if t not in TECHNOLOGIES]
             if bad:
@@ -249,13 +328,14 @@ class CoverageConfig:
 
     def threshold_dbm(self, tech: str) -> float:
         """Threshold of ``tech`` without the indoor margin."""
-        if tech in self.thresholds_dbm:
-            return float(self.thresholds_dbm[tech])
-        return float(THRESHOLD_DBM[tech])
+        return float(link_budget.threshold_dbm(tech, thresholds=self.thresholds_dbm))
 
     def covered_threshold_dbm(self, tech: str) -> float:
-        """Level needed for "covered": threshold + indoor margin."""
-        return self.threshold_dbm(tech) + float(self.indoor_margin_db)
+        """Downlink level needed for "covered" at the median: threshold + indoor margin
+        (the shadow-fading margin of ``reliability`` and the uplink come on top, per cell:
+        :meth:`Coverage.covered`)."""
+        return float(link_budget.threshold_dbm(tech, self.indoor_margin_db,
+                                               thresholds=self.thresholds_dbm))
 
     def physics_key(self, tech: str) -> str:
         """What a station's window depends on besides the station, grid and DEM."""
@@ -325,24 +405,42 @@ def _station_params(row: Mapping[str, Any], config: CoverageConfig) -> dict[str,
 
 
 def _station_models(gdf: gpd.GeoDataFrame, config: CoverageConfig, communes) -> list[str]:
-    """Path-loss model per station: forced, or by the kind of commune it stands in."""
+    """Path-loss model per station (:func:`_model_choice` without its warning)."""
+    return _model_choice(gdf, config, communes)[0]
+
+
+def _model_choice(gdf: gpd.GeoDataFrame, config: CoverageConfig,
+                  communes) -> tuple[list[str], str | None]:
+    """Path-loss model per station: forced, or by the kind of commune it stands in.
+
+    Returns the models and a warning (None if all went well): when the communes cannot be
+    loaded or have no ``kind`` column, every station gets the rural model and the outputs
+    say so (issue 19: wards would silently lose UMa).
+    """
     if config.model is not None:
-        return [config.model] * len(gdf)
+        return [config.model] * len(gdf), None
+    if len(gdf) == 0:
+        return [], None
     if communes is None:
         try:
             from geo.data import load_communes
 
             communes = load_communes()
-        except Exception:  # no embedded data (e.g. a bare test checkout): all rural
-            return [config.rural_model] * len(gdf)
-    if "kind" not in communes.columns or len(gdf) == 0:
-        return [config.rural_model] * len(gdf)
+        except Exception as exc:  # noqa: BLE001 - any failure: say so in the outputs
+            return [config.rural_model] * len(gdf), (
+                f"communes could not be loaded ({type(exc).__name__}: {exc}); every station "
+                f"uses the rural model {config.rural_model} (wards/phường get no "
+                f"{config.urban_model})")
+    if "kind" not in communes.columns:
+        return [config.rural_model] * len(gdf), (
+            f"the communes have no 'kind' column; every station uses the rural model "
+            f"{config.rural_model} (wards/phường get no {config.urban_model})")
     pts = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(communes.crs).values, crs=communes.crs)
     pts["_pos"] = np.arange(len(pts))
     joined = gpd.sjoin(pts, communes[["kind", "geometry"]], how="left", predicate="within")
     joined = joined.drop_duplicates("_pos").sort_values("_pos")
     is_ward = joined["kind"].astype(str).str.lower().str.startswith("phường").to_numpy()
-    return [config.urban_model if w else config.rural_model for w in is_ward]
+    return [config.urban_model if w else config.rural_model for w in is_ward], None
 
 
 # ----------------------------------------------------------------------------- tables
@@ -487,8 +585,14 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count):
-    """Fold one station window into the province arrays (max, best server, count)."""
+def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count, power=None):
+    """Fold one station window into the province arrays (max, best server, count).
+
+    ``power`` (int64, optional): the linear sum of received power of the station's
+    interference group in units of :data:`_POWER_UNIT_DBM` (capped at 0 dBm per station),
+    accumulated beside the best level (issue 16: one more array). Integers, so the sum is
+    exactly the same in any order and tiling (serial, threads, Dask).
+    """
     wr, wc = q.shape
     for i in range(wr):
         gi = r_lo + i
@@ -503,11 +607,61 @@ def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count):
                 server[gi, gj] = idx
             if x >= thr_q:
                 count[gi, gj] += 1
+            if power is not None:
+                k = x - _POWER_Q_MIN
+                if k > 0:
+                    power[gi, gj] += _POWER_TABLE[min(k, _POWER_TABLE.size - 1)]
+
+
+_DL_OK, _UL_OK, _DL_LIMITS, _NO_SIGNAL = 1, 2, 4, 8  # bits of the link-state raster
+
+
+@numba.njit(cache=True, nogil=True)
+def _link_state_kernel(rsrp, server, ul_thr, dl_thr, indoor_db, margin, has_margin, uplink, out):
+    """Per cell, which links of the best server close (bits :data:`_DL_OK`, :data:`_UL_OK`),
+    whether the downlink has the smaller margin (:data:`_DL_LIMITS`) or no station reaches it
+    (:data:`_NO_SIGNAL`). Downlink: RSRP ≥ ``dl_thr`` (threshold + indoor) + margin; uplink:
+    RSRP ≥ ``ul_thr[server]`` + indoor + margin (:func:`geo.link_budget.uplink_rsrp_threshold_dbm`)."""
+    h, w = rsrp.shape
+    for i in range(h):
+        for j in range(w):
+            x = rsrp[i, j]
+            if x != x:
+                out[i, j] = _NO_SIGNAL
+                continue
+            m = margin[i, j] if has_margin else 0.0
+            dl = x - (dl_thr + m)
+            ul = x - (ul_thr[server[i, j]] + indoor_db + m) if uplink else np.inf
+            st = 0
+            if dl >= 0.0:
+                st |= _DL_OK
+            if ul >= 0.0:
+                st |= _UL_OK
+            if dl <= ul:
+                st |= _DL_LIMITS
+            out[i, j] = st
+
+
+@numba.njit(cache=True, nogil=True)
+def _group_total_kernel(server, power_group, group, power, unit_dbm, out):
+    """Write ``10 log10(power) + unit`` (dBm) where the best server belongs to ``group``."""
+    h, w = server.shape
+    for i in range(h):
+        for j in range(w):
+            s = server[i, j]
+            if s >= 0 and power_group[s] == group:
+                p = power[i, j]
+                out[i, j] = 10.0 * math.log10(p) + unit_dbm if p > 0 else -np.inf
 
 
 # ----------------------------------------------------------------------------- per station
 @dataclass
-class _StationResult:
+class WindowResult:
+    """One station's RSRP window: rows ``r_lo…``, columns ``c_lo…`` of the grid.
+
+    ``q`` is int16 RSRP in 0.01 dB (``-32768`` beyond the station's reach).
+    """
+
     r_lo: int
     c_lo: int
     q: np.ndarray  # int16 window, 0.01 dB, _Q_NONE outside reach
@@ -523,6 +677,9 @@ class _StationResult:
         return int(self.q.nbytes)
 
 
+_StationResult = WindowResult  # the name analysis code and old tests used
+
+
 def _reach_m(params: dict, grid: Grid, config: CoverageConfig) -> tuple[float, tuple]:
     """Window radius (module docstring) and the radial tables, at table resolution."""
     step = grid.resolution_m / _TABLE_STEPS_PER_CELL
@@ -533,11 +690,11 @@ def _reach_m(params: dict, grid: Grid, config: CoverageConfig) -> tuple[float, t
         # drive-test correction (geo.correction): + Δ(d) dB on RSRP = − Δ(d) on path loss
         delta = config.calibration.correction_db(params["technology"], np.arange(n) * step)
         tables = (tables[0] - delta, tables[1] - delta, *tables[2:])
-    pl_los = tables[0]
-    eirp_re = params["eirp_dbm"] - 10.0 * math.log10(params["subcarriers"])
-    floor = config.threshold_dbm(params["technology"]) - config.reach_margin_db
-    rsrp_flat = eirp_re - pl_los  # boresight (relative gain 0 dB), terrain clear
-    above = np.flatnonzero(rsrp_flat >= floor)
+    pl_los = tables[0]  # boresight (relative gain 0 dB), terrain clear
+    mapl = link_budget.max_path_loss_db(
+        params["eirp_dbm"], params["subcarriers"],
+        config.threshold_dbm(params["technology"]) - config.reach_margin_db)
+    above = np.flatnonzero(pl_los <= mapl)
     reach = float(above[-1] * step) if above.size else step
     return min(reach, config.max_radius_m), tables
 
@@ -581,7 +738,7 @@ def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
 
 def _compute_station(params: dict, row: int, col: int, grid: Grid,
                      elevation: np.ndarray | None, config: CoverageConfig,
-                     sweep=None, with_loss: bool = False) -> _StationResult:
+                     sweep=None, with_loss: bool = False) -> WindowResult:
     """One station's window; ``sweep`` = a shared :func:`_site_sweep` result covering it.
 
     ``with_loss``: the result also carries the window's total path loss and terrain
@@ -592,7 +749,7 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
     r_lo, r_hi, c_lo, c_hi = _window(row, col, reach, grid)
     out = np.empty((max(0, r_hi - r_lo), max(0, c_hi - c_lo)), dtype=np.int16)
     if out.size == 0:
-        return _StationResult(r_lo, c_lo, out, 0, reach, params["model"])
+        return WindowResult(r_lo, c_lo, out, 0, reach, params["model"])
     wavelength = SPEED_OF_LIGHT_M_S / (params["band_mhz"] * 1e6)
     if config.terrain:
         if sweep is None:
@@ -609,7 +766,7 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
     else:
         gain = _gain_table(params["beamwidth_deg"], params["front_to_back_db"], params["tilt_deg"])
         az0 = az
-    eirp_re = params["eirp_dbm"] - 10.0 * math.log10(params["subcarriers"])
+    eirp_re = float(link_budget.eirp_per_re_dbm(params["eirp_dbm"], params["subcarriers"]))
     pl_out = np.empty(out.shape, dtype=np.float32) if with_loss else _NO_OUT
     diff_out = np.empty(out.shape, dtype=np.float32) if with_loss else _NO_OUT
     n_ext = _rsrp_kernel(v, has_v, r_lo - v_r_lo, c_lo - v_c_lo, 1.0 / math.sqrt(wavelength),
@@ -617,18 +774,20 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
                          res / _TABLE_STEPS_PER_CELL, pl_los, pl_nlos, ext_los, ext_nlos,
                          el_idx, gain, float(az0), config.obstructed_model == "38901-nlos", out,
                          config.diffraction_model == "bullington", with_loss, pl_out, diff_out)
-    result = _StationResult(r_lo, c_lo, out, int(n_ext), reach, params["model"])
+    result = WindowResult(r_lo, c_lo, out, int(n_ext), reach, params["model"])
     if with_loss:
         result.path_loss_db, result.diffraction_db = pl_out, diff_out
     return result
 
 
-def _group_windows(group, grid: Grid, elevation: np.ndarray | None,
-                   config: CoverageConfig) -> list[tuple[int, dict, _StationResult]]:
+def group_windows(group, grid: Grid, elevation: np.ndarray | None,
+                  config: CoverageConfig) -> list[tuple[int, dict, WindowResult]]:
     """Windows of the stations of one antenna position (one shared line-of-sight sweep).
 
-    ``group`` items are ``(pos, params, row, col, cache_key)``; returns ``(pos, params,
-    result)`` in the same order. Pure: no cache, no shared state (runs on any worker).
+    The window task of the public window API (with :func:`group_bounds`, :class:`Mosaic`):
+    :func:`compute` and :mod:`analysis.distributed` both run it. ``group`` items are
+    ``(pos, params, row, col, cache_key)``; returns ``(pos, params, result)`` in the same
+    order. Pure: no cache, no shared state (runs on any worker).
     """
     sweep = None
     if config.terrain and len(group) > 1:
@@ -638,6 +797,111 @@ def _group_windows(group, grid: Grid, elevation: np.ndarray | None,
                             max(p["band_mhz"] for _, p, _, _, _ in group))
     return [(pos, params, _compute_station(params, r, c, grid, elevation, config, sweep))
             for pos, params, r, c, _ in group]
+
+
+_group_windows = group_windows  # the former private name
+
+
+def group_bounds(group, grid: Grid, config: CoverageConfig) -> tuple[int, int, int, int]:
+    """Window ``(r_lo, r_hi, c_lo, c_hi)`` covering every station of a group."""
+    reach = max(_reach_m(params, grid, config)[0] for _, params, _, _, _ in group)
+    r_lo, r_hi, c_lo, c_hi = grid.shape[0], 0, grid.shape[1], 0
+    for _, _, r, c, _ in group:
+        a, b, d, e = _window(r, c, reach, grid)
+        r_lo, r_hi, c_lo, c_hi = min(r_lo, a), max(r_hi, b), min(c_lo, d), max(c_hi, e)
+    return r_lo, r_hi, c_lo, c_hi
+
+
+@dataclass(frozen=True)
+class MosaicSpec:
+    """How windows combine: covered level and interference group per station.
+
+    Attributes
+    ----------
+    thr_q : dict
+        Covered level per technology, 0.01 dB (counted in ``n_servers``).
+    power_group : numpy.ndarray or None
+        int32 interference group per station row (stations of one operator and band
+        share a group); None: no power sums (``CoverageConfig.sinr=False``).
+    """
+
+    thr_q: Mapping[str, int]
+    power_group: np.ndarray | None = None
+
+
+@dataclass
+class Mosaic:
+    """Combined windows over rows ``r0…`` and columns ``c0…`` of a grid.
+
+    Per technology: ``best`` (int16 0.01 dB), ``server`` (int32 station row), ``count``
+    (uint16 stations at or above the covered level); per technology and interference
+    group: ``power`` (int64, linear sum of the group's received power in 1e-16 mW). The
+    combination — higher level, lower station row on ties, counts and powers added — is
+    associative and commutative, so any tiling of the grid and any order of windows give
+    the same arrays, bit for bit.
+    """
+
+    spec: MosaicSpec
+    r0: int
+    c0: int
+    shape: tuple[int, int]
+    best: dict[str, np.ndarray] = field(default_factory=dict)
+    server: dict[str, np.ndarray] = field(default_factory=dict)
+    count: dict[str, np.ndarray] = field(default_factory=dict)
+    power: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, spec: MosaicSpec, shape: tuple[int, int], r0: int = 0, c0: int = 0,
+              technologies: Sequence[str] = ()) -> Mosaic:
+        """A mosaic with no window yet (``technologies`` allocated now, others lazily)."""
+        m = cls(spec, int(r0), int(c0), (int(shape[0]), int(shape[1])))
+        for t in technologies:
+            m._arrays(t)
+        return m
+
+    def _arrays(self, tech: str):
+        if tech not in self.best:
+            self.best[tech] = np.full(self.shape, _Q_NONE, dtype=np.int16)
+            self.server[tech] = np.full(self.shape, -1, dtype=np.int32)
+            self.count[tech] = np.zeros(self.shape, dtype=np.uint16)
+            self.power[tech] = {}
+        return self.best[tech], self.server[tech], self.count[tech]
+
+    def _power(self, tech: str, group: int) -> np.ndarray:
+        groups = self.power[tech]
+        if group not in groups:
+            groups[group] = np.zeros(self.shape, dtype=np.int64)
+        return groups[group]
+
+    def add(self, pos: int, tech: str, result: WindowResult) -> None:
+        """Fold one station's window (cropped to this mosaic)."""
+        h, w = result.q.shape
+        a0, a1 = max(self.r0, result.r_lo), min(self.r0 + self.shape[0], result.r_lo + h)
+        b0, b1 = max(self.c0, result.c_lo), min(self.c0 + self.shape[1], result.c_lo + w)
+        best, server, count = self._arrays(tech)
+        if a0 >= a1 or b0 >= b1:
+            return
+        q = result.q
+        if (a0, a1, b0, b1) != (result.r_lo, result.r_lo + h, result.c_lo, result.c_lo + w):
+            q = np.ascontiguousarray(q[a0 - result.r_lo:a1 - result.r_lo,
+                                       b0 - result.c_lo:b1 - result.c_lo])
+        groups = self.spec.power_group
+        power = None if groups is None else self._power(tech, int(groups[pos]))
+        _merge_kernel(q, a0 - self.r0, b0 - self.c0, pos, int(self.spec.thr_q[tech]),
+                      best, server, count, power)
+
+    def fold(self, tile: Mosaic) -> None:
+        """Fold another mosaic lying inside this one, as :meth:`add` would have."""
+        r, c = tile.r0 - self.r0, tile.c0 - self.c0
+        sl = (slice(r, r + tile.shape[0]), slice(c, c + tile.shape[1]))
+        for t in tile.best:
+            best, server, count = self._arrays(t)
+            _fold_tile(r, c, tile.best[t], tile.server[t], tile.count[t], best, server, count)
+            for g, p in tile.power[t].items():
+                self._power(t, g)[sl] += p
+
+    def is_empty(self) -> bool:
+        return not self.best
 
 
 def _fold_tile(r0: int, c0: int, best_t: np.ndarray, server_t: np.ndarray,
@@ -716,16 +980,61 @@ def _check_elevation(arr, grid: Grid) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _sigma_db(model: str, d_m, f_mhz, h_bs_m, config: CoverageConfig):
+    """Shadow σ of a station's cells under the configured clear-path model (module docs)."""
+    p_los = (los_probability(model, d_m, config.ue_height_m)
+             if config.clear_model == "los-probability" else None)
+    return link_budget.shadow_sigma_db(model, d_m, f_mhz, h_bs_m, config.ue_height_m, p_los)
+
+
+def station_covered_window(
+    station: Mapping[str, Any], grid: Grid, elevation_on_grid: np.ndarray | None,
+    config: CoverageConfig | None = None,
+) -> tuple[tuple[slice, slice], np.ndarray]:
+    """Cells one station would serve on its own: :func:`station_rsrp_window` with the rule
+    of :meth:`Coverage.covered` — both links (the station's uplink budget) at
+    ``config.reliability`` (the shadow margin of its model at each cell's distance).
+
+    For site proposals: a candidate covers a cell when this is True there.
+
+    Returns
+    -------
+    (rows, cols) : tuple of slice
+    covered : numpy.ndarray of bool
+    """
+    config = config or CoverageConfig()
+    window, rsrp = station_rsrp_window(station, grid, elevation_on_grid, config)
+    params = _station_params(station, config)
+    tech = params["technology"]
+    need = config.covered_threshold_dbm(tech)
+    if config.uplink:
+        eirp_re = float(link_budget.eirp_per_re_dbm(params["eirp_dbm"], params["subcarriers"]))
+        ub = _uplink_budget(tech, params["band_mhz"], _number(station.get("antenna_gain_dbi")),
+                            config.ue_power_dbm)
+        need = max(need, float(link_budget.uplink_rsrp_threshold_dbm(eirp_re, ub))
+                   + float(config.indoor_margin_db))
+    margin = 0.0
+    if float(config.reliability) != 0.5:
+        x, y = _station_xy(station, grid)
+        row, col = (int(v) for v in grid.rowcol(x, y))
+        rr, cc = np.mgrid[window[0], window[1]]
+        d = np.maximum(np.hypot(rr - row, cc - col) * grid.resolution_m, 10.0)
+        sig = _sigma_db(params["model"], d, params["band_mhz"], params["height_m"], config)
+        margin = link_budget.shadow_margin_db(sig, float(config.reliability))
+    with np.errstate(invalid="ignore"):
+        return window, np.asarray(rsrp >= need + margin)
+
+
 # ----------------------------------------------------------------------------- cache
 class _LruCache:
     """Per-station results, bounded by bytes; optional on-disk mirror."""
 
     def __init__(self) -> None:
-        self._data: OrderedDict[str, _StationResult] = OrderedDict()
+        self._data: OrderedDict[str, WindowResult] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str, cache_dir: str | None) -> _StationResult | None:
+    def get(self, key: str, cache_dir: str | None) -> WindowResult | None:
         with self._lock:
             hit = self._data.get(key)
             if hit is not None:
@@ -737,13 +1046,13 @@ class _LruCache:
                 try:
                     with np.load(path, allow_pickle=False) as z:
                         meta = json.loads(str(z["meta"]))
-                        return _StationResult(meta["r_lo"], meta["c_lo"], z["q"],
+                        return WindowResult(meta["r_lo"], meta["c_lo"], z["q"],
                                               meta["n_ext"], meta["reach_m"], meta["model"])
                 except (OSError, ValueError, KeyError):
                     return None
         return None
 
-    def put(self, key: str, value: _StationResult, max_mb: float, cache_dir: str | None) -> None:
+    def put(self, key: str, value: WindowResult, max_mb: float, cache_dir: str | None) -> None:
         limit = max_mb * 1e6
         if value.nbytes <= limit:
             with self._lock:
@@ -791,7 +1100,15 @@ def _station_key(params: dict, row: int, col: int, grid: Grid, dem_key: str,
 # ----------------------------------------------------------------------------- result
 @dataclass
 class Coverage:
-    """Combined coverage rasters on ``grid`` (see :func:`compute`)."""
+    """Combined coverage rasters on ``grid`` (see :func:`compute`).
+
+    Service (issue 16): ``total_dbm`` holds, per technology, the summed received power of
+    the best server's co-channel group (same operator and band), from which
+    :meth:`sinr_db` and :meth:`throughput_mbps` follow at any load; ``radio`` the
+    per-station figures of the uplink budget and the channel. :meth:`covered` needs both
+    links at the configured location reliability; :meth:`covered_downlink` /
+    :meth:`covered_uplink` each alone; :meth:`limiting_link` says which fails.
+    """
 
     grid: Grid
     rsrp_dbm: dict[str, np.ndarray]
@@ -800,31 +1117,257 @@ class Coverage:
     metadata: dict[str, Any]
     config: CoverageConfig = field(default_factory=CoverageConfig)
     stations: gpd.GeoDataFrame | None = None
+    _area_mask: np.ndarray | None = field(default=None, repr=False)
+    total_dbm: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    radio: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def _remember(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """A derived raster, computed once per argument set (callers get a copy); at most
+        :data:`_MEMO_SIZE` kept (a slider moving through many loads stays bounded)."""
+        return self._memo_get(key, make).copy()
+
+    def _memo_get(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key in self._memo:
+            self._memo[key] = self._memo.pop(key)  # most recent last
+        else:
+            self._memo[key] = make()
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))
+        return self._memo[key]
 
     @property
     def technologies(self) -> list[str]:
         return sorted(self.rsrp_dbm)
 
-    def covered(self, tech: str = "any") -> np.ndarray:
-        """Cells at or above the technology's threshold + indoor margin.
+    def with_service(self, reliability: float | None = None, load: float | None = None,
+                     uplink: bool | None = None) -> Coverage:
+        """The same coverage under other service settings, without recomputing a station.
+
+        Reliability, load and the uplink rule act on the kept rasters only (not on the
+        per-station windows), so e.g. the app's sliders need no new run. The arrays are
+        shared (not copied); derived rasters are recomputed on demand.
+        """
+        changes = {k: v for k, v in (("reliability", reliability), ("load", load),
+                                      ("uplink", uplink)) if v is not None}
+        cfg = dataclasses.replace(self.config, **changes)
+        md = {**self.metadata, "reliability": float(cfg.reliability), "load": float(cfg.load),
+              "uplink": bool(cfg.uplink)}
+        md.pop("summary", None)
+        return dataclasses.replace(self, config=cfg, metadata=md, _memo={})
+
+    # ---- helpers
+    def _tech(self, tech: str, allow_any: bool = False) -> str:
+        t = "any" if str(tech).lower() == "any" else str(tech).upper()
+        if t == "any" and allow_any:
+            return t
+        if t not in TECHNOLOGIES:
+            extra = " or 'any'" if allow_any else ""
+            msg = f"Unknown technology {tech!r}: expected one of {', '.join(TECHNOLOGIES)}{extra}."
+            raise CoverageError(msg)
+        return t
+
+    def _per_server(self, tech: str, name: str) -> np.ndarray:
+        """A per-station figure of :attr:`radio` at each cell's best server (NaN: none)."""
+        col = self.radio.get(name)
+        if col is None:
+            msg = f"This coverage has no per-station {name!r} (computed before issue 16?)."
+            raise CoverageError(msg)
+        return col[self.best_server[tech]]
+
+    def _reliability(self, reliability: float | None) -> float:
+        p = float(self.config.reliability if reliability is None else reliability)
+        if not (0.0 < p < 1.0):
+            msg = f"reliability={p!r}: expected strictly between 0 and 1."
+            raise CoverageError(msg)
+        return p
+
+    def shadow_sigma_db(self, tech: str) -> np.ndarray:
+        """Shadow-fading σ (dB) of the best server's model at each cell (NaN: no server).
+
+        :func:`geo.link_budget.shadow_sigma_db` at the distance to the best server: with
+        ``clear_model="los-probability"`` the σ of the LOS/NLOS mixture at the standard's
+        LOS probability, with ``"los"`` the LOS σ (RMa: 4 dB before, 6 dB after the
+        breakpoint). Terrain-obstructed cells are not told apart (the sweep's LOS state is
+        not kept per cell), so they take the same σ.
+        """
+        t = self._tech(tech)
+        out = np.full(self.grid.shape, np.nan, dtype=np.float32)
+        if t not in self.rsrp_dbm:
+            return out
+        server = self.best_server[t]
+        has = server >= 0
+        codes = self.radio["model"][server]
+        res = self.grid.resolution_m
+        rows, cols = np.nonzero(has)
+        srv = server[has]
+        d = np.hypot(rows - self.radio["row"][srv], cols - self.radio["col"][srv]) * res
+        d = np.maximum(d, 10.0)
+        f, h = self.radio["band_mhz"][srv], self.radio["height_m"][srv]
+        sig = np.empty(srv.size, dtype=np.float64)
+        for code in np.unique(codes[has]):
+            m = codes[has] == code
+            sig[m] = _sigma_db(MODELS[int(code)], d[m], f[m], h[m], self.config)
+        out[has] = sig
+        return out
+
+    def shadow_margin_db(self, tech: str, reliability: float | None = None) -> np.ndarray:
+        """Location-reliability margin σ·Φ⁻¹(p) per cell, dB (0 at p = 0.5)."""
+        p = self._reliability(reliability)
+        t = self._tech(tech)
+        if p == 0.5 or t not in self.rsrp_dbm:
+            return np.zeros(self.grid.shape, dtype=np.float32)
+
+        def make():
+            sig = self.shadow_sigma_db(t)
+            return np.nan_to_num(link_budget.shadow_margin_db(sig, p), nan=0.0).astype(np.float32)
+
+        return self._remember(("margin", t, p), make)
+
+    # ---- links
+    def _link_state(self, tech: str, reliability: float | None) -> np.ndarray:
+        """uint8 bits per cell (:func:`_link_state_kernel`), once per (tech, reliability)."""
+        p = self._reliability(reliability)
+        return self._memo_get(("state", tech, p), lambda: self._link_state_of(tech, p))
+
+    def _link_state_of(self, tech: str, p: float) -> np.ndarray:
+        margin = self.shadow_margin_db(tech, p) if p != 0.5 else None
+        uplink = bool(self.config.uplink and "ul_rsrp_dbm" in self.radio)
+        ul_thr = (self.radio["ul_rsrp_dbm"] if uplink
+                  else np.zeros(len(self.radio.get("model", [0])) or 1))
+        out = np.empty(self.grid.shape, dtype=np.uint8)
+        _link_state_kernel(self.rsrp_dbm[tech], self.best_server[tech],
+                           np.ascontiguousarray(ul_thr, dtype=np.float64),
+                           float(self.config.covered_threshold_dbm(tech)),
+                           float(self.config.indoor_margin_db),
+                           margin if margin is not None else np.zeros((1, 1), np.float32),
+                           margin is not None, uplink, out)
+        return out
+
+    def covered_downlink(self, tech: str, reliability: float | None = None) -> np.ndarray:
+        """Cells where the best server's downlink closes: RSRP ≥ threshold + indoor margin
+        + shadow margin. ``tech`` 'any' = union over technologies."""
+        return self._links(tech, reliability, _DL_OK)
+
+    def covered_uplink(self, tech: str, reliability: float | None = None) -> np.ndarray:
+        """Cells where the UE reaches its best server (the uplink budget of
+        :func:`geo.link_budget.uplink_budget`, with the same indoor and shadow margins);
+        every reached cell when ``CoverageConfig.uplink`` is False."""
+        return self._links(tech, reliability, _UL_OK)
+
+    def _links(self, tech: str, reliability: float | None, bits: int) -> np.ndarray:
+        t = self._tech(tech, allow_any=True)
+        if t == "any":
+            out = np.zeros(self.grid.shape, dtype=bool)
+            for k in self.rsrp_dbm:
+                out |= self._links(k, reliability, bits)
+            return out
+        if t not in self.rsrp_dbm:
+            return np.zeros(self.grid.shape, dtype=bool)
+        return (self._link_state(t, reliability) & bits) == bits
+
+    def covered(self, tech: str = "any", reliability: float | None = None) -> np.ndarray:
+        """Cells served by ``tech``: both links close at the location reliability
+        (``CoverageConfig.reliability`` unless given); only the downlink when
+        ``CoverageConfig.uplink`` is False.
 
         ``tech``: '2G', '3G', '4G', '5G' or 'any' (union of the computed technologies).
         A technology with no station is covered nowhere.
         """
-        t = str(tech).upper() if str(tech).lower() != "any" else "any"
-        if t == "any":
-            out = np.zeros(self.grid.shape, dtype=bool)
-            for k in self.rsrp_dbm:
-                out |= self.covered(k)
-            return out
-        if t not in TECHNOLOGIES:
-            msg = f"Unknown technology {tech!r}: expected one of {', '.join(TECHNOLOGIES)} or 'any'."
+        return self._links(tech, reliability, _DL_OK | _UL_OK)
+
+    def limiting_link(self, tech: str, reliability: float | None = None) -> np.ndarray:
+        """uint8 per cell: :data:`LIMITING_NONE` (0, both links close),
+        :data:`LIMITING_DOWNLINK` (1), :data:`LIMITING_UPLINK` (2) — where a link fails,
+        the one with the smaller margin — and :data:`LIMITING_NODATA` (255, no signal)."""
+        t = self._tech(tech)
+        if t not in self.rsrp_dbm:
+            return np.full(self.grid.shape, LIMITING_NODATA, dtype=np.uint8)
+        st = self._link_state(t, reliability)
+        out = np.where((st & _DL_LIMITS) > 0, np.uint8(LIMITING_DOWNLINK), np.uint8(LIMITING_UPLINK))
+        out[(st & (_DL_OK | _UL_OK)) == (_DL_OK | _UL_OK)] = LIMITING_NONE
+        out[(st & _NO_SIGNAL) > 0] = LIMITING_NODATA
+        return out
+
+    # ---- SINR and throughput
+    def _data_tech(self, tech: str) -> str:
+        t = self._tech(tech)
+        if t not in DATA_TECHNOLOGIES:
+            msg = (f"No SINR/throughput for {t}: modelled for {', '.join(DATA_TECHNOLOGIES)} "
+                   "only.")
+            raise CoverageError(msg)
+        if t in self.rsrp_dbm and t not in self.total_dbm:
+            msg = ("SINR was not computed: the interference sums are off "
+                   "(CoverageConfig.sinr=False).")
+            raise CoverageError(msg)
+        return t
+
+    def noise_per_re_dbm(self, tech: str) -> float:
+        """UE thermal noise in one resource element: −174 + 10 log10(SCS) + NF_UE, dBm."""
+        sd = service_defaults(self._tech(tech))
+        return float(link_budget.thermal_noise_dbm(sd.subcarrier_spacing_khz * 1e3,
+                                                   sd.ue_noise_figure_db))
+
+    def sinr_db(self, tech: str, load: float | None = None) -> np.ndarray:
+        """Downlink SINR of the best server per cell, dB (float32, NaN: no signal).
+
+        Interference: the other stations of the best server's operator and band, at
+        ``load`` (default ``CoverageConfig.load``), from the summed received power kept by
+        :func:`compute` (:func:`geo.link_budget.sinr_db`); noise per resource element
+        (:meth:`noise_per_re_dbm`). The indoor margin lowers signal and interference alike.
+        Interferers only count within their own window (down to threshold − 10 dB).
+        """
+        t = self._data_tech(tech)
+        lf = float(self.config.load if load is None else load)
+        if not (0.0 <= lf <= 1.0):
+            msg = f"load={lf!r}: expected between 0 and 1."
             raise CoverageError(msg)
         if t not in self.rsrp_dbm:
-            return np.zeros(self.grid.shape, dtype=bool)
-        thr = self.config.covered_threshold_dbm(t)
-        with np.errstate(invalid="ignore"):
-            return self.rsrp_dbm[t] >= np.float32(thr)
+            return np.full(self.grid.shape, np.nan, dtype=np.float32)
+
+        def make():
+            indoor = float(self.config.indoor_margin_db)
+            rsrp = self.rsrp_dbm[t]
+            m = np.isfinite(rsrp)
+            out = np.full(self.grid.shape, np.nan, dtype=np.float32)
+            out[m] = link_budget.sinr_db(rsrp[m] - indoor, self.total_dbm[t][m] - indoor,
+                                         self.noise_per_re_dbm(t), lf)
+            return out
+
+        return self._remember(("sinr", t, lf), make)
+
+    def throughput_mbps(self, tech: str, load: float | None = None,
+                        reliability: float | None = None) -> np.ndarray:
+        """Downlink throughput per cell, Mbit/s (float32; NaN: no signal; 0 where the
+        cell is not :meth:`covered` — a UE that cannot attach gets no data).
+
+        :func:`geo.link_budget.throughput_mbps` at the :meth:`sinr_db`, with the best
+        server's channel bandwidth and TDD share. ``tech`` 'any': the best of 4G and 5G.
+        """
+        if str(tech).lower() == "any":
+            parts = [self.throughput_mbps(t, load, reliability) for t in DATA_TECHNOLOGIES
+                     if t in self.rsrp_dbm]
+            if not parts:
+                return np.full(self.grid.shape, np.nan, dtype=np.float32)
+            return np.fmax.reduce(parts).astype(np.float32)
+        t = self._data_tech(tech)
+        if t not in self.rsrp_dbm:
+            return np.full(self.grid.shape, np.nan, dtype=np.float32)
+        lf = float(self.config.load if load is None else load)
+        p = self._reliability(reliability)
+
+        def make():
+            sd = service_defaults(t)
+            sinr = self.sinr_db(t, lf)
+            m = np.isfinite(sinr)
+            srv = self.best_server[t][m]
+            out = np.full(self.grid.shape, np.nan, dtype=np.float32)
+            rate = (link_budget.spectral_efficiency(sinr[m], t) * self.radio["bandwidth_mhz"][srv]
+                    * (1.0 - sd.overhead_dl) * self.radio["dl_share"][srv])
+            out[m] = np.where(self.covered(t, p)[m], rate, 0.0)
+            return out
+
+        return self._remember(("rate", t, lf, p), make)
 
     def good(self, tech: str) -> np.ndarray:
         """Cells :data:`GOOD_MARGIN_DB` above the covered level."""
@@ -833,6 +1376,12 @@ class Coverage:
             return np.zeros(self.grid.shape, dtype=bool)
         with np.errstate(invalid="ignore"):
             return self.rsrp_dbm[t] >= np.float32(self.config.covered_threshold_dbm(t) + GOOD_MARGIN_DB)
+
+    # ---- figures
+    def has_throughput(self, tech: str) -> bool:
+        """True where :meth:`throughput_mbps` has an answer (4G/5G computed with SINR on)."""
+        techs = DATA_TECHNOLOGIES if str(tech).lower() == "any" else (str(tech).upper(),)
+        return any(t in self.total_dbm for t in techs)
 
     def summary(self, population: np.ndarray | None = None, tech: str = "any",
                 area_mask: np.ndarray | None = None) -> dict[str, Any]:
@@ -851,8 +1400,11 @@ class Coverage:
         Returns
         -------
         dict
-            ``people_total, people_covered, share_covered, area_km2, area_covered_km2,
-            area_share_covered, tech``.
+            ``people_total, people_covered`` (both links at the reliability),
+            ``people_covered_downlink, people_covered_uplink, people_by_throughput``
+            (people where throughput ≥ 1, 10, 100 Mbit/s; keys "1", "10", "100"; None for
+            2G/3G), ``share_covered, area_km2, area_covered_km2, area_share_covered,
+            reliability, load, tech``.
         """
         cov = self.covered(tech)
         mask = area_mask if area_mask is not None else self._area_mask
@@ -866,6 +1418,8 @@ class Coverage:
             "area_km2": round(n_area * cell_km2, 3),
             "area_covered_km2": round(n_cov * cell_km2, 3),
             "area_share_covered": (n_cov / n_area) if n_area else 0.0,
+            "reliability": float(self.config.reliability),
+            "load": float(self.config.load),
         }
         if population is not None:
             pop = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0)
@@ -875,14 +1429,27 @@ class Coverage:
             total = float(pop.sum())
             covered = float(pop[cov].sum())
             out.update(people_total=total, people_covered=min(covered, total),
-                       share_covered=(covered / total) if total > 0 else 0.0)
+                       share_covered=(covered / total) if total > 0 else 0.0,
+                       people_covered_downlink=float(pop[self.covered_downlink(tech)].sum()),
+                       people_covered_uplink=float(pop[self.covered_uplink(tech)].sum()),
+                       people_by_throughput=self._people_by_throughput(pop, tech))
         return out
 
-    _area_mask: np.ndarray | None = field(default=None, repr=False)
+    def _people_by_throughput(self, pop: np.ndarray, tech: str) -> dict[str, float] | None:
+        if not self.has_throughput(tech):
+            return None
+        rate = self.throughput_mbps(tech)
+        with np.errstate(invalid="ignore"):
+            return {str(k): float(pop[rate >= k].sum()) for k in THROUGHPUT_STEPS_MBPS}
 
     def per_commune(self, communes: gpd.GeoDataFrame, population: np.ndarray | None = None,
                     tech: str = "any") -> pd.DataFrame:
-        """Covered area and people per commune (one row per row of ``communes``)."""
+        """Covered area and people per commune (one row per row of ``communes``).
+
+        With ``population``: ``people, people_covered`` (both links),
+        ``people_covered_downlink, people_covered_uplink``, ``share_covered`` and, for a
+        data technology, ``people_mbps_1, people_mbps_10, people_mbps_100``.
+        """
         ids = commune_id_raster(self.grid, communes)
         n = len(communes)
         cov = self.covered(tech)
@@ -899,12 +1466,23 @@ class Coverage:
                 df.insert(0, col, communes[col].to_numpy())
         if population is not None:
             pop = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0)
-            people = np.bincount(ids[valid], weights=pop[valid], minlength=n)
-            people_cov = np.bincount(ids[valid & cov], weights=pop[valid & cov], minlength=n)
-            df["people"] = people
-            df["people_covered"] = np.minimum(people_cov, people)
-            df["share_covered"] = np.divide(df["people_covered"].to_numpy(), people,
-                                            out=np.zeros(n), where=people > 0)
+
+            def people(mask):
+                m = valid & mask
+                return np.bincount(ids[m], weights=pop[m], minlength=n)
+
+            people_all = people(np.ones(self.grid.shape, dtype=bool))
+            df["people"] = people_all
+            df["people_covered"] = np.minimum(people(cov), people_all)
+            df["share_covered"] = np.divide(df["people_covered"].to_numpy(), people_all,
+                                            out=np.zeros(n), where=people_all > 0)
+            df["people_covered_downlink"] = people(self.covered_downlink(tech))
+            df["people_covered_uplink"] = people(self.covered_uplink(tech))
+            if self.has_throughput(tech):
+                rate = self.throughput_mbps(tech)
+                with np.errstate(invalid="ignore"):
+                    for k in THROUGHPUT_STEPS_MBPS:
+                        df[f"people_mbps_{k}"] = people(rate >= k)
         return df
 
     def tags(self, tech: str | None = None) -> dict[str, str]:
@@ -917,6 +1495,9 @@ class Coverage:
             "DEM": str(md.get("dem")),
             "DEM_RESOLUTION_M": str(md.get("dem_resolution_m")),
             "INDOOR_MARGIN_DB": f"{self.config.indoor_margin_db:g}",
+            "RELIABILITY": f"{self.config.reliability:g}",
+            "LOAD": f"{self.config.load:g}",
+            "UPLINK": "on" if self.config.uplink else "off",
             "WARNINGS": "; ".join(md.get("warnings", [])) or "none",
         }
         if md.get("dem_warning"):
@@ -928,14 +1509,33 @@ class Coverage:
             tags["THRESHOLD_DBM"] = f"{self.config.threshold_dbm(tech):g}"
         return tags
 
+    def _service_geotiffs(self, folder: Path, t: str, tags: dict[str, str]) -> list[Path]:
+        low = t.lower()
+        paths = [write_geotiff(folder / f"limiting_link_{low}.tif", self.limiting_link(t),
+                               self.grid, nodata=LIMITING_NODATA, tags=tags,
+                               band_description=f"{t} limiting link (0 none, 1 downlink, 2 uplink)")]
+        if t in DATA_TECHNOLOGIES and t in self.total_dbm:
+            paths.append(write_geotiff(folder / f"sinr_db_{low}.tif", self.sinr_db(t), self.grid,
+                                       nodata=np.nan, tags={**tags, "UNITS": "dB"},
+                                       band_description=f"{t} downlink SINR (dB, modelled)"))
+            paths.append(write_geotiff(folder / f"throughput_mbps_{low}.tif",
+                                       self.throughput_mbps(t), self.grid, nodata=np.nan,
+                                       tags={**tags, "UNITS": "Mbit/s"},
+                                       band_description=f"{t} downlink throughput "
+                                                        "(Mbit/s, modelled)"))
+        return paths
+
     def to_geotiffs(self, folder: str | Path, techs: Sequence[str] | None = None) -> list[Path]:
         """Write compressed COG GeoTIFFs (EPSG of the grid) into ``folder``.
 
         Per technology: ``rsrp_<tech>.tif`` (float32 dBm, nodata NaN),
         ``best_server_<tech>.tif`` (int32 station row, nodata −1),
         ``n_servers_<tech>.tif`` (uint16), ``covered_<tech>.tif`` (uint8 0/1,
-        nodata 255); plus ``covered_any.tif``. Tags carry the DEM source and resolution,
-        terrain mode, thresholds and warnings (e.g. the coarse-DEM one).
+        nodata 255), ``limiting_link_<tech>.tif`` (uint8 0 none / 1 downlink / 2 uplink,
+        nodata 255) and, for 4G/5G with SINR on, ``sinr_db_<tech>.tif`` (float32 dB) and
+        ``throughput_mbps_<tech>.tif`` (float32 Mbit/s, MODELLED); plus ``covered_any.tif``.
+        Tags carry the DEM source and resolution, terrain mode, thresholds, reliability,
+        load and warnings (e.g. the coarse-DEM one).
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -958,6 +1558,7 @@ class Coverage:
             paths.append(write_geotiff(folder / f"covered_{low}.tif",
                                        self.covered(t).astype(np.uint8), self.grid, nodata=255,
                                        tags=tags, band_description=f"{t} covered (0/1)"))
+            paths.extend(self._service_geotiffs(folder, t, tags))
         paths.append(write_geotiff(folder / "covered_any.tif", self.covered("any").astype(np.uint8),
                                    self.grid, nodata=255, tags=self.tags(None),
                                    band_description="covered by any technology (0/1)"))
@@ -1022,13 +1623,12 @@ def compute(
     executor : callable, optional
         Runs the per-station work somewhere else (default None: this process, a thread
         pool of ``config.workers``). Called once as ``executor(groups, grid=, elevation=,
-        config=, thr_q=, progress=)`` with the stations still to compute, grouped by
+        config=, spec=, progress=)`` with the stations still to compute, grouped by
         antenna position (items ``(pos, params, row, col, cache_key)``; each group is one
-        call of :func:`_group_windows`), ``thr_q`` the covered level per technology in
-        0.01 dB and ``progress(n)`` to report ``n`` more stations done. It returns
-        ``(tiles, station_stats)``: ``tiles`` a list of ``(row0, col0, {tech: (best_q int16,
-        server int32, count uint16)})`` combined windows (any tiling; folded here by
-        :func:`_fold_tile`), ``station_stats`` ``(pos, n_extrapolated, cells_evaluated,
+        call of :func:`group_windows`), ``spec`` the :class:`MosaicSpec` and
+        ``progress(n)`` to report ``n`` more stations done. It returns ``(tiles,
+        station_stats)``: ``tiles`` a list of :class:`Mosaic` (any tiling; folded here by
+        :meth:`Mosaic.fold`), ``station_stats`` ``(pos, n_extrapolated, cells_evaluated,
         reach_m, model)`` per computed station. See :mod:`analysis.distributed`.
 
     Returns
@@ -1037,6 +1637,44 @@ def compute(
     """
     t0 = time.perf_counter()
     config = config or CoverageConfig()
+    plan = _plan(stations, grid, dem, config, communes)
+    mosaic = Mosaic.empty(plan.spec, grid.shape, technologies=plan.technologies)
+    stats = _Stats(total=len(plan.jobs), progress=progress)
+    groups = _merge_cached(plan, mosaic, grid, config, stats)
+    _run_groups(groups, mosaic, grid, plan.elevation, config, stats, executor)
+    rsrp, total = _rasters(mosaic, plan.spec)
+    area_mask = None
+    if communes is not None:
+        area_mask = commune_id_raster(grid, communes) >= 0
+    metadata = _metadata(plan, stats, grid, config, time.perf_counter() - t0)
+    cov = Coverage(grid=grid, rsrp_dbm=rsrp, best_server=mosaic.server, n_servers=mosaic.count,
+                   metadata=metadata, config=config, stations=plan.gdf, _area_mask=area_mask,
+                   total_dbm=total, radio=plan.radio)
+    if population is not None:
+        metadata["summary"] = {t: cov.summary(population, t)
+                               for t in [*plan.technologies, "any"]}
+    return cov
+
+
+# ----------------------------------------------------------------------------- compute steps
+@dataclass
+class _Plan:
+    """What :func:`compute` works on: stations resolved to jobs, terrain, settings."""
+
+    gdf: gpd.GeoDataFrame
+    elevation: np.ndarray | None
+    dem_meta: dict[str, Any]
+    dem_key: str
+    warnings: list[str]
+    technologies: list[str]
+    jobs: list[tuple[int, dict, int, int]]
+    n_outside: int
+    spec: MosaicSpec
+    radio: dict[str, np.ndarray]
+
+
+def _plan(stations, grid: Grid, dem, config: CoverageConfig, communes) -> _Plan:
+    """Check the inputs and turn every wanted station into a job ``(pos, params, row, col)``."""
     gdf = _as_frame(stations)
     elevation, dem_meta = _resolve_dem(dem, grid)
     if not config.terrain:
@@ -1046,20 +1684,34 @@ def compute(
         warnings.append(dem_meta["dem_warning"])
     if config.terrain and dem is None:
         warnings.append("no DEM given: terrain on flat ground (Earth curvature only)")
-
     techs_all = gdf["technology"].astype(str).str.upper().to_numpy()
     wanted = set(config.technologies) if config.technologies else set(techs_all) & set(TECHNOLOGIES)
-    models = _station_models(gdf, config, communes)
+    models, model_warning = _model_choice(gdf, config, communes)
+    if model_warning:
+        warnings.append(model_warning)
+    jobs, n_outside = _station_jobs(gdf, grid, config, wanted, models)
+    if n_outside:
+        warnings.append(f"{n_outside} station(s) outside the analysis grid were skipped")
+    technologies = sorted(wanted)
+    thr_q = {t: int(math.ceil(config.covered_threshold_dbm(t) * _Q_SCALE - 1e-9))
+             for t in technologies}
+    groups = _interference_groups(gdf, jobs) if config.sinr else None
+    return _Plan(gdf, elevation, dem_meta, dem_meta["dem_key"] if config.terrain else "terrain-off",
+                 warnings, technologies, jobs, n_outside, MosaicSpec(thr_q, groups),
+                 _radio_table(gdf, jobs, config))
+
+
+def _station_jobs(gdf: gpd.GeoDataFrame, grid: Grid, config: CoverageConfig, wanted: set[str],
+                  models: list[str]) -> tuple[list[tuple[int, dict, int, int]], int]:
+    """Jobs of the wanted stations inside the grid, and the number outside it."""
     projected = gdf.geometry.to_crs(grid.crs)
     xs, ys = projected.x.to_numpy(dtype=float), projected.y.to_numpy(dtype=float)
     rows, cols = grid.rowcol(xs, ys)
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
-
     jobs = []
     n_outside = 0
     for pos, rec in enumerate(records):
-        tech = str(rec.get("technology", "")).upper()
-        if tech not in wanted:
+        if str(rec.get("technology", "")).upper() not in wanted:
             continue
         r, c = int(rows[pos]), int(cols[pos])
         if not (0 <= r < grid.height and 0 <= c < grid.width):
@@ -1068,150 +1720,263 @@ def compute(
         rec = dict(rec)
         rec["_model"] = models[pos]
         params = _station_params(rec, config)
+        params["_rec"] = rec
         jobs.append((pos, params, r, c))
-    if n_outside:
-        warnings.append(f"{n_outside} station(s) outside the analysis grid were skipped")
+    return jobs, n_outside
 
-    shape = grid.shape
-    best_q = {t: np.full(shape, _Q_NONE, dtype=np.int16) for t in sorted(wanted)}
-    server = {t: np.full(shape, -1, dtype=np.int32) for t in sorted(wanted)}
-    count = {t: np.zeros(shape, dtype=np.uint16) for t in sorted(wanted)}
-    thr_q = {t: int(math.ceil(config.covered_threshold_dbm(t) * _Q_SCALE - 1e-9)) for t in wanted}
 
-    dem_key = dem_meta["dem_key"] if config.terrain else "terrain-off"
-    stats = {"extrapolated_cells": 0, "cache_hits": 0, "computed": 0, "cells_evaluated": 0,
-             "reach_m": [], "models": {}}
+def _interference_groups(gdf: gpd.GeoDataFrame, jobs) -> np.ndarray:
+    """Interference group per station row: same technology, operator and band (−1: no job).
 
-    def merge(pos: int, params: dict, res: _StationResult) -> None:
-        t = params["technology"]
-        if res.q.size:
-            _merge_kernel(res.q, res.r_lo, res.c_lo, pos, thr_q[t], best_q[t], server[t], count[t])
-        stats["extrapolated_cells"] += res.n_extrapolated
-        stats["cells_evaluated"] += int(res.q.size)
-        stats["reach_m"].append(res.reach_m)
-        stats["models"][res.model] = stats["models"].get(res.model, 0) + 1
+    Different operators transmit on different carriers, so only a station's own
+    operator's stations on the same band interfere with it (issue 16).
+    """
+    out = np.full(len(gdf), -1, dtype=np.int32)
+    ids: dict[tuple, int] = {}
+    for pos, params, _, _ in jobs:
+        op = params["_rec"].get("operator")
+        op = "" if op is None or (isinstance(op, float) and math.isnan(op)) else str(op).strip().lower()
+        key = (params["technology"], op, round(params["band_mhz"], 3))
+        out[pos] = ids.setdefault(key, len(ids))
+    return out
 
-    total = len(jobs)
-    done = 0
-    todo: dict[tuple, list] = {}  # stations sharing an antenna position share one sweep
+
+_MODEL_CODES = {m: i for i, m in enumerate(MODELS)}
+
+
+def _radio_table(gdf: gpd.GeoDataFrame, jobs, config: CoverageConfig) -> dict[str, np.ndarray]:
+    """Per-station service figures, arrays of length ``len(gdf) + 1`` (last: NaN, so that
+    a best-server raster's −1 indexes "no server").
+
+    ``eirp_re_dbm`` (EIRP per resource element), ``ul_rsrp_dbm`` (downlink RSRP below which
+    the station's uplink fails, :func:`geo.link_budget.uplink_rsrp_threshold_dbm`),
+    ``bandwidth_mhz``, ``dl_share`` (TDD downlink share, 1 on FDD), ``band_mhz``,
+    ``height_m``, ``row``, ``col``, ``model`` (index into ``geo.propagation.MODELS``, −1).
+    """
+    n = len(gdf) + 1
+    names = ("eirp_re_dbm", "ul_rsrp_dbm", "bandwidth_mhz", "dl_share", "band_mhz", "height_m",
+             "row", "col")
+    out = {k: np.full(n, np.nan, dtype=np.float64) for k in names}
+    out["model"] = np.full(n, -1, dtype=np.int32)
     for pos, params, r, c in jobs:
-        key = _station_key(params, r, c, grid, dem_key, config)
+        rec = params["_rec"]
+        tech, band = params["technology"], params["band_mhz"]
+        d = defaults_for(tech, band)
+        eirp_re = float(link_budget.eirp_per_re_dbm(params["eirp_dbm"], params["subcarriers"]))
+        ub = _uplink_budget(tech, band, _number(rec.get("antenna_gain_dbi")), config.ue_power_dbm)
+        out["eirp_re_dbm"][pos] = eirp_re
+        out["ul_rsrp_dbm"][pos] = float(link_budget.uplink_rsrp_threshold_dbm(eirp_re, ub))
+        out["bandwidth_mhz"][pos] = _number(rec.get("bandwidth_mhz")) or d.bandwidth_mhz
+        out["dl_share"][pos] = TDD_DL_SHARE if is_tdd(tech, band) else 1.0
+        out["band_mhz"][pos] = band
+        out["height_m"][pos] = params["height_m"]
+        out["row"][pos], out["col"][pos] = r, c
+        out["model"][pos] = _MODEL_CODES[params["model"]]
+    return out
+
+
+def _number(v) -> float | None:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+@lru_cache(maxsize=256)
+def _uplink_budget(tech: str, band: float, gain: float | None, power: float | None):
+    return link_budget.uplink_budget(tech, band, gain, power)
+
+
+@dataclass
+class _Stats:
+    """Per-station figures and progress of one :func:`compute` call."""
+
+    total: int
+    progress: Callable[[int, int], None] | None = None
+    done: int = 0
+    extrapolated_cells: int = 0
+    cache_hits: int = 0
+    computed: int = 0
+    cells_evaluated: int = 0
+    reach_m: list[float] = field(default_factory=list)
+    models: dict[str, int] = field(default_factory=dict)
+
+    def station(self, n_ext: int, cells: int, reach_m: float, model: str) -> None:
+        self.extrapolated_cells += int(n_ext)
+        self.cells_evaluated += int(cells)
+        self.reach_m.append(float(reach_m))
+        self.models[model] = self.models.get(model, 0) + 1
+
+    def tick(self, n: int = 1) -> None:
+        self.done += int(n)
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _merge_cached(plan: _Plan, mosaic: Mosaic, grid: Grid, config: CoverageConfig,
+                  stats: _Stats) -> list[list[tuple]]:
+    """Fold the cached windows; the rest grouped by antenna position (one sweep each)."""
+    todo: dict[tuple, list] = {}
+    hits: dict[str, list[tuple[int, WindowResult]]] = {}
+    for pos, params, r, c in plan.jobs:
+        params = {k: v for k, v in params.items() if k != "_rec"}
+        key = _station_key(params, r, c, grid, plan.dem_key, config)
         hit = _CACHE.get(key, config.cache_dir)
         if hit is not None:
-            stats["cache_hits"] += 1
-            merge(pos, params, hit)
+            stats.cache_hits += 1
+            hits.setdefault(params["technology"], []).append((pos, hit))
+            stats.station(hit.n_extrapolated, hit.q.size, hit.reach_m, hit.model)
             _CACHE.put(key, hit, config.cache_max_mb, None)
-            done += 1
-            if progress:
-                progress(done, total)
         else:
             site = (r, c, params["height_m"]) if config.terrain else (pos,)
             todo.setdefault(site, []).append((pos, params, r, c, key))
+    _fold_hits(mosaic, hits, config.workers or os.cpu_count() or 1, stats)
+    return list(todo.values())
+
+
+def _fold_hits(mosaic: Mosaic, hits: Mapping[str, list[tuple[int, WindowResult]]], workers: int,
+               stats: _Stats) -> None:
+    """Fold cached windows, one thread per technology (disjoint arrays; the fold does not
+    depend on the order, so the result is that of a serial fold)."""
+    def fold(tech: str) -> int:
+        for pos, res in hits[tech]:
+            mosaic.add(pos, tech, res)
+        return len(hits[tech])
+
+    if workers <= 1 or len(hits) <= 1:
+        for t in hits:
+            stats.tick(fold(t))
+        return
+    for t in hits:
+        mosaic._arrays(t)  # allocate here, not from the threads
+    with ThreadPoolExecutor(max_workers=min(workers, len(hits))) as pool:
+        for n in pool.map(fold, list(hits)):
+            stats.tick(n)
+
+
+def _run_groups(groups, mosaic: Mosaic, grid: Grid, elevation, config: CoverageConfig,
+                stats: _Stats, executor) -> None:
+    """Compute the windows of ``groups`` (here or on ``executor``) and fold them."""
+    if not groups:
+        return
+    if executor is not None:
+        # another engine (e.g. analysis.distributed.DaskExecutor) computes the windows of
+        # these groups and combines them into tiles; folding tiles is order-independent
+        # (max level, lowest station row on ties, counts added), so results are identical
+        tiles, station_stats = executor(groups, grid=grid, elevation=elevation, config=config,
+                                        spec=mosaic.spec, progress=stats.tick)
+        for tile in tiles:
+            mosaic.fold(tile)
+        for _pos, n_ext, cells, reach_m, model in station_stats:
+            stats.station(n_ext, cells, reach_m, model)
+            stats.computed += 1
+        stats.done = stats.computed + stats.cache_hits
+        return
 
     def work(group):
-        out = _group_windows(group, grid, elevation, config)
+        out = group_windows(group, grid, elevation, config)
         for (_, _, res), (_, _, _, _, key) in zip(out, group, strict=True):
             _CACHE.put(key, res, config.cache_max_mb, config.cache_dir)
         return out
 
-    def finish(results):
-        nonlocal done
+    def finish(results) -> None:
         for pos, params, res in results:
-            merge(pos, params, res)
-            stats["computed"] += 1
-            done += 1
-            if progress:
-                progress(done, total)
+            mosaic.add(pos, params["technology"], res)
+            stats.station(res.n_extrapolated, res.q.size, res.reach_m, res.model)
+            stats.computed += 1
+            stats.tick()
 
-    groups = list(todo.values())
     workers = config.workers or os.cpu_count() or 1
-    if executor is not None and groups:
-        # another engine (e.g. analysis.distributed.DaskExecutor) computes the windows of
-        # these groups and combines them into tiles; folding tiles is order-independent
-        # (max level, lowest station row on ties, counts added), so results are identical
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += int(n)
-            if progress:
-                progress(done, total)
-
-        tiles, station_stats = executor(groups, grid=grid, elevation=elevation, config=config,
-                                        thr_q=dict(thr_q), progress=tick)
-        for r0, c0, parts in tiles:
-            for t, (b, s, n) in parts.items():
-                _fold_tile(r0, c0, b, s, n, best_q[t], server[t], count[t])
-        for _pos, n_ext, cells, reach_m, model in station_stats:
-            stats["extrapolated_cells"] += int(n_ext)
-            stats["cells_evaluated"] += int(cells)
-            stats["reach_m"].append(float(reach_m))
-            stats["models"][model] = stats["models"].get(model, 0) + 1
-            stats["computed"] += 1
-        done = stats["computed"] + stats["cache_hits"]
-    elif workers <= 1 or len(groups) <= 1:
+    if workers <= 1 or len(groups) <= 1:
         for g in groups:
             finish(work(g))
-    elif groups:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            # bounded in-flight submissions keep memory at ~2 windows per worker
-            it = iter(groups)
-            pending = [pool.submit(work, g) for g in itertools.islice(it, 2 * workers)]
-            while pending:
-                results = pending.pop(0).result()
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.submit(work, nxt))
-                finish(results)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # bounded in-flight submissions keep memory at ~2 windows per worker
+        it = iter(groups)
+        pending = [pool.submit(work, g) for g in itertools.islice(it, 2 * workers)]
+        while pending:
+            results = pending.pop(0).result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(work, nxt))
+            finish(results)
 
-    rsrp = {}
-    for t in best_q:
-        q = best_q[t]
+
+def _rasters(mosaic: Mosaic, spec: MosaicSpec) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """RSRP (float32 dBm, NaN unreached) and, with power sums, the received power of the
+    best server's interference group (float32 dBm per RE, NaN unreached) per technology."""
+    rsrp: dict[str, np.ndarray] = {}
+    total: dict[str, np.ndarray] = {}
+    for t in list(mosaic.best):
+        q = mosaic.best[t]
         arr = q.astype(np.float32)
         arr /= np.float32(_Q_SCALE)
         arr[q == _Q_NONE] = np.nan
         rsrp[t] = arr
-    best_q.clear()
+        if spec.power_group is not None:
+            total[t] = _best_group_total_dbm(mosaic.server[t], mosaic.power[t], spec.power_group)
+    mosaic.best.clear()
+    return rsrp, total
 
-    area_mask = None
-    if communes is not None:
-        area_mask = commune_id_raster(grid, communes) >= 0
-    reach = np.asarray(stats["reach_m"]) if stats["reach_m"] else np.zeros(1)
-    seconds = time.perf_counter() - t0
-    metadata: dict[str, Any] = {
+
+def _best_group_total_dbm(server: np.ndarray, power: Mapping[int, np.ndarray],
+                          power_group: np.ndarray) -> np.ndarray:
+    """Per cell, the summed power (dBm) of the best server's interference group."""
+    out = np.full(server.shape, np.nan, dtype=np.float32)
+    groups = np.ascontiguousarray(power_group, dtype=np.int32)
+    for g, p in power.items():
+        _group_total_kernel(server, groups, int(g), p, _POWER_UNIT_DBM, out)
+    power.clear()  # read once: the province holds only the best server's group total
+    return out
+
+
+def _metadata(plan: _Plan, stats: _Stats, grid: Grid, config: CoverageConfig,
+              seconds: float) -> dict[str, Any]:
+    reach = np.asarray(stats.reach_m) if stats.reach_m else np.zeros(1)
+    techs = plan.technologies
+    return {
         "crs": grid.crs,
         "resolution_m": float(grid.resolution_m),
-        "shape": list(shape),
+        "shape": list(grid.shape),
         "grid_key": grid.key(),
         "terrain": bool(config.terrain),
-        **{k: v for k, v in dem_meta.items()},
-        "warnings": warnings,
-        "technologies": sorted(wanted),
-        "stations": len(jobs),
-        "stations_per_technology": {t: int(sum(1 for j in jobs if j[1]["technology"] == t))
-                                    for t in sorted(wanted)},
-        "stations_outside_grid": n_outside,
-        "stations_computed": stats["computed"],
-        "stations_from_cache": stats["cache_hits"],
-        "models": stats["models"],
+        **dict(plan.dem_meta.items()),
+        "warnings": plan.warnings,
+        "technologies": techs,
+        "stations": len(plan.jobs),
+        "stations_per_technology": {t: int(sum(1 for j in plan.jobs if j[1]["technology"] == t))
+                                    for t in techs},
+        "stations_outside_grid": plan.n_outside,
+        "stations_computed": stats.computed,
+        "stations_from_cache": stats.cache_hits,
+        "models": stats.models,
         "obstructed_model": config.obstructed_model,
         "clear_model": config.clear_model,
         "reach_m": {"min": float(reach.min()), "median": float(np.median(reach)),
                     "max": float(reach.max())},
-        "cells_evaluated": stats["cells_evaluated"],
-        "extrapolated_cells": stats["extrapolated_cells"],
-        "thresholds_dbm": {t: config.threshold_dbm(t) for t in sorted(wanted)},
+        "cells_evaluated": stats.cells_evaluated,
+        "extrapolated_cells": stats.extrapolated_cells,
+        "thresholds_dbm": {t: config.threshold_dbm(t) for t in techs},
         "indoor_margin_db": float(config.indoor_margin_db),
         "k_factor": float(config.k_factor),
+        "reliability": float(config.reliability),
+        "load": float(config.load),
+        "uplink": bool(config.uplink),
+        "uplink_budget": {t: _budget_dict(t, config) for t in techs},
         "config": {k: v for k, v in asdict(config).items() if k not in ("thresholds_dbm",)},
         "calibration": config.calibration.describe() if config.calibration is not None else None,
         "seconds": seconds,
     }
-    cov = Coverage(grid=grid, rsrp_dbm=rsrp, best_server=server, n_servers=count,
-                   metadata=metadata, config=config,
-                   stations=gdf, _area_mask=area_mask)
-    if population is not None:
-        metadata["summary"] = {t: cov.summary(population, t) for t in [*sorted(wanted), "any"]}
-    return cov
+
+
+def _budget_dict(tech: str, config: CoverageConfig) -> dict[str, float]:
+    """The uplink budget of a technology at its default band (for the outputs)."""
+    ub = _uplink_budget(tech, defaults_for(tech).band_mhz, None, config.ue_power_dbm)
+    return {**{k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(ub).items()},
+            "sensitivity_dbm": round(ub.sensitivity_dbm, 2),
+            "max_path_loss_db": round(ub.max_path_loss_db, 2)}
 
 
 # the single-station maps (geo/station_map.py) run this module's per-station code path

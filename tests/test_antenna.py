@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -47,8 +45,22 @@ def test_tilt_moves_the_beam_down():
 
 def test_omni_is_zero():
     g = sector_gain_db(np.array([np.nan, 0.0, 90.0]), np.array([-20.0, 0.0, 0.0]))
-    assert g[0] == 0.0
-    assert math.isnan(np.nan) and sector_gain_db_nb(np.nan, -20.0) == 0.0
+    np.testing.assert_allclose(g, [0.0, 0.0, -12 * (90 / 65) ** 2], atol=1e-12)
+    assert sector_gain_db_nb(np.nan, -20.0) == 0.0
+    assert sector_gain_db_nb(90.0, 0.0) == pytest.approx(-23.006, abs=1e-3)
+
+
+def test_tilt_off_boresight_known_answers():
+    # Computed once by hand from TR 38.901 eqs. (7.1-7), (7.1-8) and Table 7.3-1:
+    # β = 10°, φ = 60°, 5° below the horizon (θ = 95°): cos θ' = cos10·cos95 + sin10·cos60·sin95
+    # = 0.000662 → θ' = 89.962°; φ' = atan2(sin95·sin60, cos10·sin95·cos60 − sin10·cos95)
+    # = 59.625°; A = −12·(59.625/65)² − 12·(0.038/65)² = −10.0973 dB (untilted: −10.296 dB)
+    assert sector_gain_db(60.0, -5.0, tilt_deg=10.0) == pytest.approx(-10.0973, abs=1e-4)
+    assert sector_gain_db_nb(60.0, -5.0, 65.0, 30.0, 10.0) == pytest.approx(-10.0973, abs=1e-4)
+    # β = 8°, on the boresight azimuth, 20° below: θ' = 110° − 8° = 102° → −12·(12/65)² = −0.409
+    assert sector_gain_db(0.0, -20.0, tilt_deg=8.0) == pytest.approx(-0.4090, abs=1e-4)
+    # behind the antenna the tilt lifts the beam: θ' = 110 + 8 = 118°, φ' = 180° → floor 30 dB
+    assert sector_gain_db(180.0, -20.0, tilt_deg=8.0) == pytest.approx(-30.0)
 
 
 def test_helpers():

@@ -164,7 +164,16 @@ def test_extrapolated_cells_are_counted():
     far = compute(stations, grid, None, CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=14_000.0,
                                                        workers=1))
     assert near.metadata["extrapolated_cells"] == 1  # only the mast cell (d < 10 m)
-    assert far.metadata["extrapolated_cells"] > 100  # RMa LOS is valid to 10 km
+    # RMa LOS is valid from 10 m to 10 km: the mast cell plus every cell of the window whose
+    # nearest table sample (62.5 m steps at 500 m cells) lies beyond 10 km
+    reach_cells = far.metadata["reach_m"]["max"] / 500.0
+    di, dj = np.mgrid[-20:21, -20:21]
+    d2 = di**2 + dj**2
+    x = np.sqrt(d2) * 8.0  # distance in table steps
+    kn = np.floor(x) + ((x - np.floor(x)) > 0.5)
+    expected = int(((d2 <= reach_cells**2) & ((kn * 62.5 > 10_000.0) | (kn * 62.5 < 10.0))).sum())
+    assert far.metadata["reach_m"]["max"] == 14_000.0
+    assert far.metadata["extrapolated_cells"] == expected == 1 + 412
 
 
 @settings(max_examples=12, deadline=None)
@@ -293,12 +302,20 @@ def test_per_commune_summary():
                                 geometry=[left, right], crs="EPSG:32648")
     pop = np.ones(grid.shape, np.float32)
     cov = compute(stations_at(grid, [(20, 5)], technology="4G"), grid, None,
-                  CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=1_200.0, workers=1))
+                  CoverageConfig(model="38901-rma", **LOS_ONLY, max_radius_m=1_200.0, workers=1,
+                                 terrain=False))
     df = cov.per_commune(communes, pop, "4G")
     assert list(df["code"]) == ["1", "2"]
     assert df["area_km2"].tolist() == pytest.approx([8.0, 8.0])
-    assert df["people_covered"].iloc[0] > df["people_covered"].iloc[1]
-    assert (df["people_covered"] <= df["people"]).all()
+    # LTE 1800 at ≤ 1.2 km in RMa LOS is far above both links' levels (−66 dBm at the edge):
+    # every cell of the 12-cell disc is covered; the disc (column 5 ± 12, clipped at column 0)
+    # lies wholly in commune A (columns 0–19), one person per cell
+    di, dj = np.mgrid[-12:13, -12:13]
+    disc = int(((di**2 + dj**2 <= 144) & (dj >= -5)).sum())
+    assert disc == 346
+    assert df["people_covered"].tolist() == [disc, 0.0]
+    assert df["people"].tolist() == [800.0, 800.0]
+    assert df["people_covered_uplink"].tolist() == [disc, 0.0]
 
 
 @pytest.mark.parametrize(
@@ -326,6 +343,10 @@ def test_coverage_type():
     assert cov.rsrp_dbm["5G"].dtype == np.float32
     assert cov.best_server["5G"].dtype == np.int32
     assert cov.n_servers["5G"].dtype == np.uint16
+    # and the values: one station, the link budget at 300 m, itself as best server everywhere
+    assert cov.rsrp_dbm["5G"][5, 8] == pytest.approx(_expected_rsrp("5G", 300.0), abs=0.01)
+    assert (cov.best_server["5G"] == 0).all()
+    np.testing.assert_array_equal(cov.n_servers["5G"], cov.covered_downlink("5G").astype(np.uint16))
 
 
 def test_cli_writes_geotiffs_and_summary(tmp_path):

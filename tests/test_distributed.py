@@ -87,7 +87,7 @@ def test_province_distributed_equals_serial(cluster, inputs, tmp_path):
 def test_tile_fold_matches_merge_kernel_with_ties():
     """Overlapping windows with equal levels: tiles folded in any order = serial merge."""
     from analysis.distributed import _tile_task
-    from geo.coverage import _Q_NONE, _fold_tile, _merge_kernel, _StationResult
+    from geo.coverage import _Q_NONE, Mosaic, MosaicSpec, WindowResult
 
     rng = np.random.default_rng(7)
     shape = (40, 50)
@@ -97,14 +97,12 @@ def test_tile_fold_matches_merge_kernel_with_ties():
         r, c = rng.integers(0, shape[0] - h), rng.integers(0, shape[1] - w)
         q = rng.integers(-9000, -8990, size=(h, w)).astype(np.int16)  # many ties
         q[rng.random((h, w)) < 0.2] = _Q_NONE
-        res = _StationResult(int(r), int(c), q, 0, 1000.0, "fspl")
+        res = WindowResult(int(r), int(c), q, 0, 1000.0, "fspl")
         wins.append((pos, "5G", res, int(r + h // 2), int(c + w // 2)))
-    thr = -8995
-    best = np.full(shape, _Q_NONE, np.int16)
-    server = np.full(shape, -1, np.int32)
-    count = np.zeros(shape, np.uint16)
-    for pos, _, res, _, _ in wins:
-        _merge_kernel(res.q, res.r_lo, res.c_lo, pos, thr, best, server, count)
+    spec = MosaicSpec({"5G": -8995}, power_group=np.arange(12, dtype=np.int32) % 3)
+    serial = Mosaic.empty(spec, shape)
+    for pos, tech, res, _, _ in wins:
+        serial.add(pos, tech, res)
 
     tiles = []
     for r0 in range(0, shape[0], 16):
@@ -113,23 +111,38 @@ def test_tile_fold_matches_merge_kernel_with_ties():
             half = len(wins) // 2
             # one tile from windows of two "tasks" given in reverse order, and two partial
             # tiles over the same cells (as cache hits + distributed work), folded later
-            tiles.append(_tile_task(b, {"5G": thr}, wins[half:][::-1], wins[:half]))
-            tiles.append(_tile_task(b, {"5G": thr}, wins[::3]))
-            tiles.append(_tile_task(b, {"5G": thr}, [w for w in wins if w[0] % 3]))
-    b2 = np.full(shape, _Q_NONE, np.int16)
-    s2 = np.full(shape, -1, np.int32)
-    n2 = np.zeros(shape, np.uint16)
+            tiles.append(_tile_task(b, spec, wins[half:][::-1], wins[:half]))
+            tiles.append(_tile_task(b, spec, wins[::3]))
+            tiles.append(_tile_task(b, spec, [w for w in wins if w[0] % 3]))
+    folded = Mosaic.empty(spec, shape)
     owners = []
-    for r0, c0, parts, stats in tiles[::-1]:
+    for mosaic, stats in tiles[::-1]:
         owners += [st[0] for st in stats]
-        for _t, (b, s, n) in parts.items():
-            _fold_tile(r0, c0, b, s, n, b2, s2, n2)
-    np.testing.assert_array_equal(best, b2)
-    np.testing.assert_array_equal(server, s2)
+        folded.fold(mosaic)
+    np.testing.assert_array_equal(serial.best["5G"], folded.best["5G"])
+    np.testing.assert_array_equal(serial.server["5G"], folded.server["5G"])
     # every window counted twice (once whole, once in the two partials)
-    np.testing.assert_array_equal(2 * count.astype(np.int64), n2)
+    np.testing.assert_array_equal(2 * serial.count["5G"].astype(np.int64), folded.count["5G"])
+    # power sums: integers, so exactly twice the serial sums whatever the order and tiling
+    assert sorted(serial.power["5G"]) == [0, 1, 2]
+    for g, p in serial.power["5G"].items():
+        np.testing.assert_array_equal(2 * p, folded.power["5G"][g])
+        assert p.max() > 0
     # each station reported once per tiling (here: by the full tiles and by the partials)
     assert sorted(owners) == sorted(2 * list(range(len(wins))))
+
+
+def test_power_sum_is_the_linear_sum_of_received_power():
+    """The int64 power sum of two windows is 10^(dBm/10) summed, in 1e-16 mW."""
+    from geo.coverage import Mosaic, MosaicSpec, WindowResult
+
+    spec = MosaicSpec({"4G": -11500}, power_group=np.zeros(2, dtype=np.int32))
+    m = Mosaic.empty(spec, (1, 2))
+    m.add(0, "4G", WindowResult(0, 0, np.array([[-9000, -10000]], np.int16), 0, 1.0, "fspl"))
+    m.add(1, "4G", WindowResult(0, 0, np.array([[-9000, -12000]], np.int16), 0, 1.0, "fspl"))
+    # −90 dBm twice = 2e-9 mW = 2e7 units; −100 + −120 dBm = 1e-10 + 1e-12 mW = 1.01e6 units
+    np.testing.assert_array_equal(m.power["4G"][0], [[20_000_000, 1_010_000]])
+    np.testing.assert_array_equal(m.count["4G"], [[2, 1]])
 
 
 def test_default_path_does_not_import_dask():

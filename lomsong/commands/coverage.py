@@ -10,6 +10,11 @@ area_share_covered, stations, resolution_m, terrain, seconds, dem, dem_resolutio
 warnings, modelled_stations, modelled_share, by_operator, people_no_operator,
 people_one_operator`` (+ per-technology figures). A set mixing uploaded and modelled rows
 is flagged in the warnings (stderr) and by ``modelled_stations`` / ``modelled_share``.
+Service figures of issue 16: ``people_covered_downlink, people_covered_uplink,
+people_by_throughput`` ("1", "10", "100" Mbit/s), ``reliability, load, uplink_budget`` — ``people_covered`` needs both links
+at the chosen reliability. With ``--gap-metric throughput`` also ``people_below_min_mbps``.
+
+    lomsong coverage --default --reliability 0.9 --load 0.7 --out out/service
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 from lomsong.commands.dem import add_dem_arguments, dem_from_args
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "add_service_arguments", "service_config_kwargs"]
 
 _TECH_CHOICES = {"5g": ("5G",), "4g": ("4G",), "3g": ("3G",), "2g": ("2G",), "any": None}
 
@@ -48,6 +53,7 @@ def register(subparsers) -> None:
                    help="path loss where terrain is clear: TR 38.901 LOS probability (default, "
                         "models clutter) or pure line of sight (open country, optimistic)")
     add_dem_arguments(p)
+    add_service_arguments(p)
     from lomsong.commands.calibrate import add_calibration_argument
 
     add_calibration_argument(p)
@@ -59,6 +65,44 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def add_service_arguments(p) -> None:
+    """Issue 16 flags, shared by ``coverage`` and ``run``: both links, location reliability,
+    load, UE power, and what a gap lacks."""
+    g = p.add_argument_group("service (uplink, reliability, SINR, throughput)")
+    g.add_argument("--reliability", type=float, default=0.5, metavar="P",
+                   help="cell-edge location reliability 0<P<1: adds the shadow-fading margin "
+                        "σ·Φ⁻¹(P) of TR 38.901 (default 0.5 = median, no margin; e.g. 0.9)")
+    g.add_argument("--load", type=float, default=0.5, metavar="L",
+                   help="cell load 0–1 of the co-channel neighbours for SINR (default 0.5)")
+    g.add_argument("--ue-power-dbm", type=float, default=None, metavar="DBM",
+                   help="UE transmit power of the uplink budget (default 23 dBm, power class 3; "
+                        "26 = HPUE, honoured on n41/n77/n78 only)")
+    g.add_argument("--downlink-only", action="store_true",
+                   help="'covered' needs only the downlink (no uplink budget)")
+    g.add_argument("--gap-metric", choices=("coverage", "throughput"), default="coverage",
+                   help="what a gap lacks: coverage (both links) or a data rate (--min-mbps)")
+    g.add_argument("--min-mbps", type=float, default=10.0, metavar="MBPS",
+                   help="data rate a cell needs with --gap-metric throughput (default 10)")
+
+
+def service_config_kwargs(args) -> dict:
+    """CoverageConfig keywords from :func:`add_service_arguments`'s flags (range-checked)."""
+    from lomsong.cli import UserError
+
+    if not (0.0 < args.reliability < 1.0):
+        msg = (f"--reliability {args.reliability:g}: cần trong (0, 1) / expected strictly "
+               "between 0 and 1 (0.5 = median, 0.9, 0.95 …).")
+        raise UserError(msg)
+    if not (0.0 <= args.load <= 1.0):
+        msg = f"--load {args.load:g}: cần từ 0 đến 1 / expected between 0 and 1."
+        raise UserError(msg)
+    if args.min_mbps <= 0:
+        msg = f"--min-mbps {args.min_mbps:g}: cần > 0 / expected > 0 Mbit/s."
+        raise UserError(msg)
+    return {"reliability": float(args.reliability), "load": float(args.load),
+            "ue_power_dbm": args.ue_power_dbm, "uplink": not args.downlink_only}
 
 
 def _load_stations(args):
@@ -119,7 +163,7 @@ def run(args) -> int:
                             indoor_margin_db=float(args.indoor_margin),
                             technologies=_TECH_CHOICES[args.tech],
                             cache_dir=args.cache_dir, workers=args.workers,
-                            calibration=_calibration(args))
+                            calibration=_calibration(args), **service_config_kwargs(args))
     grid = analysis_grid(args.resolution)
     dem = dem_from_args(args, grid, area=load_province()) if args.terrain == "on" else None
 
@@ -189,6 +233,7 @@ def run(args) -> int:
         "calibration": md.get("calibration"),
         "extrapolated_cells": md["extrapolated_cells"],
         "models": md["models"],
+        **_service_summary(cov, population, args),
         "per_technology": md.get("summary", {}),
         "files": [p.name for p in paths],
         "seconds": round(time.perf_counter() - t0, 2),
@@ -202,3 +247,35 @@ def run(args) -> int:
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0
+
+
+def _service_summary(cov, population, args) -> dict:
+    """Issue 16 keys of coverage_summary.json (province people, the headline tech)."""
+    tech = args.tech if args.tech == "any" else args.tech.upper()
+    s = cov.summary(population, tech)
+    out = {
+        "people_covered_downlink": s["people_covered_downlink"],
+        "people_covered_uplink": s["people_covered_uplink"],
+        "people_by_throughput": s["people_by_throughput"],
+        "throughput_modelled": True,
+        "reliability": s["reliability"],
+        "load": s["load"],
+        "uplink": bool(cov.config.uplink),
+        "uplink_budget": cov.metadata.get("uplink_budget", {}),
+        "gap_metric": args.gap_metric,
+    }
+    if args.gap_metric == "throughput":
+        if not cov.has_throughput(tech):
+            from lomsong.cli import UserError
+
+            msg = (f"--gap-metric throughput: không có tốc độ cho {tech} / no data rate is "
+                   "modelled for this technology (4G/5G only).")
+            raise UserError(msg)
+        import numpy as np
+
+        rate = cov.throughput_mbps(tech)
+        with np.errstate(invalid="ignore"):
+            short = ~(rate >= float(args.min_mbps))
+        out["min_mbps"] = float(args.min_mbps)
+        out["people_below_min_mbps"] = float(np.asarray(population, dtype=np.float64)[short].sum())
+    return out

@@ -109,6 +109,9 @@ def register(subparsers) -> None:
                             "(Kubernetes, HPC, cloud); workers need lomsong installed")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_dem_arguments(p)
+    from lomsong.commands.coverage import add_service_arguments
+
+    add_service_arguments(p)
     from lomsong.commands.calibrate import add_calibration_argument
 
     add_calibration_argument(p)
@@ -278,10 +281,19 @@ def run_command(args) -> int:
         from geo.data import load_province
 
         dem = dem_from_args(args, analysis_grid(args.resolution), area=load_province())
+    from analysis.config import GapConfig
     from lomsong.commands.calibrate import calibration_from_args
+    from lomsong.commands.coverage import service_config_kwargs
 
     cov_cfg = CoverageConfig(terrain=args.terrain == "on", indoor_margin_db=args.indoor_margin,
-                             calibration=calibration_from_args(args))
+                             calibration=calibration_from_args(args),
+                             **service_config_kwargs(args))
+    if args.gap_metric == "throughput" and tech not in ("4G", "5G", "any"):
+        msg = "--gap-metric throughput needs --tech 4g, 5g or any (data rate of 4G/5G)."
+        raise UserError(msg)
+    config_changes = {}  # AnalysisConfig fields the flags change (none: the library default)
+    if args.gap_metric != "coverage":
+        config_changes["gaps"] = GapConfig(metric=args.gap_metric, min_mbps=args.min_mbps)
     run_args = (stations, tech, args.resolution, budget_sites, budget_vnd, focus)
     run_kwargs = dict(dem=dem, terrain=args.terrain == "on", coverage_config=cov_cfg,
                       candidates=candidates, progress=progress, user_fiber=args.fiber,
@@ -295,9 +307,13 @@ def run_command(args) -> int:
     if power_lines is not None:
         run_kwargs["power_lines"] = power_lines
     if getattr(args, "neutral_ranking", False):
-        from analysis.config import AnalysisConfig, RankingWeights
+        from analysis.config import RankingWeights
 
-        run_kwargs["config"] = AnalysisConfig(ranking=RankingWeights.neutral())
+        config_changes["ranking"] = RankingWeights.neutral()
+    if config_changes:
+        from analysis.config import AnalysisConfig
+
+        run_kwargs["config"] = AnalysisConfig(**config_changes)
     if getattr(args, "measurements", None):
         run_kwargs["measurements"] = _read_drive_test(args)
     workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
@@ -319,8 +335,10 @@ def run_command(args) -> int:
     for bar in bars.values():
         bar.close()
     s = result.summary
+    served = (f"served at ≥ {s['min_mbps']:g} Mbit/s (modelled) by" if s.get("gap_metric") ==
+              "throughput" else "covered by")
     print(
-        f"{s['people_covered']:,.0f} of {s['people_total']:,.0f} people covered by {tech} "
+        f"{s['people_covered']:,.0f} of {s['people_total']:,.0f} people {served} {tech} "
         f"({100 * s['share_covered']:.1f}%); {s['gaps']} gaps; {s['proposals']} sites proposed "
         f"cover {s['people_newly_covered']:,.0f} more people for {s['cost_total_vnd'] / 1e9:,.1f} bn VND."
     )
