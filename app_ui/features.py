@@ -65,7 +65,7 @@ def throughput_of(coverage, tech: str | None):
         return None
     try:
         return fn(tech)
-    except (KeyError, ValueError, TypeError):
+    except Exception:  # e.g. CoverageError with SINR off: the map goes without the layer
         return None
 
 
