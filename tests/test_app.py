@@ -712,3 +712,18 @@ def test_get_30_m_terrain_offline_says_how_to_give_a_dem(app_env, monkeypatch):
     assert "Không tải được địa hình" in errors and "lomsong dem download" in errors
     assert "Tải DEM chi tiết hơn" in errors  # where to give a DEM file instead
     assert "dem_path" not in at.session_state or not at.session_state["dem_path"]
+
+
+def test_reliability_and_load_controls_reach_the_engine(app_env):
+    from app_ui import features
+
+    if not (features.has_reliability() and features.has_load()):
+        pytest.fail("geo.coverage.CoverageConfig has reliability and load: the sidebar must show them")
+    at = _open("map")
+    at.sidebar.slider(key="reliability_pct")  # drawn
+    at.sidebar.slider(key="load_pct")
+    at_50 = int(_metric(at, "Người có sóng").replace(".", ""))
+    at.sidebar.slider(key="reliability_pct").set_value(95.0).run()
+    _no_exception(at)
+    at_95 = int(_metric(at, "Người có sóng").replace(".", ""))
+    assert at_95 < at_50  # a 95 % location reliability needs a shadow-fading margin: fewer covered

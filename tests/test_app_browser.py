@@ -261,6 +261,11 @@ def test_desktop_in_chromium(server, browser):
     assert n_paths >= 78, n_paths  # 78 communes (+ gaps)
     assert frame.locator("img.leaflet-image-layer").count() == 1  # the signal raster
     assert frame.locator('path[fill="url(#lomsong-hatch)"]').count() >= 1  # hatched gaps
+    layers = frame.locator(".leaflet-control-layers").inner_text()
+    from app_ui import features
+
+    if features.has_load():  # the engine models data speed: its layer is one click away
+        assert "Tốc độ dữ liệu (Mbit/s, mô hình)" in layers, layers
     page.get_by_text("Mạng trạm MÔ PHỎNG").first.wait_for(timeout=10_000)
     geo = _map_frame(page).evaluate(_LEGEND_GEOMETRY)
     assert geo["minFont"] >= 12, geo
