@@ -114,8 +114,9 @@ def _techs_for(tech: str) -> tuple[str, ...] | None:
     return None if tech == "any" else (tech,)
 
 
-def coverage_config(settings: state.Settings):
-    """The engine's configuration for the sidebar settings."""
+def coverage_config(settings: state.Settings, service: bool = True):
+    """The engine's configuration for the sidebar settings (``service=False``: without the
+    reliability / load sliders, which :meth:`geo.coverage.Coverage.with_service` applies)."""
     from app_ui.features import coverage_overrides
     from geo.coverage import CoverageConfig
     from geo.radio_defaults import THRESHOLD_DBM
@@ -126,7 +127,7 @@ def coverage_config(settings: state.Settings):
     return CoverageConfig(
         indoor_margin_db=float(settings.indoor_margin_db), thresholds_dbm=thresholds,
         technologies=_techs_for(settings.tech),
-        calibration=_calibration(), **coverage_overrides(settings.extra),
+        calibration=_calibration(), **(coverage_overrides(settings.extra) if service else {}),
     )
 
 
@@ -171,17 +172,24 @@ def _stage_inputs(settings, dem, progress):
 
 
 def _stage_coverage(settings, inputs, ikey, station_set, progress):
-    from app_ui.features import operators_chosen
+    from app_ui.features import coverage_overrides, operators_chosen
 
     pipeline = _pipeline()
-    cfg = coverage_config(settings)
+    cfg = coverage_config(settings, service=False)
     ops = operators_chosen(settings.extra)
     kwargs = {"operators": ops} if ops else {}
     key = ("coverage", ikey, state.station_set_key(station_set), repr(cfg), tuple(ops or ()))
-    return key, state.store().get_or_compute(
+    base = state.store().get_or_compute(
         key, lambda: pipeline.coverage_stage(inputs, station_set, cfg, progress=progress, **kwargs),
         persist=True,
     )
+    # the reliability / load sliders act on the kept rasters: no station is computed again
+    service = {k: v for k, v in coverage_overrides(settings.extra).items()
+               if getattr(base.config, k, None) != v}
+    if not service or not hasattr(base, "with_service"):
+        return key, base
+    skey = (*key, tuple(sorted(service.items())))
+    return skey, state.store().get_or_compute(skey, lambda: base.with_service(**service))
 
 
 def _stage_gaps(settings, inputs, coverage, ckey):

@@ -714,12 +714,17 @@ def test_get_30_m_terrain_offline_says_how_to_give_a_dem(app_env, monkeypatch):
     assert "dem_path" not in at.session_state or not at.session_state["dem_path"]
 
 
-def test_reliability_and_load_controls_reach_the_engine(app_env):
+def test_reliability_and_load_controls_reach_the_engine(app_env, monkeypatch):
+    from analysis import pipeline
     from app_ui import features
 
     if not (features.has_reliability() and features.has_load()):
         pytest.fail("geo.coverage.CoverageConfig has reliability and load: the sidebar must show them")
+    runs = []
+    real = pipeline.coverage_stage
+    monkeypatch.setattr(pipeline, "coverage_stage", lambda *a, **k: runs.append(1) or real(*a, **k))
     at = _open("map")
+    before = len(runs)
     at.sidebar.slider(key="reliability_pct")  # drawn
     at.sidebar.slider(key="load_pct")
     at_50 = int(_metric(at, "Người có sóng").replace(".", ""))
@@ -727,3 +732,6 @@ def test_reliability_and_load_controls_reach_the_engine(app_env):
     _no_exception(at)
     at_95 = int(_metric(at, "Người có sóng").replace(".", ""))
     assert at_95 < at_50  # a 95 % location reliability needs a shadow-fading margin: fewer covered
+    at.sidebar.slider(key="load_pct").set_value(80.0).run()
+    _no_exception(at)
+    assert len(runs) == before  # the sliders act on the kept rasters: no station computed again
