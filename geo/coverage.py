@@ -99,12 +99,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numba
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where used: `lomsong station` starts without them
+    import geopandas as gpd
+    import pandas as pd
 
 from geo import link_budget
 from geo.correction import ModelCorrection
@@ -359,6 +361,8 @@ _STATION_COLUMNS = ("technology", "band_mhz", "height_m", "eirp_dbm", "azimuth_d
 
 
 def _as_frame(stations) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     gdf = getattr(stations, "stations", stations)
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = (f"stations must be a StationSet or a GeoDataFrame; got {type(stations).__name__}.")
@@ -435,6 +439,8 @@ def _model_choice(gdf: gpd.GeoDataFrame, config: CoverageConfig,
         return [config.rural_model] * len(gdf), (
             f"the communes have no 'kind' column; every station uses the rural model "
             f"{config.rural_model} (wards/phường get no {config.urban_model})")
+    import geopandas as gpd
+
     pts = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(communes.crs).values, crs=communes.crs)
     pts["_pos"] = np.arange(len(pts))
     joined = gpd.sjoin(pts, communes[["kind", "geometry"]], how="left", predicate="within")
@@ -1457,6 +1463,8 @@ class Coverage:
         cell_km2 = self.grid.cell_area_m2 / 1e6
         area = np.bincount(ids[valid], minlength=n) * cell_km2
         area_cov = np.bincount(ids[valid & cov], minlength=n) * cell_km2
+        import pandas as pd
+
         df = pd.DataFrame({
             "area_km2": area, "covered_km2": area_cov,
             "area_share_covered": np.divide(area_cov, area, out=np.zeros(n), where=area > 0),

@@ -13,8 +13,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import rasterio
 from affine import Affine
@@ -24,6 +24,9 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
 from geo.constants import ANALYSIS_CRS, LONLAT_CRS
+
+if TYPE_CHECKING:  # geopandas is imported by the callers that pass frames (fast CLI start)
+    import geopandas as gpd
 
 __all__ = [
     "ANALYSIS_CRS",
