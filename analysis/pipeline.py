@@ -317,18 +317,20 @@ def _stations_frame(stations) -> tuple[gpd.GeoDataFrame, bool]:
 
 def coverage_stage(
     inputs: Inputs, stations, coverage_config=None, progress: Progress | None = None,
-    executor=None,
+    executor=None, operators=None,
 ):
     """Coverage of ``stations`` on the inputs' grid (:func:`geo.coverage.compute`).
 
     ``executor``: run the per-station work elsewhere (:class:`analysis.distributed.DaskExecutor`);
-    None = this process.
+    None = this process. ``operators``: only these operators' stations
+    (:func:`analysis.operators.select_operators`; None = all).
     """
     from geo.coverage import CoverageConfig, compute
 
     progress = progress or _noop
     config = coverage_config or CoverageConfig()
     gdf, _ = _stations_frame(stations)
+    gdf = select_operators(gdf, operators)
     dem = inputs.dem_on_grid if inputs.dem_on_grid is not None else None
     return compute(
         gdf, inputs.grid, dem, config, population=inputs.population,

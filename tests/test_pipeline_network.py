@@ -131,3 +131,21 @@ def test_grid_powered_villages_tell_where_the_grid_is():
     # village B's nearest grid-powered village is A, 4.2 km away: beyond 2 km, a site there is off-grid
     p = r.siting.proposals
     assert (p.loc[p["grid_km"] > 2.0, "power"] == "solar_hybrid").all()
+
+
+def test_coverage_stage_analyses_only_the_chosen_operators():
+    """The app's operator filter and ``--operator`` go through ``coverage_stage(operators=)``."""
+    from analysis.pipeline import coverage_stage
+
+    inputs = synthetic_inputs()
+    one = synthetic_stations(inputs.grid)
+    two = pd.concat([one.assign(operator="Viettel"),
+                     one.assign(station_id="S2", site_id="S2", operator="VNPT",
+                                geometry=one.geometry.translate(0.03, -0.01))], ignore_index=True)
+    both = coverage_stage(inputs, two)
+    vnpt = coverage_stage(inputs, two, operators="vinaphone")  # an alias of VNPT
+    assert list(vnpt.stations["operator"]) == ["VNPT"]
+    assert vnpt.covered("4G").sum() < both.covered("4G").sum()
+    assert not (vnpt.covered("4G") & ~both.covered("4G")).any()
+    with pytest.raises(ValueError, match="MobiFone"):
+        coverage_stage(inputs, two, operators="MobiFone")
