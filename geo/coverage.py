@@ -419,33 +419,47 @@ def _model_choice(gdf: gpd.GeoDataFrame, config: CoverageConfig,
 
     Returns the models and a warning (None if all went well): when the communes cannot be
     loaded or have no ``kind`` column, every station gets the rural model and the outputs
-    say so (issue 19: wards would silently lose UMa).
+    say so (issue 19: wards would silently lose UMa). ``communes=None``: the embedded
+    ones, by :func:`geo.data.commune_kinds_at` (no geopandas read).
     """
-    if config.model is not None:
-        return [config.model] * len(gdf), None
-    if len(gdf) == 0:
-        return [], None
+    if config.model is not None or len(gdf) == 0:
+        return _models_at_lonlat([], [], config, None, n=len(gdf))
     if communes is None:
-        try:
-            from geo.data import load_communes
+        pts = gdf.geometry.to_crs("EPSG:4326")
+    else:
+        pts = gdf.geometry.to_crs(communes.crs)
+    return _models_at_lonlat(pts.x.to_numpy(), pts.y.to_numpy(), config, communes)
 
-            communes = load_communes()
-        except Exception as exc:  # noqa: BLE001 - any failure: say so in the outputs
-            return [config.rural_model] * len(gdf), (
-                f"communes could not be loaded ({type(exc).__name__}: {exc}); every station "
-                f"uses the rural model {config.rural_model} (wards/phường get no "
-                f"{config.urban_model})")
-    if "kind" not in communes.columns:
-        return [config.rural_model] * len(gdf), (
+
+def _models_at_lonlat(x, y, config: CoverageConfig, communes=None,
+                      n: int | None = None) -> tuple[list[str], str | None]:
+    """The RMa/UMa rule at points: UMa in a ward (phường), RMa elsewhere (module docs).
+
+    ``x, y``: lon/lat (EPSG:4326) with ``communes=None`` (the embedded communes), else in
+    ``communes.crs``. The one implementation of the rule: :func:`_model_choice` (the
+    engine) and :func:`geo.coverage.station_map` both call it. Returns the models and a
+    warning as :func:`_model_choice`.
+    """
+    n = len(x) if n is None else n
+    if config.model is not None:
+        return [config.model] * n, None
+    if n == 0:
+        return [], None
+    from geo.data import commune_kinds_at, kinds_within
+
+    if communes is not None and "kind" not in communes.columns:
+        return [config.rural_model] * n, (
             f"the communes have no 'kind' column; every station uses the rural model "
             f"{config.rural_model} (wards/phường get no {config.urban_model})")
-    import geopandas as gpd
-
-    pts = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(communes.crs).values, crs=communes.crs)
-    pts["_pos"] = np.arange(len(pts))
-    joined = gpd.sjoin(pts, communes[["kind", "geometry"]], how="left", predicate="within")
-    joined = joined.drop_duplicates("_pos").sort_values("_pos")
-    is_ward = joined["kind"].astype(str).str.lower().str.startswith("phường").to_numpy()
+    try:
+        kinds = (commune_kinds_at(x, y) if communes is None else
+                 kinds_within(communes.geometry.values, communes["kind"].to_numpy(), x, y))
+    except Exception as exc:  # noqa: BLE001 - any failure: say so in the outputs
+        return [config.rural_model] * n, (
+            f"communes could not be loaded ({type(exc).__name__}: {exc}); every station "
+            f"uses the rural model {config.rural_model} (wards/phường get no "
+            f"{config.urban_model})")
+    is_ward = [str(k).lower().startswith("phường") for k in kinds]
     return [config.urban_model if w else config.rural_model for w in is_ward], None
 
 

@@ -243,20 +243,14 @@ def _model_for(station, config: CoverageConfig, model: str | None) -> tuple[str,
     if config.model is not None:
         return config.model, "config"
     if "lon" in station and "lat" in station:
-        import geopandas as gpd
-        from shapely.geometry import Point
-
-        pts = gpd.GeoDataFrame(geometry=[Point(float(station["lon"]), float(station["lat"]))],
-                               crs="EPSG:4326")
-        try:
-            from geo.data import load_communes
-
-            communes = load_communes()
-        except Exception as exc:  # the rule needs the communes: say so, never guess quietly
-            msg = (f"The engine's RMa/UMa rule needs the embedded communes ({exc}); give "
+        # the engine's rule on the embedded communes, without geopandas (fresh-start cost)
+        models, problem = _models_at_lonlat([float(station["lon"])], [float(station["lat"])],
+                                            config)
+        if problem is not None:  # the rule needs the communes: say so, never guess quietly
+            msg = (f"The engine's RMa/UMa rule needs the embedded communes ({problem}); give "
                    f"model= explicitly (one of {', '.join(MODELS)}).")
-            raise CoverageError(msg) from exc
-        return _station_models(pts, config, communes)[0], "engine rule (RMa in communes, UMa in wards)"
+            raise CoverageError(msg)
+        return models[0], "engine rule (RMa in communes, UMa in wards)"
     return config.rural_model, "rural default (no lon/lat to place it in a commune)"
 
 
@@ -423,8 +417,8 @@ from geo.coverage import (  # noqa: E402
     CoverageConfig,
     CoverageError,
     _compute_station,
+    _models_at_lonlat,
     _reach_m,
     _site_sweep,
-    _station_models,
     _station_params,
 )

@@ -263,10 +263,12 @@ def test_per_commune_rma_uma_choice_known_answer():
 def test_communes_that_fail_to_load_are_a_warning(monkeypatch):
     import geo.data
 
-    def broken():
+    def broken(*_args):
         raise OSError("communes.gpkg is corrupt")
 
+    # the engine reads the communes through the fast lookup (geo.data.commune_kinds_at)
     monkeypatch.setattr(geo.data, "load_communes", broken)
+    monkeypatch.setattr(geo.data, "commune_kinds_at", broken)
     grid = small_grid(21, 21)
     cov = compute(stations_at(grid, [(10, 10)]), grid, None, _flat())
     assert cov.metadata["models"] == {"38901-rma": 1}
