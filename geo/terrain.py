@@ -118,27 +118,31 @@ def _hull_push(hd, hg, n, d, g):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _rx_slope(hd, hg, n, dd, zt):
+def _rx_slope(hd, hg, n, dd, zt, k):
     """Rx-side slope ``max_i (g_i − zt)/(dd − d_i)`` over the hull vertices (the tangent
-    from the cell to the upper hull; unimodal along the chain: binary search)."""
-    lo = 0
-    hi = n - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        # slope to vertex mid+1 > slope to vertex mid (both denominators > 0)
-        if (hg[mid + 1] - zt) * (dd - hd[mid]) > (hg[mid] - zt) * (dd - hd[mid + 1]):
-            lo = mid + 1
-        else:
-            hi = mid
-    return (hg[lo] - zt) / (dd - hd[lo])
+    from the cell to the upper hull) and its vertex. The slope is unimodal along the
+    chain (the cell lies beyond every vertex), so a walk uphill from any vertex ends at
+    the maximum: it starts at ``k``, the previous cell's vertex on the same ray (the
+    tangent moves little from cell to cell: O(1) steps, not a binary search)."""
+    if k > n - 1:
+        k = n - 1
+    if k < 0:
+        k = 0
+    # slope to vertex k+1 > slope to vertex k ⇔ (both denominators > 0) cross-multiplied
+    while k + 1 < n and (hg[k + 1] - zt) * (dd - hd[k]) > (hg[k] - zt) * (dd - hd[k + 1]):
+        k += 1
+    while k > 0 and (hg[k - 1] - zt) * (dd - hd[k]) > (hg[k] - zt) * (dd - hd[k - 1]):
+        k -= 1
+    return (hg[k] - zt) / (dd - hd[k]), k
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _bullington_edge_v(z0, zt, dd, t_max, t_tgt, hd, hg, n_hull, lam):
+def _bullington_edge_v(z0, zt, dd, t_max, t_tgt, hd, hg, n_hull, lam, k_hull):
     """Obstructed cell (``t_max > t_tgt``) at ``dd``: v_b of ITU-R P.526-15 §4.5.1, the
     equivalent edge where the Tx-side line (slope ``t_max``, eq. (49)) meets the Rx-side
-    line (slope from :func:`_rx_slope`, eq. (53)), eqs. (54)–(55) (lowered frame)."""
-    s_r = _rx_slope(hd, hg, n_hull, dd, zt)
+    line (slope from :func:`_rx_slope`, eq. (53)), eqs. (54)–(55) (lowered frame).
+    Returns ``v_b`` and the hull vertex of the Rx-side line (the next cell's start)."""
+    s_r, k_hull = _rx_slope(hd, hg, n_hull, dd, zt, k_hull)
     d_b = (zt - z0 + s_r * dd) / (t_max + s_r)
     lo = 1e-3 * dd
     if d_b < lo:
@@ -146,7 +150,7 @@ def _bullington_edge_v(z0, zt, dd, t_max, t_tgt, hd, hg, n_hull, lam):
     elif d_b > dd - lo:
         d_b = dd - lo
     h_b = d_b * (t_max - t_tgt)
-    return h_b * math.sqrt(2.0 * dd / (lam * d_b * (dd - d_b)))
+    return h_b * math.sqrt(2.0 * dd / (lam * d_b * (dd - d_b))), k_hull
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -199,6 +203,7 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
     # running-maximum sample (distance, tangent)
     hull_d = np.empty(int(math.ceil(max_dist_m / res_m)) + 3)
     hull_g = np.empty_like(hull_d)
+    raw_g = np.empty_like(hull_d)  # lowered ground height of every sample of the ray
     rec_d = np.empty_like(hull_d)
     rec_t = np.empty_like(hull_d)
     # clear cells: v below v_floor needs no exact value; q·dd ≥ q_cut ⇔ v ≤ v_floor
@@ -245,6 +250,8 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
         n_hull = 0
         n_rec = 0
         k_best = 0
+        k_hull = 0
+        t_built = 1  # samples from this step on are not in the hull yet (built lazily)
         for t in range(1, n + 1):
             fr = row + step_r * t
             fc = col + step_c * t
@@ -273,8 +280,14 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                     elif wavelength_m <= 0.0:
                         v_out[wi, wj] = t_max - t_tgt
                     elif method == 1 and t_max > t_tgt:
-                        v_out[wi, wj] = _bullington_edge_v(z0, zt, dd, t_max, t_tgt, hull_d,
-                                                           hull_g, n_hull, wavelength_m)
+                        # the hull is only needed here: bring it up to the previous sample
+                        for tb in range(t_built, t):
+                            n_hull = _hull_push(hull_d, hull_g, n_hull, step_len * tb,
+                                                raw_g[tb])
+                        t_built = t
+                        v, k_hull = _bullington_edge_v(z0, zt, dd, t_max, t_tgt, hull_d,
+                                                       hull_g, n_hull, wavelength_m, k_hull)
+                        v_out[wi, wj] = v
                     elif method == 1:
                         # clear: the largest eq. (51) v of the running maxima, searched
                         # only where the nearest could reach v_floor (a_k ≥ a_last)
@@ -315,7 +328,8 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                     zg = _z(elev, n_rows - 1, ci)
                 else:
                     zg = (1.0 - w) * _z(elev, r0, ci) + w * _z(elev, r0 + 1, ci)
-            tg = (zg - ds * ds * inv_2kr - z0) * (inv_step_len * inv_t[t])
+            g_low = zg - ds * ds * inv_2kr
+            tg = (g_low - z0) * (inv_step_len * inv_t[t])
             if tg > t_max:
                 t_max = tg
                 d1_max = ds
@@ -327,9 +341,11 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                 # S_rim's arg-max is never before the dominant sample (a sample under the
                 # Tx-side line is under the line from the cell through that sample too):
                 # the hull restarts at each new running maximum
+                raw_g[t] = g_low
                 if d1_max == ds:
                     n_hull = 0
-                n_hull = _hull_push(hull_d, hull_g, n_hull, ds, zg - ds * ds * inv_2kr)
+                    k_hull = 0
+                    t_built = t
 
 
 @numba.njit(cache=True, nogil=True)
