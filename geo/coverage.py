@@ -995,13 +995,15 @@ def _sigma_db(model: str, d_m, f_mhz, h_bs_m, config: CoverageConfig):
 
 def station_covered_window(
     station: Mapping[str, Any], grid: Grid, elevation_on_grid: np.ndarray | None,
-    config: CoverageConfig | None = None,
+    config: CoverageConfig | None = None, rsrp_window: Callable[..., Any] | None = None,
 ) -> tuple[tuple[slice, slice], np.ndarray]:
     """Cells one station would serve on its own: :func:`station_rsrp_window` with the rule
     of :meth:`Coverage.covered` — both links (the station's uplink budget) at
     ``config.reliability`` (the shadow margin of its model at each cell's distance).
 
     For site proposals: a candidate covers a cell when this is True there.
+    ``rsrp_window`` (default :func:`station_rsrp_window`, same signature) supplies the RSRP
+    window; the rule applied to it is the same whichever supplies it.
 
     Returns
     -------
@@ -1009,7 +1011,7 @@ def station_covered_window(
     covered : numpy.ndarray of bool
     """
     config = config or CoverageConfig()
-    window, rsrp = station_rsrp_window(station, grid, elevation_on_grid, config)
+    window, rsrp = (rsrp_window or station_rsrp_window)(station, grid, elevation_on_grid, config)
     params = _station_params(station, config)
     tech = params["technology"]
     need = config.covered_threshold_dbm(tech)

@@ -155,3 +155,38 @@ def test_cli_run_registered_and_user_errors(capsys, tmp_path):
     assert "volcano" in capsys.readouterr().err
     assert main(["run", "--default", "--budget-vnd", "lots", "--out", str(tmp_path)]) == 2
     assert "budget-vnd" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ue_power_dbm", [None, -10.0])
+def test_proposals_people_new_agree_with_recomputed_coverage(ue_power_dbm):
+    """Site proposals judge candidates by the rule of Coverage.covered (both links at the
+    chosen reliability): adding the proposals to the station list and recomputing coverage
+    covers, among the people uncovered before, the sum of their people_new. With a −10 dBm UE
+    the uplink limits (downlink-only coverage is larger), which the old RSRP-only pool missed."""
+    import pandas as pd
+
+    from analysis.config import AnalysisConfig, GapConfig
+    from geo.coverage import CoverageConfig, compute
+    from tests._analysis_helpers import synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    st = synthetic_stations(inputs.grid)
+    st["eirp_dbm"] = 40.0
+    cfg = CoverageConfig(terrain=False, workers=1, reliability=0.9, ue_power_dbm=ue_power_dbm)
+    cov = pipeline.coverage_stage(inputs, st, cfg)
+    ac = AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50))
+    gaps = pipeline.gaps_stage(inputs, cov, "4G", ac)
+    out = siting_stage(inputs, cov, gaps, budget_sites=3, config=ac, exact_check=False)
+    props = out.proposals
+    assert len(props) == 3
+    rows = [ac.siting.site.station_for("4G", r.lon, r.lat, r.site_id) for r in props.itertuples()]
+    new = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.points_from_xy(props["lon"], props["lat"]),
+                           crs="EPSG:4326")
+    after = compute(pd.concat([st, new], ignore_index=True), inputs.grid, None, cfg,
+                    population=inputs.population)
+    pop = np.nan_to_num(inputs.population.astype(np.float64))
+    targets = (inputs.commune_id >= 0) & (pop > 0) & ~gaps.covered
+    gained = pop[targets & after.covered("4G")].sum()
+    assert props["people_new"].sum() == pytest.approx(gained, rel=1e-3)
+    if ue_power_dbm is not None:
+        assert pop[targets & after.covered_downlink("4G")].sum() > gained + 50.0

@@ -225,6 +225,40 @@ def test_adding_proposed_sites_never_increases_uncovered_people():
     assert set(props["kind"]) == {"new_site"} and set(props["power"]) <= {"grid", "solar_hybrid"}
 
 
+def test_candidate_whose_uplink_fails_covers_nothing():
+    """Issue 16 rule in the pool: at −100 dBm the downlink closes (threshold −115 dBm); with a
+    23 dBm UE the uplink closes too (RSRP needed ≈ −111.9 dBm), with a −10 dBm UE it does not
+    (≈ −78.9 dBm), so the candidate covers nothing; the old RSRP-only rule counted every target
+    in its disk either way."""
+    from geo.coverage import CoverageConfig, station_covered_window
+
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    disk = make_disk_window(700.0, level_dbm=-100.0)
+    args = (grid, cands, pop, cov.covered("4G"), cid, cdf, "4G")
+    dl_only = CoverageConfig(uplink=False)
+    both = CoverageConfig()
+    weak_ue = CoverageConfig(ue_power_dbm=-10.0)
+    assert weak_ue.covered_threshold_dbm("4G") <= -100.0  # the downlink alone closes
+    pool_dl = build_pool(*args, dl_only, dem, rsrp_window=disk)
+    pool_ul = build_pool(*args, weak_ue, dem, rsrp_window=disk)
+    pool_both = build_pool(*args, both, dem, rsrp_window=disk)
+    assert pool_dl.candidates["people_reach"].sum() > 0
+    for a, b in zip(pool_dl.cover, pool_both.cover, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(len(c) == 0 for c in pool_ul.cover)
+    assert (pool_ul.candidates["people_reach"] == 0).all()
+    assert pool_dl.key != pool_ul.key
+    # the pool's rule is the engine's station_covered_window, cell for cell
+    st = SitingConfig().site.station_for("4G", *grid.to_lonlat(cands["x"].iloc[0], cands["y"].iloc[0]), "C0")
+    st.update({"x": float(cands["x"].iloc[0]), "y": float(cands["y"].iloc[0])})
+    (rs, cs), hit = station_covered_window(st, grid, dem, dl_only, rsrp_window=disk)
+    tid = np.full(grid.shape, -1)
+    tid.ravel()[pool_dl.target_flat] = np.arange(pool_dl.target_flat.size)
+    ids = tid[rs, cs][hit]
+    np.testing.assert_array_equal(pool_dl.cover[0], np.unique(ids[ids >= 0]))
+
+
 def test_focus_restricts_targets():
     grid, pop, cov, dem, cid, cdf, res = _scene()
     cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
