@@ -471,6 +471,10 @@ def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None
     ``villages``: None (the embedded GeoNames + OSM points and modelled clusters), a
     GeoDataFrame, a village-list ``PointSet``, or a path read with
     ``geo.village_list.read_villages``.
+
+    Villages are judged on the run's served cells, ``gaps_out.covered`` (:func:`served_mask`):
+    coverage, or throughput ≥ ``min_mbps`` when the gaps are asked on service; the summary
+    states it (``villages_metric``, ``villages_min_mbps``).
     """
     from analysis.villages import _level, prepare_villages, village_table
 
@@ -487,6 +491,7 @@ def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None
         inputs.grid, layer, inputs.population, inputs.commune_id, communes_df, gaps_out.covered,
         _level(coverage, tech, inputs.grid.shape), _stations_xy(coverage, inputs.grid, tech),
         inputs.fiber.distance_km if inputs.fiber is not None else None,
+        metric=getattr(gaps_out, "metric", "coverage"), min_mbps=getattr(gaps_out, "min_mbps", None),
     )
 
 

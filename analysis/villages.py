@@ -3,7 +3,10 @@
 The programme to clear dead zones ("xóa thôn lõm sóng", Decision 2269/QĐ-TTg) counts villages.
 Its criterion (letter 1603/BTTTT-CVT, 25/04/2024, as quoted in provincial plans): a village has
 no signal when there is none **at its centre** (cultural house) **or at its population
-clusters**. Here, on one run's coverage:
+clusters**. Here, on one run's *served* cells — its coverage (both links at the chosen
+reliability), or, when the run's gaps are asked on service (``--gap-metric throughput
+--min-mbps N``), the cells whose modelled throughput is at least N Mbit/s
+(``analysis.pipeline.served_mask``); the summary says which (``villages_metric``):
 
 * ``covered`` — its centre is covered and at least :data:`COVERED_SHARE` (90 %) of its people are;
 * ``no_signal`` — its centre is not covered and fewer than :data:`NO_SIGNAL_SHARE` (50 %) of its
@@ -215,6 +218,8 @@ def village_table(
     stations_xy: np.ndarray | None = None,
     fiber_distance_km: np.ndarray | None = None,
     max_m: float = ASSIGN_MAX_M,
+    metric: str = "coverage",
+    min_mbps: float | None = None,
 ) -> VillagesOutput:
     """Status, people and context of every village of the province.
 
@@ -224,6 +229,8 @@ def village_table(
     villages : GeoDataFrame (EPSG:4326)
         :func:`prepare_villages`; only ``in_province`` rows are judged.
     population, commune_id, covered : arrays on ``grid``
+        ``covered``: the served cells the villages are judged on (coverage, or throughput ≥
+        ``min_mbps`` for ``metric="throughput"``).
     communes : DataFrame
         ``code, name, terrain`` per row of ``commune_id``.
     level_dbm : float array, optional
@@ -232,6 +239,10 @@ def village_table(
         Stations in the grid CRS, for ``nearest_station_km``.
     fiber_distance_km : float array, optional
         Per cell, for ``fiber_km`` (at the village's own cell).
+    metric : {"coverage", "throughput"}
+        What ``covered`` means, stated in the summary as ``villages_metric``.
+    min_mbps : float, optional
+        The throughput floor (Mbit/s) of ``metric="throughput"``: ``villages_min_mbps``.
 
     Returns
     -------
@@ -307,7 +318,20 @@ def village_table(
     summary = villages_summary(gdf, ppl_sorted)
     # rows of the list outside every commune are not judged, and said so (never dropped quietly)
     summary["villages_outside_province"] = int(len(villages) - len(v))
+    summary.update(_metric_keys(metric, min_mbps))
     return VillagesOutput(table=gdf, people=ppl_sorted, centres=centres, summary=summary)
+
+
+def _metric_keys(metric: str, min_mbps: float | None) -> dict:
+    """``villages_metric`` (``coverage``/``throughput``) and ``villages_min_mbps`` (or None)."""
+    if metric not in ("coverage", "throughput"):
+        msg = f"metric={metric!r}: expected 'coverage' or 'throughput'."
+        raise ValueError(msg)
+    if metric == "throughput" and min_mbps is None:
+        msg = "metric='throughput' needs min_mbps (Mbit/s)."
+        raise ValueError(msg)
+    return {"villages_metric": metric,
+            "villages_min_mbps": float(min_mbps) if metric == "throughput" else None}
 
 
 def _renumber(cell_village: np.ndarray, order: np.ndarray) -> np.ndarray:

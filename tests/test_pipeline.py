@@ -190,3 +190,40 @@ def test_proposals_people_new_agree_with_recomputed_coverage(ue_power_dbm):
     assert props["people_new"].sum() == pytest.approx(gained, rel=1e-3)
     if ue_power_dbm is not None:
         assert pop[targets & after.covered_downlink("4G")].sum() > gained + 50.0
+
+
+def test_villages_judged_on_the_service_metric_when_gaps_are_asked_on_throughput():
+    """--gap-metric throughput --min-mbps 50: villages are judged on the served mask
+    (throughput ≥ 50 Mbit/s), not on coverage, and the summary says so (issue 15 / 16)."""
+    from analysis.config import AnalysisConfig, GapConfig
+    from analysis.villages import village_status
+    from geo.coverage import CoverageConfig
+    from tests._analysis_helpers import synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    grid = inputs.grid
+    st = synthetic_stations(grid)
+    cov = pipeline.coverage_stage(inputs, st, CoverageConfig(terrain=False, workers=1))
+    sx, sy = grid.xmin + 1550.0, grid.ymax - 1550.0
+    xy = [(sx, sy), (sx + 3000.0, sy), (sx + 6000.0, sy)]  # near, covered below 50 Mbit/s, far
+    villages = gpd.GeoDataFrame({"name": ["A", "C", "F"]}, geometry=gpd.points_from_xy(*zip(*xy, strict=True)),
+                                crs=grid.crs).to_crs("EPSG:4326")
+    r, c = grid.rowcol(np.array([p[0] for p in xy]), np.array([p[1] for p in xy]))
+    rate = cov.throughput_mbps("4G")[r, c]
+    assert cov.covered("4G")[r[1], c[1]] and 0 < rate[1] < 50.0 < rate[0]
+    out = {}
+    for metric in ("coverage", "throughput"):
+        gcfg = GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50, metric=metric, min_mbps=50.0)
+        g = pipeline.gaps_stage(inputs, cov, "4G", AnalysisConfig(gaps=gcfg))
+        out[metric] = pipeline.villages_stage(inputs, cov, g, villages)
+    by_cov, by_rate = out["coverage"], out["throughput"]
+    assert by_cov.summary["villages_metric"] == "coverage" and by_cov.summary["villages_min_mbps"] is None
+    assert by_rate.summary["villages_metric"] == "throughput" and by_rate.summary["villages_min_mbps"] == 50.0
+    with np.errstate(invalid="ignore"):
+        served = cov.throughput_mbps("4G") >= 50.0
+    again = village_status(grid, by_rate.centres, by_rate.people, inputs.population, served)
+    assert list(again["status"]) == list(by_rate.table["status"])
+    status = {m: dict(zip(o.table["name"], o.table["status"], strict=True)) for m, o in out.items()}
+    assert status["coverage"]["A"] == status["throughput"]["A"] == "covered"
+    assert status["coverage"]["C"] in ("covered", "partial") and status["throughput"]["C"] == "no_signal"
+    assert status["coverage"]["F"] == status["throughput"]["F"] == "no_signal"

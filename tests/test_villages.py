@@ -272,6 +272,18 @@ def test_village_table_statuses_rounded_centre_and_context():
     assert out.table.crs.to_epsg() == 4326
 
 
+def test_village_summary_states_the_metric_it_was_judged_on():
+    grid, cid, communes, pop, covered, v, level = _status_case()
+    s = village_table(grid, v, pop, cid, communes, covered).summary
+    assert (s["villages_metric"], s["villages_min_mbps"]) == ("coverage", None)
+    s = village_table(grid, v, pop, cid, communes, covered, metric="throughput", min_mbps=10).summary
+    assert (s["villages_metric"], s["villages_min_mbps"]) == ("throughput", 10.0)
+    with pytest.raises(ValueError, match="min_mbps"):
+        village_table(grid, v, pop, cid, communes, covered, metric="throughput")
+    with pytest.raises(ValueError, match="'coverage' or 'throughput'"):
+        village_table(grid, v, pop, cid, communes, covered, metric="sinr")
+
+
 def test_unrounded_point_is_judged_at_its_own_cell():
     grid, cid, communes, pop, covered, v, level = _status_case()
     v["position_uncertainty_m"] = 0.0
