@@ -61,8 +61,13 @@ NO_SIGNAL_SHARE = 0.5
 STATUSES = ("no_signal", "partial", "covered")
 STATUS_VI = {"no_signal": "chưa có sóng", "partial": "có sóng một phần", "covered": "có sóng"}
 STATUS_EN = {"no_signal": "no signal", "partial": "partial", "covered": "covered"}
-#: Marker colours by status (hex), for the app's map and the report.
-STATUS_COLOURS = {"no_signal": "#c0392b", "partial": "#e67e22", "covered": "#27ae60"}
+#: Marker colours by status (hex), for the app's maps and the report: the Okabe–Ito palette
+#: (Okabe & Ito 2008, "Color Universal Design") — vermillion, yellow, bluish green. Yellow
+#: rather than Okabe–Ito orange for ``partial``: simulated deuteranopia (Machado, Oliveira &
+#: Fernandes 2009, severity 1) leaves vermillion and orange ΔE*ab ≈ 18 apart, vermillion and
+#: yellow ≈ 34 (every pair ≥ 33 under deuteranopia and protanopia; red/orange/green: ≈ 21).
+#: Markers carry a dark outline, so yellow stays visible on the light base map.
+STATUS_COLOURS = {"no_signal": "#D55E00", "partial": "#F0E442", "covered": "#009E73"}
 M_PER_KM = 1000.0
 
 
