@@ -533,6 +533,7 @@ def candidate_pool(
     focus_t = parse_focus(focus)
     tech = gaps_out.tech
     cov_cfg = getattr(coverage, "config", None)
+    best_rsrp = _candidate_competition(coverage, config.siting.site, tech)
     key = hashlib.sha256("|".join([
         inputs.key, tech, str(focus_t), _points_key(candidates), repr(config.siting),
         repr(config.costs), repr(config.gaps), repr(cov_cfg), repr(config.power),
@@ -540,6 +541,7 @@ def candidate_pool(
         _points_key(shared_masts),
         hashlib.sha256(np.packbits(gaps_out.covered).tobytes()).hexdigest(),
         "default-engine" if rsrp_window is None else getattr(rsrp_window, "__name__", "fn"),
+        "alone" if best_rsrp is None else hashlib.sha256(best_rsrp.tobytes()).hexdigest(),
     ]).encode()).hexdigest()[:24]
     power = _ensure_power(inputs)
     if use_cache and key in _POOL_CACHE:
@@ -568,6 +570,8 @@ def candidate_pool(
         progress=lambda d, t: progress("candidates", d, t),
         power_access=power,
         power_config=config.power,
+        best_rsrp_dbm=best_rsrp,
+        model_communes=inputs.communes,
     )
     pool.key = key
     pool.meta["focus"] = list(focus_t) if focus_t else None
@@ -576,6 +580,14 @@ def candidate_pool(
         while len(_POOL_CACHE) > POOL_CACHE_SIZE:
             _POOL_CACHE.popitem(last=False)
     return pool
+
+
+def _candidate_competition(coverage, site, tech: str) -> np.ndarray | None:
+    """Today's best RSRP (dBm) of the technology a proposed site would carry, the server a
+    candidate must beat to serve a cell (:func:`analysis.siting.build_pool`); None if unknown."""
+    t = site.station_for(tech, 0.0, 0.0, "probe")["technology"]
+    level = (getattr(coverage, "rsrp_dbm", None) or {}).get(t)
+    return None if level is None else np.ascontiguousarray(level, dtype=np.float32)
 
 
 def exact_check_allowed(pool: CandidatePool, siting) -> bool:

@@ -459,6 +459,8 @@ def build_pool(
     progress: Callable[[int, int], None] | None = None,
     power_access=None,
     power_config=None,
+    best_rsrp_dbm: np.ndarray | None = None,
+    model_communes: gpd.GeoDataFrame | None = None,
 ) -> CandidatePool:
     """Compute what each candidate would cover, and what it would cost.
 
@@ -467,6 +469,14 @@ def build_pool(
     when :func:`geo.coverage.station_covered_window` says the candidate alone covers it: the
     rule of ``Coverage.covered`` (downlink *and* uplink close, at ``coverage_config.reliability``),
     so a candidate whose downlink closes but whose uplink does not covers nothing there.
+    ``best_rsrp_dbm``: the existing network's best RSRP (dBm) of the candidates' technology;
+    ``Coverage.covered`` judges a cell by its best server only, so a candidate covers a target
+    only where it would be that server (stronger than today's best). Without it each
+    candidate is judged alone (they agree at reliability 0.5 with one uplink budget; at a
+    higher reliability a weaker, nearer site may close where today's best server does not).
+    ``model_communes`` (the communes with ``kind`` and geometry): each candidate gets the
+    path-loss model the engine would give a station there (UMa in wards, RMa elsewhere:
+    ``geo.coverage``'s rule); without it, the configured rural model.
     ``rsrp_window`` (default ``geo.coverage.station_rsrp_window``) only replaces the RSRP source
     (tests use a disk); the covered rule applied to it is the engine's.
 
@@ -510,14 +520,17 @@ def build_pool(
     total = len(cands)
     mast_h = (cands["mast_height_m"].to_numpy(dtype=np.float64) if "mast_height_m" in cands
               else np.full(total, np.nan))
+    models = _candidate_models(cands, coverage_config, model_communes)
     for i in range(total):
         row = cands.iloc[i]
         station = site.station_for(tech, row["lon"], row["lat"], f"C{int(row['cand_id'])}")
         station.update({"x": float(row["x"]), "y": float(row["y"])})
         if np.isfinite(mast_h[i]):  # a co-location hangs at the host mast's height
             station["height_m"] = float(mast_h[i])
+        if models is not None:
+            station["model"] = models[i]
         (rs, cs), hit = station_covered_window(station, grid, dem_on_grid, coverage_config,
-                                               rsrp_window=rsrp_window)
+                                               rsrp_window=rsrp_window, best_rsrp_dbm=best_rsrp_dbm)
         ids = tid[rs, cs][np.asarray(hit, dtype=bool)]
         cover.append(np.unique(ids[ids >= 0]).astype(np.int32))
         if progress is not None:
@@ -525,6 +538,9 @@ def build_pool(
     cands["people_reach"] = np.array([target_people[c].sum() for c in cover], dtype=np.float64)
     key_src = "|".join([
         grid.key(), tech, repr(site), repr(costs), repr(coverage_config),
+        "alone" if best_rsrp_dbm is None
+        else hashlib.sha256(np.ascontiguousarray(best_rsrp_dbm).tobytes()).hexdigest(),
+        "rural" if models is None else ",".join(models),
         hashlib.sha256(cands[["row", "col", "source"]].to_csv(index=False).encode()).hexdigest(),
         hashlib.sha256(target_flat.tobytes()).hexdigest(),
     ])
@@ -534,6 +550,17 @@ def build_pool(
         people_covered_before=float(pop[inside & np.asarray(covered, dtype=bool)].sum()),
         tech=tech, key=hashlib.sha256(key_src.encode()).hexdigest()[:16],
     )
+
+
+def _candidate_models(cands: pd.DataFrame, coverage_config, communes) -> list[str] | None:
+    """The path-loss model the coverage engine gives a station at each candidate (None: no
+    communes given, the engine's default applies)."""
+    if communes is None or len(cands) == 0:
+        return None
+    from geo.coverage import CoverageConfig, _station_models  # the run's RMa/UMa choice
+
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cands["lon"], cands["lat"]), crs="EPSG:4326")
+    return [str(m) for m in _station_models(pts, coverage_config or CoverageConfig(), communes)]
 
 
 def candidate_costs(cands: pd.DataFrame, grid, tech: str, dem_on_grid, fiber, costs: CostConfig,

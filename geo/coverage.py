@@ -996,6 +996,7 @@ def _sigma_db(model: str, d_m, f_mhz, h_bs_m, config: CoverageConfig):
 def station_covered_window(
     station: Mapping[str, Any], grid: Grid, elevation_on_grid: np.ndarray | None,
     config: CoverageConfig | None = None, rsrp_window: Callable[..., Any] | None = None,
+    best_rsrp_dbm: np.ndarray | None = None,
 ) -> tuple[tuple[slice, slice], np.ndarray]:
     """Cells one station would serve on its own: :func:`station_rsrp_window` with the rule
     of :meth:`Coverage.covered` — both links (the station's uplink budget) at
@@ -1004,6 +1005,12 @@ def station_covered_window(
     For site proposals: a candidate covers a cell when this is True there.
     ``rsrp_window`` (default :func:`station_rsrp_window`, same signature) supplies the RSRP
     window; the rule applied to it is the same whichever supplies it.
+
+    ``best_rsrp_dbm`` (optional, on ``grid``): the best RSRP (dBm) of the network the station
+    would join, same technology. :meth:`Coverage.covered` judges a cell by its best server
+    only (the UE camps on the strongest cell), so the station serves only where it would be
+    that server — its RSRP above ``best_rsrp_dbm`` (or no other server). Without it, the
+    station is judged alone.
 
     Returns
     -------
@@ -1030,7 +1037,11 @@ def station_covered_window(
         sig = _sigma_db(params["model"], d, params["band_mhz"], params["height_m"], config)
         margin = link_budget.shadow_margin_db(sig, float(config.reliability))
     with np.errstate(invalid="ignore"):
-        return window, np.asarray(rsrp >= need + margin)
+        ok = np.asarray(rsrp >= need + margin)
+        if best_rsrp_dbm is not None:
+            other = np.asarray(best_rsrp_dbm)[window]
+            ok &= ~(other >= rsrp)  # NaN (no other server) never wins
+        return window, ok
 
 
 # ----------------------------------------------------------------------------- cache

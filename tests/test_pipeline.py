@@ -157,19 +157,22 @@ def test_cli_run_registered_and_user_errors(capsys, tmp_path):
     assert "budget-vnd" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("ue_power_dbm", [None, -10.0])
-def test_proposals_people_new_agree_with_recomputed_coverage(ue_power_dbm):
+@pytest.mark.parametrize(("ue_power_dbm", "ward"), [(None, False), (-10.0, False), (None, True)])
+def test_proposals_people_new_agree_with_recomputed_coverage(ue_power_dbm, ward):
     """Site proposals judge candidates by the rule of Coverage.covered (both links at the
     chosen reliability): adding the proposals to the station list and recomputing coverage
     covers, among the people uncovered before, the sum of their people_new. With a −10 dBm UE
-    the uplink limits (downlink-only coverage is larger), which the old RSRP-only pool missed."""
+    the uplink limits (downlink-only coverage is larger), which the old RSRP-only pool missed.
+    With wards (phường), candidates there get the engine's UMa, as the recomputation does."""
     import pandas as pd
 
     from analysis.config import AnalysisConfig, GapConfig
-    from geo.coverage import CoverageConfig, compute
+    from geo.coverage import CoverageConfig
     from tests._analysis_helpers import synthetic_inputs, synthetic_stations
 
     inputs = synthetic_inputs()
+    if ward:
+        inputs.communes["kind"] = ["Phường", "Xã", "Phường"]
     st = synthetic_stations(inputs.grid)
     st["eirp_dbm"] = 40.0
     cfg = CoverageConfig(terrain=False, workers=1, reliability=0.9, ue_power_dbm=ue_power_dbm)
@@ -182,8 +185,7 @@ def test_proposals_people_new_agree_with_recomputed_coverage(ue_power_dbm):
     rows = [ac.siting.site.station_for("4G", r.lon, r.lat, r.site_id) for r in props.itertuples()]
     new = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.points_from_xy(props["lon"], props["lat"]),
                            crs="EPSG:4326")
-    after = compute(pd.concat([st, new], ignore_index=True), inputs.grid, None, cfg,
-                    population=inputs.population)
+    after = pipeline.coverage_stage(inputs, pd.concat([st, new], ignore_index=True), cfg)
     pop = np.nan_to_num(inputs.population.astype(np.float64))
     targets = (inputs.commune_id >= 0) & (pop > 0) & ~gaps.covered
     gained = pop[targets & after.covered("4G")].sum()

@@ -259,6 +259,54 @@ def test_candidate_whose_uplink_fails_covers_nothing():
     np.testing.assert_array_equal(pool_dl.cover[0], np.unique(ids[ids >= 0]))
 
 
+def test_candidate_serves_only_where_it_would_be_the_best_server():
+    """Coverage.covered judges a cell by its best server: where today's best level (−90 dBm,
+    a server whose links fail there) beats the candidate's −100 dBm, the UE camps on the
+    stronger cell and the candidate serves nothing; elsewhere in its disk it serves."""
+    from geo.coverage import CoverageConfig
+
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    disk = make_disk_window(700.0, level_dbm=-100.0)
+    args = (grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", CoverageConfig(), dem)
+    alone = build_pool(*args, rsrp_window=disk)
+    best = np.full(grid.shape, np.nan, dtype=np.float32)
+    best[:, : grid.width // 2] = -90.0  # a stronger (failing) server over the west half
+    best[:, grid.width // 2:] = -120.0  # a weaker one over the east half
+    shared = build_pool(*args, rsrp_window=disk, best_rsrp_dbm=best)
+    west = (np.arange(grid.height * grid.width) % grid.width) < grid.width // 2
+    for a, b in zip(alone.cover, shared.cover, strict=True):
+        keep = a[~west[alone.target_flat[a]]]
+        np.testing.assert_array_equal(b, keep)
+    assert sum(len(c) for c in shared.cover) < sum(len(c) for c in alone.cover)
+    assert sum(len(c) for c in shared.cover) > 0
+    assert shared.key != alone.key
+
+
+def test_candidates_in_wards_get_the_engines_urban_model():
+    """The model a candidate is judged with is the one geo.coverage gives a station there."""
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    seen = {}
+    disk = make_disk_window(700.0)
+
+    def spy(station, grid_, elev=None, config=None):
+        seen[station["station_id"]] = station.get("model")
+        return disk(station, grid_, elev, config)
+
+    communes = strip_communes(grid, 3)
+    communes["kind"] = ["Xã", "Phường", "Xã"]
+    pool = build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", None, dem,
+                      rsrp_window=spy, model_communes=communes)
+    strip = cid[pool.candidates["row"], pool.candidates["col"]]
+    got = [seen[f"C{int(i)}"] for i in pool.candidates["cand_id"]]
+    assert got == ["38901-uma" if k == 1 else "38901-rma" for k in strip]
+    assert 1 in set(strip) and set(strip) - {1}
+    seen.clear()
+    build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", None, dem, rsrp_window=spy)
+    assert set(seen.values()) == {None}  # no communes: the engine's default (rural) model
+
+
 def test_focus_restricts_targets():
     grid, pop, cov, dem, cid, cdf, res = _scene()
     cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
