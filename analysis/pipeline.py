@@ -572,6 +572,8 @@ def candidate_pool(
         power_config=config.power,
         best_rsrp_dbm=best_rsrp,
         model_communes=inputs.communes,
+        min_mbps=getattr(gaps_out, "min_mbps", None) if getattr(gaps_out, "metric", "") == "throughput"
+        else None,
     )
     pool.key = key
     pool.meta["focus"] = list(focus_t) if focus_t else None

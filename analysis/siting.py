@@ -461,6 +461,7 @@ def build_pool(
     power_config=None,
     best_rsrp_dbm: np.ndarray | None = None,
     model_communes: gpd.GeoDataFrame | None = None,
+    min_mbps: float | None = None,
 ) -> CandidatePool:
     """Compute what each candidate would cover, and what it would cost.
 
@@ -476,7 +477,9 @@ def build_pool(
     higher reliability a weaker, nearer site may close where today's best server does not).
     ``model_communes`` (the communes with ``kind`` and geometry): each candidate gets the
     path-loss model the engine would give a station there (UMa in wards, RMa elsewhere:
-    ``geo.coverage``'s rule); without it, the configured rural model.
+    ``geo.coverage``'s rule); without it, the configured rural model. ``min_mbps``: gaps
+    asked on service (``--gap-metric throughput``): a candidate also needs its own modelled
+    throughput ≥ ``min_mbps`` at the cell (no interference between proposals is modelled).
     ``rsrp_window`` (default ``geo.coverage.station_rsrp_window``) only replaces the RSRP source
     (tests use a disk); the covered rule applied to it is the engine's.
 
@@ -530,7 +533,8 @@ def build_pool(
         if models is not None:
             station["model"] = models[i]
         (rs, cs), hit = station_covered_window(station, grid, dem_on_grid, coverage_config,
-                                               rsrp_window=rsrp_window, best_rsrp_dbm=best_rsrp_dbm)
+                                               rsrp_window=rsrp_window, best_rsrp_dbm=best_rsrp_dbm,
+                                               min_mbps=min_mbps)
         ids = tid[rs, cs][np.asarray(hit, dtype=bool)]
         cover.append(np.unique(ids[ids >= 0]).astype(np.int32))
         if progress is not None:
@@ -540,7 +544,7 @@ def build_pool(
         grid.key(), tech, repr(site), repr(costs), repr(coverage_config),
         "alone" if best_rsrp_dbm is None
         else hashlib.sha256(np.ascontiguousarray(best_rsrp_dbm).tobytes()).hexdigest(),
-        "rural" if models is None else ",".join(models),
+        "rural" if models is None else ",".join(models), f"min_mbps={min_mbps}",
         hashlib.sha256(cands[["row", "col", "source"]].to_csv(index=False).encode()).hexdigest(),
         hashlib.sha256(target_flat.tobytes()).hexdigest(),
     ])

@@ -996,7 +996,7 @@ def _sigma_db(model: str, d_m, f_mhz, h_bs_m, config: CoverageConfig):
 def station_covered_window(
     station: Mapping[str, Any], grid: Grid, elevation_on_grid: np.ndarray | None,
     config: CoverageConfig | None = None, rsrp_window: Callable[..., Any] | None = None,
-    best_rsrp_dbm: np.ndarray | None = None,
+    best_rsrp_dbm: np.ndarray | None = None, min_mbps: float | None = None,
 ) -> tuple[tuple[slice, slice], np.ndarray]:
     """Cells one station would serve on its own: :func:`station_rsrp_window` with the rule
     of :meth:`Coverage.covered` — both links (the station's uplink budget) at
@@ -1011,6 +1011,11 @@ def station_covered_window(
     only (the UE camps on the strongest cell), so the station serves only where it would be
     that server — its RSRP above ``best_rsrp_dbm`` (or no other server). Without it, the
     station is judged alone.
+
+    ``min_mbps`` (optional): also require the station's modelled downlink throughput
+    (:func:`geo.link_budget.throughput_mbps`) of at least this many Mbit/s — served on
+    service, as ``--gap-metric throughput``. The station alone has no co-channel neighbour,
+    so its SINR is its SNR per resource element at ``config.load``; 2G/3G serve nothing.
 
     Returns
     -------
@@ -1041,7 +1046,28 @@ def station_covered_window(
         if best_rsrp_dbm is not None:
             other = np.asarray(best_rsrp_dbm)[window]
             ok &= ~(other >= rsrp)  # NaN (no other server) never wins
+        if min_mbps is not None:
+            ok &= _alone_throughput_mbps(station, params, rsrp, config) >= float(min_mbps)
         return window, ok
+
+
+def _noise_per_re_dbm(tech: str) -> float:
+    """UE thermal noise in one resource element: −174 + 10 log10(SCS) + NF_UE, dBm."""
+    sd = service_defaults(tech)
+    return float(link_budget.thermal_noise_dbm(sd.subcarrier_spacing_khz * 1e3, sd.ue_noise_figure_db))
+
+
+def _alone_throughput_mbps(station: Mapping[str, Any], params: dict, rsrp: np.ndarray,
+                           config: CoverageConfig) -> np.ndarray:
+    """Throughput (Mbit/s) of one station with no co-channel neighbour (NaN → 0; 0 for 2G/3G)."""
+    tech, band = params["technology"], params["band_mhz"]
+    if tech not in DATA_TECHNOLOGIES:
+        return np.zeros(rsrp.shape, dtype=np.float32)
+    sig = rsrp.astype(np.float64) - float(config.indoor_margin_db)
+    sinr = link_budget.sinr_db(sig, sig, _noise_per_re_dbm(tech), float(config.load))
+    bw = _number(station.get("bandwidth_mhz")) or defaults_for(tech, band).bandwidth_mhz
+    rate = link_budget.throughput_mbps(sinr, tech, bw, band)
+    return np.nan_to_num(np.asarray(rate, dtype=np.float64), nan=0.0)
 
 
 # ----------------------------------------------------------------------------- cache
@@ -1323,9 +1349,7 @@ class Coverage:
 
     def noise_per_re_dbm(self, tech: str) -> float:
         """UE thermal noise in one resource element: −174 + 10 log10(SCS) + NF_UE, dBm."""
-        sd = service_defaults(self._tech(tech))
-        return float(link_budget.thermal_noise_dbm(sd.subcarrier_spacing_khz * 1e3,
-                                                   sd.ue_noise_figure_db))
+        return _noise_per_re_dbm(self._tech(tech))
 
     def sinr_db(self, tech: str, load: float | None = None) -> np.ndarray:
         """Downlink SINR of the best server per cell, dB (float32, NaN: no signal).

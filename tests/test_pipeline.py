@@ -229,3 +229,36 @@ def test_villages_judged_on_the_service_metric_when_gaps_are_asked_on_throughput
     assert status["coverage"]["A"] == status["throughput"]["A"] == "covered"
     assert status["coverage"]["C"] in ("covered", "partial") and status["throughput"]["C"] == "no_signal"
     assert status["coverage"]["F"] == status["throughput"]["F"] == "no_signal"
+
+
+def test_proposals_on_the_throughput_metric_agree_with_the_recomputed_served_mask():
+    """--gap-metric throughput: a candidate serves a target where its links close and its own
+    modelled throughput ≥ min_mbps; one proposal (no proposal-to-proposal interference) gains
+    exactly what the recomputed served mask gains, which judging by coverage alone overstates."""
+    import pandas as pd
+
+    from analysis.config import AnalysisConfig, GapConfig
+    from geo.coverage import CoverageConfig
+    from tests._analysis_helpers import synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    st = synthetic_stations(inputs.grid)
+    st["eirp_dbm"] = 40.0
+    cfg = CoverageConfig(terrain=False, workers=1)
+    cov = pipeline.coverage_stage(inputs, st, cfg)
+    gcfg = GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50, metric="throughput",
+                     min_mbps=60.0)
+    ac = AnalysisConfig(gaps=gcfg)
+    gaps = pipeline.gaps_stage(inputs, cov, "4G", ac)
+    props = siting_stage(inputs, cov, gaps, budget_sites=1, config=ac, exact_check=False).proposals
+    assert len(props) == 1
+    rows = [ac.siting.site.station_for("4G", r.lon, r.lat, r.site_id) for r in props.itertuples()]
+    new = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.points_from_xy(props["lon"], props["lat"]),
+                           crs="EPSG:4326")
+    after = pipeline.coverage_stage(inputs, pd.concat([st, new], ignore_index=True), cfg)
+    pop = np.nan_to_num(inputs.population.astype(np.float64))
+    targets = (inputs.commune_id >= 0) & (pop > 0) & ~gaps.covered
+    served = pipeline.served_mask(after, "4G", gcfg)
+    gained = pop[targets & served].sum()
+    assert props["people_new"].sum() == pytest.approx(gained, rel=1e-3)
+    assert pop[targets & after.covered("4G")].sum() > gained + 10.0  # coverage alone overstates

@@ -283,6 +283,27 @@ def test_candidate_serves_only_where_it_would_be_the_best_server():
     assert shared.key != alone.key
 
 
+def test_candidate_on_the_throughput_metric_needs_its_own_rate():
+    """At −100 dBm alone a 4G 1800 site has SNR > 23 dB per RE → η capped at 4.4 bit/s/Hz →
+    4.4 × 20 MHz × (1 − 0.25) = 66 Mbit/s: it serves targets at ≥ 50 Mbit/s, none at ≥ 70."""
+    from geo import link_budget
+    from geo.coverage import CoverageConfig
+
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    disk = make_disk_window(700.0, level_dbm=-100.0)
+    args = (grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", CoverageConfig(), dem)
+    assert float(link_budget.throughput_mbps(30.0, "4G", 20.0, 1800.0)) == pytest.approx(66.0)
+    plain = build_pool(*args, rsrp_window=disk)
+    at_50 = build_pool(*args, rsrp_window=disk, min_mbps=50.0)
+    at_70 = build_pool(*args, rsrp_window=disk, min_mbps=70.0)
+    for a, b in zip(plain.cover, at_50.cover, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert plain.candidates["people_reach"].sum() > 0
+    assert all(len(c) == 0 for c in at_70.cover)
+    assert len({plain.key, at_50.key, at_70.key}) == 3
+
+
 def test_candidates_in_wards_get_the_engines_urban_model():
     """The model a candidate is judged with is the one geo.coverage gives a station there."""
     grid, pop, cov, dem, cid, cdf, res = _scene()
