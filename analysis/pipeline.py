@@ -471,6 +471,10 @@ def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None
     ``villages``: None (the embedded GeoNames + OSM points and modelled clusters), a
     GeoDataFrame, a village-list ``PointSet``, or a path read with
     ``geo.village_list.read_villages``.
+
+    Villages are judged on the run's served cells, ``gaps_out.covered`` (:func:`served_mask`):
+    coverage, or throughput ≥ ``min_mbps`` when the gaps are asked on service; the summary
+    states it (``villages_metric``, ``villages_min_mbps``).
     """
     from analysis.villages import _level, prepare_villages, village_table
 
@@ -487,6 +491,7 @@ def villages_stage(inputs: Inputs, coverage, gaps_out: GapsOutput, villages=None
         inputs.grid, layer, inputs.population, inputs.commune_id, communes_df, gaps_out.covered,
         _level(coverage, tech, inputs.grid.shape), _stations_xy(coverage, inputs.grid, tech),
         inputs.fiber.distance_km if inputs.fiber is not None else None,
+        metric=getattr(gaps_out, "metric", "coverage"), min_mbps=getattr(gaps_out, "min_mbps", None),
     )
 
 
@@ -528,6 +533,7 @@ def candidate_pool(
     focus_t = parse_focus(focus)
     tech = gaps_out.tech
     cov_cfg = getattr(coverage, "config", None)
+    best_rsrp = _candidate_competition(coverage, config.siting.site, tech)
     key = hashlib.sha256("|".join([
         inputs.key, tech, str(focus_t), _points_key(candidates), repr(config.siting),
         repr(config.costs), repr(config.gaps), repr(cov_cfg), repr(config.power),
@@ -535,6 +541,7 @@ def candidate_pool(
         _points_key(shared_masts),
         hashlib.sha256(np.packbits(gaps_out.covered).tobytes()).hexdigest(),
         "default-engine" if rsrp_window is None else getattr(rsrp_window, "__name__", "fn"),
+        "alone" if best_rsrp is None else hashlib.sha256(best_rsrp.tobytes()).hexdigest(),
     ]).encode()).hexdigest()[:24]
     power = _ensure_power(inputs)
     if use_cache and key in _POOL_CACHE:
@@ -563,6 +570,10 @@ def candidate_pool(
         progress=lambda d, t: progress("candidates", d, t),
         power_access=power,
         power_config=config.power,
+        best_rsrp_dbm=best_rsrp,
+        model_communes=inputs.communes,
+        min_mbps=getattr(gaps_out, "min_mbps", None) if getattr(gaps_out, "metric", "") == "throughput"
+        else None,
     )
     pool.key = key
     pool.meta["focus"] = list(focus_t) if focus_t else None
@@ -571,6 +582,14 @@ def candidate_pool(
         while len(_POOL_CACHE) > POOL_CACHE_SIZE:
             _POOL_CACHE.popitem(last=False)
     return pool
+
+
+def _candidate_competition(coverage, site, tech: str) -> np.ndarray | None:
+    """Today's best RSRP (dBm) of the technology a proposed site would carry, the server a
+    candidate must beat to serve a cell (:func:`analysis.siting.build_pool`); None if unknown."""
+    t = site.station_for(tech, 0.0, 0.0, "probe")["technology"]
+    level = (getattr(coverage, "rsrp_dbm", None) or {}).get(t)
+    return None if level is None else np.ascontiguousarray(level, dtype=np.float32)
 
 
 def exact_check_allowed(pool: CandidatePool, siting) -> bool:

@@ -4,9 +4,10 @@
    around each gap, each gap's centre cell, and any user-given points (e.g. other operators'
    masts for sharing).
 2. **Coverage of each candidate** (:func:`build_pool`): the coverage engine's
-   ``geo.coverage.station_rsrp_window`` for a standard rural macro site (:class:`SiteSpec`),
-   thresholded like the existing network, intersected with the *targets* (populated cells not
-   covered today, optionally only in the focus communes). Computed once per pool and cached by
+   ``geo.coverage.station_covered_window`` for a standard rural macro site (:class:`SiteSpec`):
+   the rule of ``Coverage.covered`` for the existing network (both links close at the chosen
+   location reliability), intersected with the *targets* (populated cells not covered today,
+   optionally only in the focus communes). Computed once per pool and cached by
    the caller; a budget change only re-runs the selection.
 3. **Selection** (:func:`greedy_select`): lazy greedy maximum coverage (Minoux 1978). Coverage
    of people is monotone submodular, so greedy with ``K`` sites reaches at least
@@ -53,7 +54,6 @@ __all__ = [
     "FiberAccess",
     "CandidatePool",
     "Selection",
-    "coverage_threshold_dbm",
     "los_clear",
     "backhaul_options",
     "generate_candidates",
@@ -109,16 +109,6 @@ class FiberAccess:
         height = float(reach.metadata.get("mast_height_m", FIBER_NODE_HEIGHT_M))
         return cls(dist, np.vstack(xy) if xy else np.zeros((0, 2)), height,
                    f"geo.fiber ({len(pts)} nodes)")
-
-
-def coverage_threshold_dbm(coverage_config, tech: str) -> float:
-    """The level a cell needs to count as covered: threshold + indoor margin (dBm)."""
-    from geo.radio_defaults import THRESHOLD_DBM
-
-    t = "4G" if tech == "any" else tech
-    thresholds = getattr(coverage_config, "thresholds_dbm", None) or THRESHOLD_DBM
-    margin = float(getattr(coverage_config, "indoor_margin_db", 0.0) or 0.0)
-    return float(thresholds.get(t, THRESHOLD_DBM[t])) + margin
 
 
 # --------------------------------------------------------------------------- backhaul
@@ -469,13 +459,29 @@ def build_pool(
     progress: Callable[[int, int], None] | None = None,
     power_access=None,
     power_config=None,
+    best_rsrp_dbm: np.ndarray | None = None,
+    model_communes: gpd.GeoDataFrame | None = None,
+    min_mbps: float | None = None,
 ) -> CandidatePool:
     """Compute what each candidate would cover, and what it would cost.
 
     Targets are populated cells inside a commune that are not covered now (``covered``),
     restricted to ``target_mask`` when given (e.g. focus communes). A candidate covers a target
-    when its RSRP there (from ``rsrp_window``, default ``geo.coverage.station_rsrp_window``) is at
-    least :func:`coverage_threshold_dbm`.
+    when :func:`geo.coverage.station_covered_window` says the candidate alone covers it: the
+    rule of ``Coverage.covered`` (downlink *and* uplink close, at ``coverage_config.reliability``),
+    so a candidate whose downlink closes but whose uplink does not covers nothing there.
+    ``best_rsrp_dbm``: the existing network's best RSRP (dBm) of the candidates' technology;
+    ``Coverage.covered`` judges a cell by its best server only, so a candidate covers a target
+    only where it would be that server (stronger than today's best). Without it each
+    candidate is judged alone (they agree at reliability 0.5 with one uplink budget; at a
+    higher reliability a weaker, nearer site may close where today's best server does not).
+    ``model_communes`` (the communes with ``kind`` and geometry): each candidate gets the
+    path-loss model the engine would give a station there (UMa in wards, RMa elsewhere:
+    ``geo.coverage``'s rule); without it, the configured rural model. ``min_mbps``: gaps
+    asked on service (``--gap-metric throughput``): a candidate also needs its own modelled
+    throughput ≥ ``min_mbps`` at the cell (no interference between proposals is modelled).
+    ``rsrp_window`` (default ``geo.coverage.station_rsrp_window``) only replaces the RSRP source
+    (tests use a disk); the covered rule applied to it is the engine's.
 
     Costs (:func:`candidate_costs`): ``site_capex_vnd`` by kind, backhaul (a co-location uses
     the host's: ``shared``, no capex), power (:func:`analysis.power.power_options` with
@@ -486,8 +492,8 @@ def build_pool(
     config = config or SitingConfig()
     costs = costs or CostConfig()
     site: SiteSpec = config.site
-    if rsrp_window is None:
-        from geo.coverage import station_rsrp_window as rsrp_window
+    from geo.coverage import station_covered_window
+
     pop = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0)
     cid_r = np.asarray(commune_id)
     inside = cid_r >= 0
@@ -498,8 +504,6 @@ def build_pool(
     target_people = pop.ravel()[target_flat]
     tid = np.full(grid.shape, -1, dtype=np.int64)
     tid.ravel()[target_flat] = np.arange(target_flat.size)
-    thr = coverage_threshold_dbm(coverage_config, tech)
-
     cands = candidates.copy()
     lon, lat = grid.to_lonlat(cands["x"].to_numpy(), cands["y"].to_numpy())
     cands["lon"] = np.asarray(lon, dtype=np.float64)
@@ -519,20 +523,28 @@ def build_pool(
     total = len(cands)
     mast_h = (cands["mast_height_m"].to_numpy(dtype=np.float64) if "mast_height_m" in cands
               else np.full(total, np.nan))
+    models = _candidate_models(cands, coverage_config, model_communes)
     for i in range(total):
         row = cands.iloc[i]
         station = site.station_for(tech, row["lon"], row["lat"], f"C{int(row['cand_id'])}")
         station.update({"x": float(row["x"]), "y": float(row["y"])})
         if np.isfinite(mast_h[i]):  # a co-location hangs at the host mast's height
             station["height_m"] = float(mast_h[i])
-        (rs, cs), rsrp = rsrp_window(station, grid, dem_on_grid, coverage_config)
-        ids = tid[rs, cs][np.asarray(rsrp >= thr) & np.isfinite(rsrp)]
+        if models is not None:
+            station["model"] = models[i]
+        (rs, cs), hit = station_covered_window(station, grid, dem_on_grid, coverage_config,
+                                               rsrp_window=rsrp_window, best_rsrp_dbm=best_rsrp_dbm,
+                                               min_mbps=min_mbps)
+        ids = tid[rs, cs][np.asarray(hit, dtype=bool)]
         cover.append(np.unique(ids[ids >= 0]).astype(np.int32))
         if progress is not None:
             progress(i + 1, total)
     cands["people_reach"] = np.array([target_people[c].sum() for c in cover], dtype=np.float64)
     key_src = "|".join([
-        grid.key(), tech, repr(site), repr(costs), f"{thr:.3f}",
+        grid.key(), tech, repr(site), repr(costs), repr(coverage_config),
+        "alone" if best_rsrp_dbm is None
+        else hashlib.sha256(np.ascontiguousarray(best_rsrp_dbm).tobytes()).hexdigest(),
+        "rural" if models is None else ",".join(models), f"min_mbps={min_mbps}",
         hashlib.sha256(cands[["row", "col", "source"]].to_csv(index=False).encode()).hexdigest(),
         hashlib.sha256(target_flat.tobytes()).hexdigest(),
     ])
@@ -542,6 +554,17 @@ def build_pool(
         people_covered_before=float(pop[inside & np.asarray(covered, dtype=bool)].sum()),
         tech=tech, key=hashlib.sha256(key_src.encode()).hexdigest()[:16],
     )
+
+
+def _candidate_models(cands: pd.DataFrame, coverage_config, communes) -> list[str] | None:
+    """The path-loss model the coverage engine gives a station at each candidate (None: no
+    communes given, the engine's default applies)."""
+    if communes is None or len(cands) == 0:
+        return None
+    from geo.coverage import CoverageConfig, _station_models  # the run's RMa/UMa choice
+
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cands["lon"], cands["lat"]), crs="EPSG:4326")
+    return [str(m) for m in _station_models(pts, coverage_config or CoverageConfig(), communes)]
 
 
 def candidate_costs(cands: pd.DataFrame, grid, tech: str, dem_on_grid, fiber, costs: CostConfig,

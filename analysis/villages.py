@@ -3,7 +3,10 @@
 The programme to clear dead zones ("xóa thôn lõm sóng", Decision 2269/QĐ-TTg) counts villages.
 Its criterion (letter 1603/BTTTT-CVT, 25/04/2024, as quoted in provincial plans): a village has
 no signal when there is none **at its centre** (cultural house) **or at its population
-clusters**. Here, on one run's coverage:
+clusters**. Here, on one run's *served* cells — its coverage (both links at the chosen
+reliability), or, when the run's gaps are asked on service (``--gap-metric throughput
+--min-mbps N``), the cells whose modelled throughput is at least N Mbit/s
+(``analysis.pipeline.served_mask``); the summary says which (``villages_metric``):
 
 * ``covered`` — its centre is covered and at least :data:`COVERED_SHARE` (90 %) of its people are;
 * ``no_signal`` — its centre is not covered and fewer than :data:`NO_SIGNAL_SHARE` (50 %) of its
@@ -58,8 +61,13 @@ NO_SIGNAL_SHARE = 0.5
 STATUSES = ("no_signal", "partial", "covered")
 STATUS_VI = {"no_signal": "chưa có sóng", "partial": "có sóng một phần", "covered": "có sóng"}
 STATUS_EN = {"no_signal": "no signal", "partial": "partial", "covered": "covered"}
-#: Marker colours by status (hex), for the app's map and the report.
-STATUS_COLOURS = {"no_signal": "#c0392b", "partial": "#e67e22", "covered": "#27ae60"}
+#: Marker colours by status (hex), for the app's maps and the report: the Okabe–Ito palette
+#: (Okabe & Ito 2008, "Color Universal Design") — vermillion, yellow, bluish green. Yellow
+#: rather than Okabe–Ito orange for ``partial``: simulated deuteranopia (Machado, Oliveira &
+#: Fernandes 2009, severity 1) leaves vermillion and orange ΔE*ab ≈ 18 apart, vermillion and
+#: yellow ≈ 34 (every pair ≥ 33 under deuteranopia and protanopia; red/orange/green: ≈ 21).
+#: Markers carry a dark outline, so yellow stays visible on the light base map.
+STATUS_COLOURS = {"no_signal": "#D55E00", "partial": "#F0E442", "covered": "#009E73"}
 M_PER_KM = 1000.0
 
 
@@ -215,6 +223,8 @@ def village_table(
     stations_xy: np.ndarray | None = None,
     fiber_distance_km: np.ndarray | None = None,
     max_m: float = ASSIGN_MAX_M,
+    metric: str = "coverage",
+    min_mbps: float | None = None,
 ) -> VillagesOutput:
     """Status, people and context of every village of the province.
 
@@ -224,6 +234,8 @@ def village_table(
     villages : GeoDataFrame (EPSG:4326)
         :func:`prepare_villages`; only ``in_province`` rows are judged.
     population, commune_id, covered : arrays on ``grid``
+        ``covered``: the served cells the villages are judged on (coverage, or throughput ≥
+        ``min_mbps`` for ``metric="throughput"``).
     communes : DataFrame
         ``code, name, terrain`` per row of ``commune_id``.
     level_dbm : float array, optional
@@ -232,6 +244,10 @@ def village_table(
         Stations in the grid CRS, for ``nearest_station_km``.
     fiber_distance_km : float array, optional
         Per cell, for ``fiber_km`` (at the village's own cell).
+    metric : {"coverage", "throughput"}
+        What ``covered`` means, stated in the summary as ``villages_metric``.
+    min_mbps : float, optional
+        The throughput floor (Mbit/s) of ``metric="throughput"``: ``villages_min_mbps``.
 
     Returns
     -------
@@ -307,7 +323,20 @@ def village_table(
     summary = villages_summary(gdf, ppl_sorted)
     # rows of the list outside every commune are not judged, and said so (never dropped quietly)
     summary["villages_outside_province"] = int(len(villages) - len(v))
+    summary.update(_metric_keys(metric, min_mbps))
     return VillagesOutput(table=gdf, people=ppl_sorted, centres=centres, summary=summary)
+
+
+def _metric_keys(metric: str, min_mbps: float | None) -> dict:
+    """``villages_metric`` (``coverage``/``throughput``) and ``villages_min_mbps`` (or None)."""
+    if metric not in ("coverage", "throughput"):
+        msg = f"metric={metric!r}: expected 'coverage' or 'throughput'."
+        raise ValueError(msg)
+    if metric == "throughput" and min_mbps is None:
+        msg = "metric='throughput' needs min_mbps (Mbit/s)."
+        raise ValueError(msg)
+    return {"villages_metric": metric,
+            "villages_min_mbps": float(min_mbps) if metric == "throughput" else None}
 
 
 def _renumber(cell_village: np.ndarray, order: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ from rasterio.enums import Resampling
 from rasterio.transform import array_bounds
 from rasterio.warp import calculate_default_transform, reproject
 
+from analysis.villages import STATUS_COLOURS
 from app_ui.formatting import fmt_dbm, fmt_int, fmt_num, fmt_pct, fmt_vnd
 from app_ui.i18n import t, terrain_label
 
@@ -99,10 +100,9 @@ LAND_COLOUR = "#f3f1ea"
 PROVINCE_FILL = "#ffffff"
 ROAD_COLOUR = "#b8a89a"
 COAST_COLOUR = "#7fa7c4"
-#: Village status → colour (Okabe & Ito 2008, colour-blind safe).
-VILLAGE_COLOURS = {
-    "no_signal": "#D55E00", "partial": "#E69F00", "covered": "#009E73",
-}
+#: Village status → colour: the one constant of :data:`analysis.villages.STATUS_COLOURS`
+#: (Okabe–Ito, colour-blind safe).
+VILLAGE_COLOURS = STATUS_COLOURS
 VILLAGE_OTHER = "#999999"
 #: Drive-test residual (measured − modelled, dB) class edges and colours (ColorBrewer RdBu).
 RESIDUAL_BINS_DB = (-10.0, -3.0, 3.0, 10.0)

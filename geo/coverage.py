@@ -1009,13 +1009,27 @@ def _sigma_db(model: str, d_m, f_mhz, h_bs_m, config: CoverageConfig):
 
 def station_covered_window(
     station: Mapping[str, Any], grid: Grid, elevation_on_grid: np.ndarray | None,
-    config: CoverageConfig | None = None,
+    config: CoverageConfig | None = None, rsrp_window: Callable[..., Any] | None = None,
+    best_rsrp_dbm: np.ndarray | None = None, min_mbps: float | None = None,
 ) -> tuple[tuple[slice, slice], np.ndarray]:
     """Cells one station would serve on its own: :func:`station_rsrp_window` with the rule
     of :meth:`Coverage.covered` — both links (the station's uplink budget) at
     ``config.reliability`` (the shadow margin of its model at each cell's distance).
 
     For site proposals: a candidate covers a cell when this is True there.
+    ``rsrp_window`` (default :func:`station_rsrp_window`, same signature) supplies the RSRP
+    window; the rule applied to it is the same whichever supplies it.
+
+    ``best_rsrp_dbm`` (optional, on ``grid``): the best RSRP (dBm) of the network the station
+    would join, same technology. :meth:`Coverage.covered` judges a cell by its best server
+    only (the UE camps on the strongest cell), so the station serves only where it would be
+    that server — its RSRP above ``best_rsrp_dbm`` (or no other server). Without it, the
+    station is judged alone.
+
+    ``min_mbps`` (optional): also require the station's modelled downlink throughput
+    (:func:`geo.link_budget.throughput_mbps`) of at least this many Mbit/s — served on
+    service, as ``--gap-metric throughput``. The station alone has no co-channel neighbour,
+    so its SINR is its SNR per resource element at ``config.load``; 2G/3G serve nothing.
 
     Returns
     -------
@@ -1023,7 +1037,7 @@ def station_covered_window(
     covered : numpy.ndarray of bool
     """
     config = config or CoverageConfig()
-    window, rsrp = station_rsrp_window(station, grid, elevation_on_grid, config)
+    window, rsrp = (rsrp_window or station_rsrp_window)(station, grid, elevation_on_grid, config)
     params = _station_params(station, config)
     tech = params["technology"]
     need = config.covered_threshold_dbm(tech)
@@ -1042,7 +1056,32 @@ def station_covered_window(
         sig = _sigma_db(params["model"], d, params["band_mhz"], params["height_m"], config)
         margin = link_budget.shadow_margin_db(sig, float(config.reliability))
     with np.errstate(invalid="ignore"):
-        return window, np.asarray(rsrp >= need + margin)
+        ok = np.asarray(rsrp >= need + margin)
+        if best_rsrp_dbm is not None:
+            other = np.asarray(best_rsrp_dbm)[window]
+            ok &= ~(other >= rsrp)  # NaN (no other server) never wins
+        if min_mbps is not None:
+            ok &= _alone_throughput_mbps(station, params, rsrp, config) >= float(min_mbps)
+        return window, ok
+
+
+def _noise_per_re_dbm(tech: str) -> float:
+    """UE thermal noise in one resource element: −174 + 10 log10(SCS) + NF_UE, dBm."""
+    sd = service_defaults(tech)
+    return float(link_budget.thermal_noise_dbm(sd.subcarrier_spacing_khz * 1e3, sd.ue_noise_figure_db))
+
+
+def _alone_throughput_mbps(station: Mapping[str, Any], params: dict, rsrp: np.ndarray,
+                           config: CoverageConfig) -> np.ndarray:
+    """Throughput (Mbit/s) of one station with no co-channel neighbour (NaN → 0; 0 for 2G/3G)."""
+    tech, band = params["technology"], params["band_mhz"]
+    if tech not in DATA_TECHNOLOGIES:
+        return np.zeros(rsrp.shape, dtype=np.float32)
+    sig = rsrp.astype(np.float64) - float(config.indoor_margin_db)
+    sinr = link_budget.sinr_db(sig, sig, _noise_per_re_dbm(tech), float(config.load))
+    bw = _number(station.get("bandwidth_mhz")) or defaults_for(tech, band).bandwidth_mhz
+    rate = link_budget.throughput_mbps(sinr, tech, bw, band)
+    return np.nan_to_num(np.asarray(rate, dtype=np.float64), nan=0.0)
 
 
 # ----------------------------------------------------------------------------- cache
@@ -1324,9 +1363,7 @@ class Coverage:
 
     def noise_per_re_dbm(self, tech: str) -> float:
         """UE thermal noise in one resource element: −174 + 10 log10(SCS) + NF_UE, dBm."""
-        sd = service_defaults(self._tech(tech))
-        return float(link_budget.thermal_noise_dbm(sd.subcarrier_spacing_khz * 1e3,
-                                                   sd.ue_noise_figure_db))
+        return _noise_per_re_dbm(self._tech(tech))
 
     def sinr_db(self, tech: str, load: float | None = None) -> np.ndarray:
         """Downlink SINR of the best server per cell, dB (float32, NaN: no signal).

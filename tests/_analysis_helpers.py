@@ -56,8 +56,9 @@ def station_xy(station, grid: Grid) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def make_disk_window(radius_m: float):
-    """A stand-in for ``geo.coverage.station_rsrp_window``: −50 dBm within ``radius_m``, NaN beyond."""
+def make_disk_window(radius_m: float, level_dbm: float = COVERED_DBM):
+    """A stand-in for ``geo.coverage.station_rsrp_window``: ``level_dbm`` (default −50 dBm)
+    within ``radius_m``, NaN beyond."""
 
     def rsrp_window(station, grid: Grid, elevation_on_grid=None, config=None):  # noqa: ARG001
         x, y = station_xy(station, grid)
@@ -67,7 +68,7 @@ def make_disk_window(radius_m: float):
         cs = slice(max(0, int(c0[0])), min(grid.width, int(c1[0]) + 1))
         xs, ys = grid.cell_centres()
         d = np.hypot(xs[cs][None, :] - x, ys[rs][:, None] - y)
-        return (rs, cs), np.where(d <= radius_m, COVERED_DBM, np.nan).astype(np.float32)
+        return (rs, cs), np.where(d <= radius_m, level_dbm, np.nan).astype(np.float32)
 
     return rsrp_window
 

@@ -57,7 +57,7 @@ def test_villages_layer_one_marker_per_village_coloured_by_status():
 
     layer = villages_layer(_table(), "vi", statuses=["no_signal", "partial"])
     markers = [c for c in layer._children.values() if isinstance(c, folium.CircleMarker)]
-    assert [m.options["fillColor"] for m in markers] == ["#c0392b", "#e67e22"]
+    assert [m.options["fillColor"] for m in markers] == ["#D55E00", "#F0E442"]
     html = folium.Map().add_child(layer).get_root().render()
     assert "Bản Ka Xeng" in html and "(mô phỏng)" in html
 

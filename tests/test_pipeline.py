@@ -155,3 +155,110 @@ def test_cli_run_registered_and_user_errors(capsys, tmp_path):
     assert "volcano" in capsys.readouterr().err
     assert main(["run", "--default", "--budget-vnd", "lots", "--out", str(tmp_path)]) == 2
     assert "budget-vnd" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("ue_power_dbm", "ward"), [(None, False), (-10.0, False), (None, True)])
+def test_proposals_people_new_agree_with_recomputed_coverage(ue_power_dbm, ward):
+    """Site proposals judge candidates by the rule of Coverage.covered (both links at the
+    chosen reliability): adding the proposals to the station list and recomputing coverage
+    covers, among the people uncovered before, the sum of their people_new. With a −10 dBm UE
+    the uplink limits (downlink-only coverage is larger), which the old RSRP-only pool missed.
+    With wards (phường), candidates there get the engine's UMa, as the recomputation does."""
+    import pandas as pd
+
+    from analysis.config import AnalysisConfig, GapConfig
+    from geo.coverage import CoverageConfig
+    from tests._analysis_helpers import synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    if ward:
+        inputs.communes["kind"] = ["Phường", "Xã", "Phường"]
+    st = synthetic_stations(inputs.grid)
+    st["eirp_dbm"] = 40.0
+    cfg = CoverageConfig(terrain=False, workers=1, reliability=0.9, ue_power_dbm=ue_power_dbm)
+    cov = pipeline.coverage_stage(inputs, st, cfg)
+    ac = AnalysisConfig(gaps=GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50))
+    gaps = pipeline.gaps_stage(inputs, cov, "4G", ac)
+    out = siting_stage(inputs, cov, gaps, budget_sites=3, config=ac, exact_check=False)
+    props = out.proposals
+    assert len(props) == 3
+    rows = [ac.siting.site.station_for("4G", r.lon, r.lat, r.site_id) for r in props.itertuples()]
+    new = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.points_from_xy(props["lon"], props["lat"]),
+                           crs="EPSG:4326")
+    after = pipeline.coverage_stage(inputs, pd.concat([st, new], ignore_index=True), cfg)
+    pop = np.nan_to_num(inputs.population.astype(np.float64))
+    targets = (inputs.commune_id >= 0) & (pop > 0) & ~gaps.covered
+    gained = pop[targets & after.covered("4G")].sum()
+    assert props["people_new"].sum() == pytest.approx(gained, rel=1e-3)
+    if ue_power_dbm is not None:
+        assert pop[targets & after.covered_downlink("4G")].sum() > gained + 50.0
+
+
+def test_villages_judged_on_the_service_metric_when_gaps_are_asked_on_throughput():
+    """--gap-metric throughput --min-mbps 50: villages are judged on the served mask
+    (throughput ≥ 50 Mbit/s), not on coverage, and the summary says so (issue 15 / 16)."""
+    from analysis.config import AnalysisConfig, GapConfig
+    from analysis.villages import village_status
+    from geo.coverage import CoverageConfig
+    from tests._analysis_helpers import synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    grid = inputs.grid
+    st = synthetic_stations(grid)
+    cov = pipeline.coverage_stage(inputs, st, CoverageConfig(terrain=False, workers=1))
+    sx, sy = grid.xmin + 1550.0, grid.ymax - 1550.0
+    xy = [(sx, sy), (sx + 3000.0, sy), (sx + 6000.0, sy)]  # near, covered below 50 Mbit/s, far
+    villages = gpd.GeoDataFrame({"name": ["A", "C", "F"]}, geometry=gpd.points_from_xy(*zip(*xy, strict=True)),
+                                crs=grid.crs).to_crs("EPSG:4326")
+    r, c = grid.rowcol(np.array([p[0] for p in xy]), np.array([p[1] for p in xy]))
+    rate = cov.throughput_mbps("4G")[r, c]
+    assert cov.covered("4G")[r[1], c[1]] and 0 < rate[1] < 50.0 < rate[0]
+    out = {}
+    for metric in ("coverage", "throughput"):
+        gcfg = GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50, metric=metric, min_mbps=50.0)
+        g = pipeline.gaps_stage(inputs, cov, "4G", AnalysisConfig(gaps=gcfg))
+        out[metric] = pipeline.villages_stage(inputs, cov, g, villages)
+    by_cov, by_rate = out["coverage"], out["throughput"]
+    assert by_cov.summary["villages_metric"] == "coverage" and by_cov.summary["villages_min_mbps"] is None
+    assert by_rate.summary["villages_metric"] == "throughput" and by_rate.summary["villages_min_mbps"] == 50.0
+    with np.errstate(invalid="ignore"):
+        served = cov.throughput_mbps("4G") >= 50.0
+    again = village_status(grid, by_rate.centres, by_rate.people, inputs.population, served)
+    assert list(again["status"]) == list(by_rate.table["status"])
+    status = {m: dict(zip(o.table["name"], o.table["status"], strict=True)) for m, o in out.items()}
+    assert status["coverage"]["A"] == status["throughput"]["A"] == "covered"
+    assert status["coverage"]["C"] in ("covered", "partial") and status["throughput"]["C"] == "no_signal"
+    assert status["coverage"]["F"] == status["throughput"]["F"] == "no_signal"
+
+
+def test_proposals_on_the_throughput_metric_agree_with_the_recomputed_served_mask():
+    """--gap-metric throughput: a candidate serves a target where its links close and its own
+    modelled throughput ≥ min_mbps; one proposal (no proposal-to-proposal interference) gains
+    exactly what the recomputed served mask gains, which judging by coverage alone overstates."""
+    import pandas as pd
+
+    from analysis.config import AnalysisConfig, GapConfig
+    from geo.coverage import CoverageConfig
+    from tests._analysis_helpers import synthetic_inputs, synthetic_stations
+
+    inputs = synthetic_inputs()
+    st = synthetic_stations(inputs.grid)
+    st["eirp_dbm"] = 40.0
+    cfg = CoverageConfig(terrain=False, workers=1)
+    cov = pipeline.coverage_stage(inputs, st, cfg)
+    gcfg = GapConfig(min_people_per_cell=0.5, eps_km=0.4, min_people=50, metric="throughput",
+                     min_mbps=60.0)
+    ac = AnalysisConfig(gaps=gcfg)
+    gaps = pipeline.gaps_stage(inputs, cov, "4G", ac)
+    props = siting_stage(inputs, cov, gaps, budget_sites=1, config=ac, exact_check=False).proposals
+    assert len(props) == 1
+    rows = [ac.siting.site.station_for("4G", r.lon, r.lat, r.site_id) for r in props.itertuples()]
+    new = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.points_from_xy(props["lon"], props["lat"]),
+                           crs="EPSG:4326")
+    after = pipeline.coverage_stage(inputs, pd.concat([st, new], ignore_index=True), cfg)
+    pop = np.nan_to_num(inputs.population.astype(np.float64))
+    targets = (inputs.commune_id >= 0) & (pop > 0) & ~gaps.covered
+    served = pipeline.served_mask(after, "4G", gcfg)
+    gained = pop[targets & served].sum()
+    assert props["people_new"].sum() == pytest.approx(gained, rel=1e-3)
+    assert pop[targets & after.covered("4G")].sum() > gained + 10.0  # coverage alone overstates

@@ -225,6 +225,109 @@ def test_adding_proposed_sites_never_increases_uncovered_people():
     assert set(props["kind"]) == {"new_site"} and set(props["power"]) <= {"grid", "solar_hybrid"}
 
 
+def test_candidate_whose_uplink_fails_covers_nothing():
+    """Issue 16 rule in the pool: at −100 dBm the downlink closes (threshold −115 dBm); with a
+    23 dBm UE the uplink closes too (RSRP needed ≈ −111.9 dBm), with a −10 dBm UE it does not
+    (≈ −78.9 dBm), so the candidate covers nothing; the old RSRP-only rule counted every target
+    in its disk either way."""
+    from geo.coverage import CoverageConfig, station_covered_window
+
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    disk = make_disk_window(700.0, level_dbm=-100.0)
+    args = (grid, cands, pop, cov.covered("4G"), cid, cdf, "4G")
+    dl_only = CoverageConfig(uplink=False)
+    both = CoverageConfig()
+    weak_ue = CoverageConfig(ue_power_dbm=-10.0)
+    assert weak_ue.covered_threshold_dbm("4G") <= -100.0  # the downlink alone closes
+    pool_dl = build_pool(*args, dl_only, dem, rsrp_window=disk)
+    pool_ul = build_pool(*args, weak_ue, dem, rsrp_window=disk)
+    pool_both = build_pool(*args, both, dem, rsrp_window=disk)
+    assert pool_dl.candidates["people_reach"].sum() > 0
+    for a, b in zip(pool_dl.cover, pool_both.cover, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(len(c) == 0 for c in pool_ul.cover)
+    assert (pool_ul.candidates["people_reach"] == 0).all()
+    assert pool_dl.key != pool_ul.key
+    # the pool's rule is the engine's station_covered_window, cell for cell
+    st = SitingConfig().site.station_for("4G", *grid.to_lonlat(cands["x"].iloc[0], cands["y"].iloc[0]), "C0")
+    st.update({"x": float(cands["x"].iloc[0]), "y": float(cands["y"].iloc[0])})
+    (rs, cs), hit = station_covered_window(st, grid, dem, dl_only, rsrp_window=disk)
+    tid = np.full(grid.shape, -1)
+    tid.ravel()[pool_dl.target_flat] = np.arange(pool_dl.target_flat.size)
+    ids = tid[rs, cs][hit]
+    np.testing.assert_array_equal(pool_dl.cover[0], np.unique(ids[ids >= 0]))
+
+
+def test_candidate_serves_only_where_it_would_be_the_best_server():
+    """Coverage.covered judges a cell by its best server: where today's best level (−90 dBm,
+    a server whose links fail there) beats the candidate's −100 dBm, the UE camps on the
+    stronger cell and the candidate serves nothing; elsewhere in its disk it serves."""
+    from geo.coverage import CoverageConfig
+
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    disk = make_disk_window(700.0, level_dbm=-100.0)
+    args = (grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", CoverageConfig(), dem)
+    alone = build_pool(*args, rsrp_window=disk)
+    best = np.full(grid.shape, np.nan, dtype=np.float32)
+    best[:, : grid.width // 2] = -90.0  # a stronger (failing) server over the west half
+    best[:, grid.width // 2:] = -120.0  # a weaker one over the east half
+    shared = build_pool(*args, rsrp_window=disk, best_rsrp_dbm=best)
+    west = (np.arange(grid.height * grid.width) % grid.width) < grid.width // 2
+    for a, b in zip(alone.cover, shared.cover, strict=True):
+        keep = a[~west[alone.target_flat[a]]]
+        np.testing.assert_array_equal(b, keep)
+    assert sum(len(c) for c in shared.cover) < sum(len(c) for c in alone.cover)
+    assert sum(len(c) for c in shared.cover) > 0
+    assert shared.key != alone.key
+
+
+def test_candidate_on_the_throughput_metric_needs_its_own_rate():
+    """At −100 dBm alone a 4G 1800 site has SNR > 23 dB per RE → η capped at 4.4 bit/s/Hz →
+    4.4 × 20 MHz × (1 − 0.25) = 66 Mbit/s: it serves targets at ≥ 50 Mbit/s, none at ≥ 70."""
+    from geo import link_budget
+    from geo.coverage import CoverageConfig
+
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    disk = make_disk_window(700.0, level_dbm=-100.0)
+    args = (grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", CoverageConfig(), dem)
+    assert float(link_budget.throughput_mbps(30.0, "4G", 20.0, 1800.0)) == pytest.approx(66.0)
+    plain = build_pool(*args, rsrp_window=disk)
+    at_50 = build_pool(*args, rsrp_window=disk, min_mbps=50.0)
+    at_70 = build_pool(*args, rsrp_window=disk, min_mbps=70.0)
+    for a, b in zip(plain.cover, at_50.cover, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert plain.candidates["people_reach"].sum() > 0
+    assert all(len(c) == 0 for c in at_70.cover)
+    assert len({plain.key, at_50.key, at_70.key}) == 3
+
+
+def test_candidates_in_wards_get_the_engines_urban_model():
+    """The model a candidate is judged with is the one geo.coverage gives a station there."""
+    grid, pop, cov, dem, cid, cdf, res = _scene()
+    cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())
+    seen = {}
+    disk = make_disk_window(700.0)
+
+    def spy(station, grid_, elev=None, config=None):
+        seen[station["station_id"]] = station.get("model")
+        return disk(station, grid_, elev, config)
+
+    communes = strip_communes(grid, 3)
+    communes["kind"] = ["Xã", "Phường", "Xã"]
+    pool = build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", None, dem,
+                      rsrp_window=spy, model_communes=communes)
+    strip = cid[pool.candidates["row"], pool.candidates["col"]]
+    got = [seen[f"C{int(i)}"] for i in pool.candidates["cand_id"]]
+    assert got == ["38901-uma" if k == 1 else "38901-rma" for k in strip]
+    assert 1 in set(strip) and set(strip) - {1}
+    seen.clear()
+    build_pool(grid, cands, pop, cov.covered("4G"), cid, cdf, "4G", None, dem, rsrp_window=spy)
+    assert set(seen.values()) == {None}  # no communes: the engine's default (rural) model
+
+
 def test_focus_restricts_targets():
     grid, pop, cov, dem, cid, cdf, res = _scene()
     cands = generate_candidates(grid, res.labels, res.gaps, cid, dem, SitingConfig())

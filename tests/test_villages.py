@@ -6,6 +6,8 @@ Known answers are computed by hand and written down; the synthetic grids come fr
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -272,6 +274,18 @@ def test_village_table_statuses_rounded_centre_and_context():
     assert out.table.crs.to_epsg() == 4326
 
 
+def test_village_summary_states_the_metric_it_was_judged_on():
+    grid, cid, communes, pop, covered, v, level = _status_case()
+    s = village_table(grid, v, pop, cid, communes, covered).summary
+    assert (s["villages_metric"], s["villages_min_mbps"]) == ("coverage", None)
+    s = village_table(grid, v, pop, cid, communes, covered, metric="throughput", min_mbps=10).summary
+    assert (s["villages_metric"], s["villages_min_mbps"]) == ("throughput", 10.0)
+    with pytest.raises(ValueError, match="min_mbps"):
+        village_table(grid, v, pop, cid, communes, covered, metric="throughput")
+    with pytest.raises(ValueError, match="'coverage' or 'throughput'"):
+        village_table(grid, v, pop, cid, communes, covered, metric="sinr")
+
+
 def test_unrounded_point_is_judged_at_its_own_cell():
     grid, cid, communes, pop, covered, v, level = _status_case()
     v["position_uncertainty_m"] = 0.0
@@ -299,7 +313,7 @@ def test_markers_colour_by_status_and_label_modelled():
                       "name": ["Cụm dân cư 1 — A", "Bản X"], "commune": ["A", "A"],
                       "people": [120.0, 50.0], "modelled": [True, False]})
     m = village_markers(t, statuses=["no_signal"])
-    assert m["colour"].tolist() == ["#c0392b"]
+    assert m["colour"].tolist() == ["#D55E00"]
     assert "(mô phỏng)" in m["tooltip"].iloc[0]
     assert "(modelled)" in village_markers(t, lang="en")["tooltip"].iloc[0]
 
@@ -386,3 +400,45 @@ def test_same_source_duplicates_at_one_point_merge_others_stay():
     ids = sorted(out["source_id"])
     # 1 and 2 are one name at one point; 3 is another name; 4 is 1 km away in the same source
     assert ids == ["geonames:1;geonames:2", "geonames:3", "geonames:4"]
+
+
+# --------------------------------------------------- colour-blind-safe status colours
+# Machado, Oliveira & Fernandes (2009), severity 1.0, on linear sRGB
+_DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                          [-0.011820, 0.042940, 0.968881]])
+_PROTANOPIA = np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                        [-0.003882, -0.048116, 1.051998]])
+
+
+def _lab(hex_colour: str, sim: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of an sRGB hex colour as seen through the simulation matrix ``sim``."""
+    c = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    rgb_to_xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                           [0.0193339, 0.1191920, 0.9503041]])
+    xyz = rgb_to_xyz @ np.clip(sim @ lin, 0.0, 1.0) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _min_delta_e(colours, sim) -> float:
+    labs = [_lab(c, sim) for c in colours]
+    return min(float(np.linalg.norm(a - b)) for a, b in itertools.combinations(labs, 2))
+
+
+def test_status_colours_stay_distinct_for_colour_blind_readers():
+    """Every pair of status colours ≥ 30 ΔE*ab apart, normal vision and simulated deuteranopia
+    and protanopia; the former red/orange/green (≈ 21 under deuteranopia) and the Okabe–Ito
+    orange for 'partial' (≈ 18) fall short. One constant for the app's maps."""
+    from analysis.villages import STATUS_COLOURS, STATUSES
+    from app_ui.maps import VILLAGE_COLOURS
+
+    colours = [STATUS_COLOURS[s] for s in STATUSES]
+    for sim in (np.eye(3), _DEUTERANOPIA, _PROTANOPIA):
+        assert _min_delta_e(colours, sim) >= 30.0
+    # known answer, computed once: vermillion vs yellow under deuteranopia
+    deu = np.linalg.norm(_lab("#D55E00", _DEUTERANOPIA) - _lab("#F0E442", _DEUTERANOPIA))
+    assert deu == pytest.approx(33.6, abs=0.1)
+    assert _min_delta_e(["#c0392b", "#e67e22", "#27ae60"], _DEUTERANOPIA) < 30.0
+    assert _min_delta_e(["#D55E00", "#E69F00", "#009E73"], _DEUTERANOPIA) < 30.0
+    assert VILLAGE_COLOURS is STATUS_COLOURS
