@@ -49,7 +49,9 @@ bulge ``d_i (d − d_i)/(2 a_e)`` differs from ``−d_i²/(2 a_e)`` by a term li
 * Tx-side slope S_tim (eq. 49) = the running maximum tangent ``t_max``;
 * Rx-side slope S_rim (eq. 53) = ``max_i (g_i − g_rx)/(D − d_i)``, the tangent from the
   cell to the upper convex hull of the samples before it, kept by a monotone chain
-  (amortised O(1) per sample) and found by binary search on the hull;
+  (amortised O(1) per sample, built only up to an obstructed cell that needs it) and
+  found by walking uphill from the previous cell's tangent vertex (the slope is
+  unimodal along the hull, so the walk is exact);
 * obstructed (``t_max > t_target``): ``v_b`` of the edge where the two lines meet
   (eqs. 54–55), exact on the ray's profile;
 * clear: eq. (51)'s largest ``v``, among the last 16 running-maximum samples (a sample
