@@ -917,8 +917,9 @@ def stationset_from_frame(gdf: gpd.GeoDataFrame, *, source_name: str = "", model
 def load_default_stations() -> StationSet:
     """The embedded **modelled** reference network (no public station list exists).
 
-    527 5G NR n78 sites, each with a co-located LTE 1800 anchor, made by
-    :func:`geo.default_network.model_default_network`. Its report says on every row that it
+    2,445 masts of three operators (4G on every mast, 5G on 527 at each operator's band; 3,128
+    stations), made by :func:`geo.default_network.model_default_network` from the published
+    facts (docs/models.md §8). Its report says on every row that it
     is modelled: *upload your station list for real results*.
     """
     from geo.data import DataError, default_stations_path
