@@ -633,6 +633,26 @@ def _merge_kernel(q, r_lo, c_lo, idx, thr_q, best, server, count, power=None):
                     power[gi, gj] += _POWER_TABLE[min(k, _POWER_TABLE.size - 1)]
 
 
+# Power sums are kept per tile of the whole grid (global tiling), allocated only where an
+# interference group reaches: on a 30 m province a full int64 grid per (technology,
+# operator, band) group would take ~0.34 GB each.
+_POWER_TILE = 256
+
+
+@numba.njit(cache=True, nogil=True)
+def _power_kernel(q, r_lo, c_lo, power):
+    """Add the linear received power of window ``q`` into ``power`` at (``r_lo``, ``c_lo``)."""
+    wr, wc = q.shape
+    for i in range(wr):
+        for j in range(wc):
+            x = q[i, j]
+            if x == -32768:
+                continue
+            k = x - _POWER_Q_MIN
+            if k > 0:
+                power[r_lo + i, c_lo + j] += _POWER_TABLE[min(k, _POWER_TABLE.size - 1)]
+
+
 _DL_OK, _UL_OK, _DL_LIMITS, _NO_SIGNAL = 1, 2, 4, 8  # bits of the link-state raster
 
 
@@ -855,7 +875,9 @@ class Mosaic:
 
     Per technology: ``best`` (int16 0.01 dB), ``server`` (int32 station row), ``count``
     (uint16 stations at or above the covered level); per technology and interference
-    group: ``power`` (int64, linear sum of the group's received power in 1e-16 mW). The
+    group: ``power`` (int64, linear sum of the group's received power in 1e-16 mW), kept as
+    ``{(tile_row, tile_col): array}`` tiles of :data:`_POWER_TILE` cells of the whole grid,
+    only where the group reaches (:meth:`power_array` gives it dense). The
     combination — higher level, lower station row on ties, counts and powers added — is
     associative and commutative, so any tiling of the grid and any order of windows give
     the same arrays, bit for bit.
@@ -887,11 +909,31 @@ class Mosaic:
             self.power[tech] = {}
         return self.best[tech], self.server[tech], self.count[tech]
 
-    def _power(self, tech: str, group: int) -> np.ndarray:
-        groups = self.power[tech]
-        if group not in groups:
-            groups[group] = np.zeros(self.shape, dtype=np.int64)
-        return groups[group]
+    def _power_tile(self, tech: str, group: int, key: tuple[int, int]) -> np.ndarray:
+        tiles = self.power[tech].setdefault(group, {})
+        if key not in tiles:
+            tiles[key] = np.zeros((_POWER_TILE, _POWER_TILE), dtype=np.int64)
+        return tiles[key]
+
+    def _add_power(self, tech: str, group: int, q: np.ndarray, a0: int, b0: int) -> None:
+        """Add window ``q`` (grid rows ``a0…``, columns ``b0…``) into the group's tiles."""
+        size = _POWER_TILE
+        a1, b1 = a0 + q.shape[0], b0 + q.shape[1]
+        for ti in range(a0 // size, (a1 - 1) // size + 1):
+            r0, r1 = max(a0, ti * size), min(a1, (ti + 1) * size)
+            for tj in range(b0 // size, (b1 - 1) // size + 1):
+                c0, c1 = max(b0, tj * size), min(b1, (tj + 1) * size)
+                sub = np.ascontiguousarray(q[r0 - a0:r1 - a0, c0 - b0:c1 - b0])
+                _power_kernel(sub, r0 - ti * size, c0 - tj * size,
+                              self._power_tile(tech, group, (ti, tj)))
+
+    def power_array(self, tech: str, group: int) -> np.ndarray:
+        """The group's power sum as one int64 array over this mosaic (zeros where unreached)."""
+        out = np.zeros(self.shape, dtype=np.int64)
+        for p, sl, psl in _tile_slices(self.power[tech].get(group, {}), self.r0, self.c0,
+                                       self.shape):
+            out[sl] += p[psl]
+        return out
 
     def add(self, pos: int, tech: str, result: WindowResult) -> None:
         """Fold one station's window (cropped to this mosaic)."""
@@ -905,20 +947,21 @@ class Mosaic:
         if (a0, a1, b0, b1) != (result.r_lo, result.r_lo + h, result.c_lo, result.c_lo + w):
             q = np.ascontiguousarray(q[a0 - result.r_lo:a1 - result.r_lo,
                                        b0 - result.c_lo:b1 - result.c_lo])
-        groups = self.spec.power_group
-        power = None if groups is None else self._power(tech, int(groups[pos]))
         _merge_kernel(q, a0 - self.r0, b0 - self.c0, pos, int(self.spec.thr_q[tech]),
-                      best, server, count, power)
+                      best, server, count, None)
+        groups = self.spec.power_group
+        if groups is not None:
+            self._add_power(tech, int(groups[pos]), q, a0, b0)
 
     def fold(self, tile: Mosaic) -> None:
         """Fold another mosaic lying inside this one, as :meth:`add` would have."""
         r, c = tile.r0 - self.r0, tile.c0 - self.c0
-        sl = (slice(r, r + tile.shape[0]), slice(c, c + tile.shape[1]))
         for t in tile.best:
             best, server, count = self._arrays(t)
             _fold_tile(r, c, tile.best[t], tile.server[t], tile.count[t], best, server, count)
-            for g, p in tile.power[t].items():
-                self._power(t, g)[sl] += p
+            for g, tiles in tile.power[t].items():
+                for key, p in tiles.items():
+                    self._power_tile(t, g, key)[...] += p
 
     def is_empty(self) -> bool:
         return not self.best
@@ -1975,18 +2018,39 @@ def _rasters(mosaic: Mosaic, spec: MosaicSpec) -> tuple[dict[str, np.ndarray], d
         arr[q == _Q_NONE] = np.nan
         rsrp[t] = arr
         if spec.power_group is not None:
-            total[t] = _best_group_total_dbm(mosaic.server[t], mosaic.power[t], spec.power_group)
+            total[t] = _best_group_total_dbm(mosaic.server[t], mosaic.power[t], spec.power_group,
+                                             mosaic.r0, mosaic.c0)
     mosaic.best.clear()
     return rsrp, total
 
 
-def _best_group_total_dbm(server: np.ndarray, power: Mapping[int, np.ndarray],
-                          power_group: np.ndarray) -> np.ndarray:
-    """Per cell, the summed power (dBm) of the best server's interference group."""
+def _tile_slices(tiles: Mapping[tuple[int, int], np.ndarray], r0: int, c0: int,
+                 shape: tuple[int, int]):
+    """``(tile, mosaic slice, tile slice)`` of each power tile overlapping a mosaic."""
+    size = _POWER_TILE
+    for (ti, tj), p in tiles.items():
+        a0, a1 = max(r0, ti * size), min(r0 + shape[0], (ti + 1) * size)
+        b0, b1 = max(c0, tj * size), min(c0 + shape[1], (tj + 1) * size)
+        if a0 < a1 and b0 < b1:
+            yield (p, (slice(a0 - r0, a1 - r0), slice(b0 - c0, b1 - c0)),
+                   (slice(a0 - ti * size, a1 - ti * size), slice(b0 - tj * size, b1 - tj * size)))
+
+
+def _best_group_total_dbm(server: np.ndarray, power: Mapping[int, Mapping],
+                          power_group: np.ndarray, r0: int = 0, c0: int = 0) -> np.ndarray:
+    """Per cell, the summed power (dBm) of the best server's interference group.
+
+    ``power``: per group, the :class:`Mosaic`'s tiles (global tiling); ``r0, c0``: where
+    ``server`` lies in the grid.
+    """
     out = np.full(server.shape, np.nan, dtype=np.float32)
     groups = np.ascontiguousarray(power_group, dtype=np.int32)
-    for g, p in power.items():
-        _group_total_kernel(server, groups, int(g), p, _POWER_UNIT_DBM, out)
+    for g, tiles in power.items():
+        for p, sl, psl in _tile_slices(tiles, r0, c0, server.shape):
+            part = out[sl].copy()
+            _group_total_kernel(np.ascontiguousarray(server[sl]), groups, int(g),
+                                np.ascontiguousarray(p[psl]), _POWER_UNIT_DBM, part)
+            out[sl] = part
     power.clear()  # read once: the province holds only the best server's group total
     return out
 

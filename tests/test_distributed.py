@@ -125,8 +125,9 @@ def test_tile_fold_matches_merge_kernel_with_ties():
     np.testing.assert_array_equal(2 * serial.count["5G"].astype(np.int64), folded.count["5G"])
     # power sums: integers, so exactly twice the serial sums whatever the order and tiling
     assert sorted(serial.power["5G"]) == [0, 1, 2]
-    for g, p in serial.power["5G"].items():
-        np.testing.assert_array_equal(2 * p, folded.power["5G"][g])
+    for g in serial.power["5G"]:
+        p = serial.power_array("5G", g)
+        np.testing.assert_array_equal(2 * p, folded.power_array("5G", g))
         assert p.max() > 0
     # each station reported once per tiling (here: by the full tiles and by the partials)
     assert sorted(owners) == sorted(2 * list(range(len(wins))))
@@ -141,7 +142,7 @@ def test_power_sum_is_the_linear_sum_of_received_power():
     m.add(0, "4G", WindowResult(0, 0, np.array([[-9000, -10000]], np.int16), 0, 1.0, "fspl"))
     m.add(1, "4G", WindowResult(0, 0, np.array([[-9000, -12000]], np.int16), 0, 1.0, "fspl"))
     # −90 dBm twice = 2e-9 mW = 2e7 units; −100 + −120 dBm = 1e-10 + 1e-12 mW = 1.01e6 units
-    np.testing.assert_array_equal(m.power["4G"][0], [[20_000_000, 1_010_000]])
+    np.testing.assert_array_equal(m.power_array("4G", 0), [[20_000_000, 1_010_000]])
     np.testing.assert_array_equal(m.count["4G"], [[2, 1]])
 
 
@@ -178,3 +179,50 @@ def test_cli_scale_out_options(tmp_path, capsys):
     with pytest.raises(SystemExit):  # one or the other
         main(["run", "--default", "--workers", "2", "--scheduler", "tcp://h:8786",
               "--out", str(tmp_path)])
+
+
+@pytest.mark.parametrize("tile", [7, 256])
+def test_tiled_power_sums_equal_a_dense_sum(monkeypatch, tile):
+    """Power sums kept per tile (allocated where a group reaches) equal one dense int64 sum,
+    also when windows and half-grid mosaics straddle tile borders (issue 13: 30 m memory)."""
+    import geo.coverage as cov
+    from geo.coverage import Mosaic, MosaicSpec, WindowResult
+
+    monkeypatch.setattr(cov, "_POWER_TILE", tile)
+    rng = np.random.default_rng(7)
+    shape = (45, 38)
+    groups = np.arange(10, dtype=np.int32) % 2
+    spec = MosaicSpec({"4G": -11000}, power_group=groups)
+    dense = {g: np.zeros(shape, np.int64) for g in (0, 1)}
+    best = np.full(shape, cov._Q_NONE, np.int16)
+    server = np.full(shape, -1, np.int32)
+    count = np.zeros(shape, np.uint16)
+    serial = Mosaic.empty(spec, shape)
+    wins = []
+    for pos in range(10):
+        h, w = rng.integers(3, 30, size=2)
+        r, c = rng.integers(0, shape[0] - h), rng.integers(0, shape[1] - w)
+        q = rng.integers(-12000, -7000, size=(h, w)).astype(np.int16)
+        q[rng.random((h, w)) < 0.2] = cov._Q_NONE
+        res = WindowResult(int(r), int(c), q, 0, 1000.0, "fspl")
+        wins.append((pos, res))
+        serial.add(pos, "4G", res)
+        cov._merge_kernel(q, int(r), int(c), pos, -11000, best, server, count, dense[groups[pos]])
+    top = Mosaic.empty(spec, (20, shape[1]), r0=0, c0=0)
+    bottom = Mosaic.empty(spec, (shape[0] - 20, shape[1]), r0=20, c0=0)
+    for pos, res in wins:
+        top.add(pos, "4G", res)
+        bottom.add(pos, "4G", res)
+    folded = Mosaic.empty(spec, shape)
+    folded.fold(bottom)
+    folded.fold(top)
+    for g in (0, 1):
+        np.testing.assert_array_equal(serial.power_array("4G", g), dense[g])
+        np.testing.assert_array_equal(folded.power_array("4G", g), dense[g])
+    np.testing.assert_array_equal(serial.best["4G"], best)
+    # the best server's group total, read tile by tile, equals the dense read-out
+    want = np.full(shape, np.nan, np.float32)
+    for g in (0, 1):
+        cov._group_total_kernel(server, groups, g, dense[g], cov._POWER_UNIT_DBM, want)
+    got = cov._best_group_total_dbm(serial.server["4G"], serial.power["4G"], groups)
+    np.testing.assert_array_equal(got, want)
