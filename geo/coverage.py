@@ -2012,15 +2012,17 @@ def _rasters(mosaic: Mosaic, spec: MosaicSpec) -> tuple[dict[str, np.ndarray], d
     rsrp: dict[str, np.ndarray] = {}
     total: dict[str, np.ndarray] = {}
     for t in list(mosaic.best):
-        q = mosaic.best[t]
-        arr = q.astype(np.float32)
-        arr /= np.float32(_Q_SCALE)
-        arr[q == _Q_NONE] = np.nan
-        rsrp[t] = arr
+        # the group total first: it frees this technology's power tiles before the float
+        # raster is allocated, and each int16 level grid goes as soon as it is converted
         if spec.power_group is not None:
             total[t] = _best_group_total_dbm(mosaic.server[t], mosaic.power[t], spec.power_group,
                                              mosaic.r0, mosaic.c0)
-    mosaic.best.clear()
+        q = mosaic.best.pop(t)
+        arr = q.astype(np.float32)
+        arr /= np.float32(_Q_SCALE)
+        arr[q == _Q_NONE] = np.nan
+        del q
+        rsrp[t] = arr
     return rsrp, total
 
 
