@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.coverage import CoverageConfig, analysis_grid, clear_cache, compute  # noqa: E402
 from geo.grid import Grid  # noqa: E402
+from geo.synthetic import fractal_relief_m  # noqa: E402
 from geo.terrain import _viewshed_r3, sweep_window  # noqa: E402
 
 N_SITES = 527
@@ -41,23 +42,8 @@ def peak_rss_mb() -> float:
 
 
 def fractal_terrain(shape, seed: int = 2025, relief_m: float = 2000.0, beta: float = 1.6):
-    """Seeded 1/f^β spectral terrain, 0…relief_m metres, float32 (FFT in float32)."""
-    from scipy import fft
-
-    rng = np.random.default_rng(seed)
-    ky = fft.fftfreq(shape[0]).astype(np.float32)[:, None]
-    kx = fft.rfftfreq(shape[1]).astype(np.float32)[None, :]
-    k = np.sqrt(ky**2 + kx**2)
-    k[0, 0] = 1.0
-    spec = (rng.standard_normal(k.shape, dtype=np.float32)
-            + 1j * rng.standard_normal(k.shape, dtype=np.float32)) / k**beta
-    del k
-    spec[0, 0] = 0
-    z = fft.irfft2(spec, s=shape, workers=os.cpu_count()).astype(np.float32)
-    del spec
-    z -= z.min()
-    z *= relief_m / z.max()
-    return z
+    """Seeded 1/f^β terrain, float32 FFT (:func:`geo.synthetic.fractal_relief_m`, low memory)."""
+    return fractal_relief_m(shape, seed, relief_m, beta, low_memory=True)
 
 
 def synthetic_sites(grid: Grid, n_sites: int, seed: int = 7,

@@ -44,6 +44,7 @@ from geo.dem import load_dem  # noqa: E402
 from geo.diffraction import bullington_loss_db  # noqa: E402
 from geo.grid import Grid, write_geotiff  # noqa: E402
 from geo.propagation import itm_point_to_point_loss_db  # noqa: E402
+from geo.synthetic import fractal_relief_m  # noqa: E402
 
 TILE = "N16E106"
 TILE_LON, TILE_LAT = 106.0, 16.0
@@ -74,16 +75,8 @@ _FLOOR_PAIRS = {  # (with the NLOS floor, without it)
 
 # ----------------------------------------------------------------------------- terrain
 def fractal(shape, seed=2025, relief_m=2000.0, beta=1.6):
-    """Seeded 1/f^β spectral relief, 0…relief_m metres."""
-    rng = np.random.default_rng(seed)
-    ky = np.fft.fftfreq(shape[0])[:, None]
-    kx = np.fft.rfftfreq(shape[1])[None, :]
-    k = np.hypot(ky, kx)
-    k[0, 0] = 1.0
-    spec = (rng.standard_normal(k.shape) + 1j * rng.standard_normal(k.shape)) / k**beta
-    spec[0, 0] = 0.0
-    z = np.fft.irfft2(spec, s=shape)
-    return ((z - z.min()) / (z.max() - z.min()) * relief_m).astype(np.float32)
+    """Seeded 1/f^β spectral relief (:func:`geo.synthetic.fractal_relief_m`)."""
+    return fractal_relief_m(shape, seed, relief_m, beta)
 
 
 def make_terrain(work: Path, half_km: float):

@@ -7,6 +7,7 @@ import numpy as np
 from shapely.geometry import Point
 
 from geo.grid import Grid
+from geo.synthetic import fractal_relief_m
 
 __all__ = ["small_grid", "fractal_terrain", "stations_at", "cell_centre"]
 
@@ -28,17 +29,8 @@ def cell_centre(grid: Grid, row: int, col: int) -> tuple[float, float]:
 
 def fractal_terrain(shape: tuple[int, int], seed: int, relief_m: float = 2000.0,
                     beta: float = 1.6) -> np.ndarray:
-    """Seeded spectral (1/f^β) rough terrain scaled to 0…``relief_m`` metres, float32."""
-    rng = np.random.default_rng(seed)
-    ky = np.fft.fftfreq(shape[0])[:, None]
-    kx = np.fft.rfftfreq(shape[1])[None, :]
-    k = np.hypot(ky, kx)
-    k[0, 0] = 1.0
-    spec = (rng.standard_normal(k.shape) + 1j * rng.standard_normal(k.shape)) / k**beta
-    spec[0, 0] = 0.0
-    z = np.fft.irfft2(spec, s=shape)
-    z = (z - z.min()) / (z.max() - z.min()) * relief_m
-    return z.astype(np.float32)
+    """Seeded rough terrain (:func:`geo.synthetic.fractal_relief_m`), float32."""
+    return fractal_relief_m(shape, seed, relief_m, beta)
 
 
 def stations_at(grid: Grid, cells: list[tuple[int, int]], technology="5G",
