@@ -755,15 +755,18 @@ def _flat_ground(shape: tuple[int, int]) -> np.ndarray:
 
 def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
                 elevation: np.ndarray | None, config: CoverageConfig,
-                band_max_mhz: float | None = None):
+                band_min_mhz: float | None = None):
     """Sweep once per antenna position; ``v`` at λ = 1 m (v ∝ λ^−1/2, scaled per band).
 
-    ``band_max_mhz``: the highest band that will use it; clear cells whose ``v`` stays
-    below J's −0.78 at that band need no exact value (:func:`geo.terrain.sweep_window`).
+    ``band_min_mhz``: the lowest band that will use it (None: every band, exact). A clear
+    cell's ``v`` at band f is ``v₁·sqrt(f/c)``, least negative at the lowest band: a ``v₁``
+    below J's −0.78 there is below it at every higher band too, so it needs no exact
+    value (:func:`geo.terrain.sweep_window`'s ``v_floor``). The highest band's floor
+    would not do: a cell floored at 3.5 GHz can still lose up to ~4 dB at 900 MHz.
     """
     v_floor = -math.inf
-    if band_max_mhz:
-        v_floor = KNIFE_EDGE_V_MIN * math.sqrt(SPEED_OF_LIGHT_M_S / (band_max_mhz * 1e6))
+    if band_min_mhz:
+        v_floor = KNIFE_EDGE_V_MIN * math.sqrt(SPEED_OF_LIGHT_M_S / (band_min_mhz * 1e6))
     r_lo, r_hi, c_lo, c_hi = _window(row, col, reach_m, grid)
     if elevation is None:
         elevation = _flat_ground(grid.shape)
@@ -834,7 +837,7 @@ def group_windows(group, grid: Grid, elevation: np.ndarray | None,
         reach = max(_reach_m(p, grid, config)[0] for _, p, _, _, _ in group)
         _, p0, r0, c0, _ = group[0]
         sweep = _site_sweep(r0, c0, p0["height_m"], reach, grid, elevation, config,
-                            max(p["band_mhz"] for _, p, _, _, _ in group))
+                            min(p["band_mhz"] for _, p, _, _, _ in group))
     return [(pos, params, _compute_station(params, r, c, grid, elevation, config, sweep))
             for pos, params, r, c, _ in group]
 

@@ -360,7 +360,8 @@ def _run_engine(params, row, col, win: Grid, z: np.ndarray, config: CoverageConf
     reach, _ = _reach_m(params, win, config)
     sweep = None
     if config.terrain:
-        sweep = _site_sweep(row, col, params["height_m"], reach, win, z, config)
+        sweep = _site_sweep(row, col, params["height_m"], reach, win, z, config,
+                            params["band_mhz"])
     result = _compute_station(params, row, col, win, z, config, sweep=sweep, with_loss=True)
     return result, sweep
 

@@ -58,7 +58,8 @@ bulge ``d_i (d − d_i)/(2 a_e)`` differs from ``−d_i²/(2 a_e)`` by a term li
   below an earlier, nearer one never has the larger ``v``; on flat ground every sample
   is one, and the largest ``v`` lies ≈ 0.05 D before a 1.5 m handset: exact within
   16 cells of it). ``v_floor`` lets the sweep skip that scan where no sample can reach
-  it (the engine passes J's −0.78 at its highest band).
+  it (the engine passes J's −0.78 at the lowest band that uses the sweep: ``v`` ∝ λ^−1/2
+  is least negative there, so a cell below it is below it at every higher band).
 
 ``J(v)`` of it is P.526's ``L_uc``; the eq. (57) correction is applied by the engine.
 """

@@ -16,6 +16,7 @@ import pytest
 
 from geo.coverage import CoverageConfig, compute
 from geo.diffraction import bullington_loss_db, knife_edge_loss_db
+from geo.grid import Grid
 from geo.terrain import curvature_drop_m, sweep_window
 from tests._coverage_helpers import fractal_terrain, small_grid, stations_at
 
@@ -165,18 +166,34 @@ def test_unknown_sweep_method_is_refused():
                      method="deygout")
 
 
-def test_v_floor_changes_no_loss_at_or_below_its_band():
-    # the engine passes v_floor = −0.78·sqrt(λ) of the group's highest band: cells it lets
-    # the sweep skip have J(v) = 0 at that band either way
-    res, lam = 30.0, C_M_S / 3.5e9
+def test_v_floor_changes_no_loss_at_or_above_its_band():
+    # v ∝ λ^−1/2: a floor of −0.78·sqrt(λ) at one band changes no J(v) at that band or at
+    # any higher one (smaller λ, more negative v) — so the engine floors a shared sweep
+    # at the group's lowest band
+    res, lam = 30.0, C_M_S / 900e6
     z = fractal_terrain((201, 201), 8, relief_m=300.0)
     exact = sweep_window(z, res, 100, 100, 30.0, 1.5, 2_900.0, wavelength_m=1.0,
                          method="bullington")
     fast = sweep_window(z, res, 100, 100, 30.0, 1.5, 2_900.0, wavelength_m=1.0,
                         method="bullington", v_floor=-0.78 * math.sqrt(lam))
     ok = np.isfinite(exact)
-    for band_lam in (lam, C_M_S / 1.8e9, C_M_S / 900e6):
+    for band_lam in (lam, C_M_S / 1.8e9, C_M_S / 3.5e9):
         a = knife_edge_loss_db(exact[ok] / math.sqrt(band_lam))
         b = knife_edge_loss_db(fast[ok] / math.sqrt(band_lam))
         np.testing.assert_allclose(a, b, atol=1e-6)
     assert (fast[ok] != exact[ok]).any()  # the skip did happen
+
+
+def test_shared_sweep_is_floored_at_the_groups_lowest_band():
+    # a 900 MHz and a 3.5 GHz antenna on one mast share one sweep: the 900 MHz window must
+    # be the one it gets alone (a floor at 3.5 GHz once cost a cell here 3.8 dB at 900 MHz)
+    from geo.coverage import _compute_station, _station_params, group_windows
+
+    z = fractal_terrain((401, 401), 8, relief_m=1000.0)
+    grid = Grid(500_000.0, 1_800_000.0, 500_000.0 + 401 * 30.0, 1_800_000.0 + 401 * 30.0, 30.0)
+    cfg = CoverageConfig(model="38901-rma", max_radius_m=5_900.0, reach_margin_db=1000.0)
+    low = _station_params({"technology": "4G", "band_mhz": 900.0, "height_m": 30.0}, cfg)
+    high = _station_params({"technology": "5G", "band_mhz": 3500.0, "height_m": 30.0}, cfg)
+    shared = group_windows([(0, high, 200, 200, None), (1, low, 200, 200, None)], grid, z, cfg)
+    alone = _compute_station(low, 200, 200, grid, z, cfg)
+    np.testing.assert_array_equal(shared[1][2].q, alone.q)
