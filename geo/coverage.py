@@ -108,7 +108,7 @@ if TYPE_CHECKING:  # imported where used: `lomsong station` starts without them
     import geopandas as gpd
     import pandas as pd
 
-from geo import link_budget
+from geo import link_budget, parallel
 from geo.correction import ModelCorrection
 from geo.dem import COARSE_RESOLUTION_M
 from geo.diffraction import (
@@ -519,7 +519,8 @@ _NO_OUT = np.empty((0, 0), dtype=np.float32)  # placeholder for the kernel's opt
 def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_m, reach_m,
                  eirp_re_dbm, step_m,
                  pl_los, pl_nlos, ext_los, ext_nlos, el_idx, gain, az0_deg, nlos_floor, out,
-                 bullington=False, want_loss=False, pl_out=_NO_OUT, diff_out=_NO_OUT):
+                 bullington=False, want_loss=False, pl_out=_NO_OUT, diff_out=_NO_OUT,
+                 i_lo=0, i_hi=-1):
     """RSRP (int16, 0.01 dB) of one station over its window; returns extrapolated count.
 
     ``v`` (when ``has_v``) is the sweep's Fresnel parameter at λ = 1 m over a window that
@@ -528,15 +529,19 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
     ``L_uc = J(v)`` and the eq. (57) correction); else the dominant edge's (obstructed
     cells get J(v)). ``want_loss``: also write the total path loss and the terrain
     diffraction loss (float32 dB, NaN outside reach) into ``pl_out`` / ``diff_out``.
+    Only window rows ``i_lo ≤ i < i_hi`` (``i_hi`` < 0: to the end) are written, so row
+    ranges may run on several threads.
     """
     wr, wc = out.shape
+    if i_hi < 0 or i_hi > wr:
+        i_hi = wr
     n_tab = pl_los.shape[0]
     n_az = gain.shape[1]
     sectored = n_az > 1
     az_steps = n_az / 360.0
     n_ext = 0
     reach2 = (reach_m / res_m) ** 2
-    for i in range(wr):
+    for i in range(i_lo, i_hi):
         di = r_lo + i - row
         for j in range(wc):
             dj = c_lo + j - col
@@ -755,7 +760,7 @@ def _flat_ground(shape: tuple[int, int]) -> np.ndarray:
 
 def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
                 elevation: np.ndarray | None, config: CoverageConfig,
-                band_min_mhz: float | None = None):
+                band_min_mhz: float | None = None, threads: int = 1):
     """Sweep once per antenna position; ``v`` at λ = 1 m (v ∝ λ^−1/2, scaled per band).
 
     ``band_min_mhz``: the lowest band that will use it (None: every band, exact). A clear
@@ -775,17 +780,19 @@ def _site_sweep(row: int, col: int, height_m: float, reach_m: float, grid: Grid,
                       wavelength_m=1.0, k_factor=config.k_factor,
                       oversample=config.sweep_oversample,
                       method="bullington" if config.diffraction_model == "bullington" else "dominant",
-                      v_floor=v_floor)
+                      v_floor=v_floor, threads=threads)
     return v1, r_lo, c_lo
 
 
 def _compute_station(params: dict, row: int, col: int, grid: Grid,
                      elevation: np.ndarray | None, config: CoverageConfig,
-                     sweep=None, with_loss: bool = False) -> WindowResult:
+                     sweep=None, with_loss: bool = False, threads: int = 1) -> WindowResult:
     """One station's window; ``sweep`` = a shared :func:`_site_sweep` result covering it.
 
     ``with_loss``: the result also carries the window's total path loss and terrain
     diffraction loss (dB) — what :func:`geo.station_map.station_map` returns.
+    ``threads``: run the window's rows on this many threads (one site alone; the engine
+    runs stations in parallel instead). The result does not depend on it.
     """
     res = grid.resolution_m
     reach, (pl_los, pl_nlos, ext_los, ext_nlos, el_idx) = _reach_m(params, grid, config)
@@ -812,11 +819,17 @@ def _compute_station(params: dict, row: int, col: int, grid: Grid,
     eirp_re = float(link_budget.eirp_per_re_dbm(params["eirp_dbm"], params["subcarriers"]))
     pl_out = np.empty(out.shape, dtype=np.float32) if with_loss else _NO_OUT
     diff_out = np.empty(out.shape, dtype=np.float32) if with_loss else _NO_OUT
-    n_ext = _rsrp_kernel(v, has_v, r_lo - v_r_lo, c_lo - v_c_lo, 1.0 / math.sqrt(wavelength),
-                         row, col, r_lo, c_lo, res, reach, eirp_re,
-                         res / _TABLE_STEPS_PER_CELL, pl_los, pl_nlos, ext_los, ext_nlos,
-                         el_idx, gain, float(az0), config.obstructed_model == "38901-nlos", out,
-                         config.diffraction_model == "bullington", with_loss, pl_out, diff_out)
+    args = (v, has_v, r_lo - v_r_lo, c_lo - v_c_lo, 1.0 / math.sqrt(wavelength),
+            row, col, r_lo, c_lo, res, reach, eirp_re,
+            res / _TABLE_STEPS_PER_CELL, pl_los, pl_nlos, ext_los, ext_nlos,
+            el_idx, gain, float(az0), config.obstructed_model == "38901-nlos", out,
+            config.diffraction_model == "bullington", with_loss, pl_out, diff_out)
+    if threads <= 1:
+        n_ext = _rsrp_kernel(*args)
+    else:
+        edges = np.linspace(0, out.shape[0], 2 * threads + 1).astype(int)
+        n_ext = sum(parallel.pool(threads).map(lambda e: _rsrp_kernel(*args, e[0], e[1]),
+                                              zip(edges[:-1], edges[1:], strict=True)))
     result = WindowResult(r_lo, c_lo, out, int(n_ext), reach, params["model"])
     if with_loss:
         result.path_loss_db, result.diffraction_db = pl_out, diff_out

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from geo.grid import ANALYSIS_CRS, MAX_RESOLUTION_M, MIN_RESOLUTION_M, Grid, write_geotiff
+from geo.parallel import single_site_threads
 from geo.propagation import MODELS
 
 __all__ = [
@@ -358,35 +359,42 @@ def _check_inside_dem(dem, station, x, y, crs) -> None:
 def _run_engine(params, row, col, win: Grid, z: np.ndarray, config: CoverageConfig):
     """The engine's per-station path: one sweep, the RSRP kernel with its loss outputs."""
     reach, _ = _reach_m(params, win, config)
+    threads = single_site_threads(z.size, config.workers)
     sweep = None
     if config.terrain:
         sweep = _site_sweep(row, col, params["height_m"], reach, win, z, config,
-                            params["band_mhz"])
-    result = _compute_station(params, row, col, win, z, config, sweep=sweep, with_loss=True)
+                            params["band_mhz"], threads)
+    result = _compute_station(params, row, col, win, z, config, sweep=sweep, with_loss=True,
+                              threads=threads)
     return result, sweep
+
+
+def _on_window(a: np.ndarray, shape: tuple[int, int], sl) -> np.ndarray:
+    """``a`` placed at ``sl`` of a ``shape`` array (NaN / False around; no copy if it fills it)."""
+    if a.shape == shape:
+        return a
+    out = np.full(shape, False if a.dtype == bool else np.nan, dtype=a.dtype)
+    out[sl] = a
+    return out
 
 
 def _as_map(res_sweep, params, win: Grid, row, col, config, dem, radius, rule, how) -> StationMap:
     """Place the station's window arrays on the whole window grid."""
     res, sweep = res_sweep
-    shape = win.shape
-    rsrp = np.full(shape, np.nan, dtype=np.float32)
-    pl = np.full(shape, np.nan, dtype=np.float32)
-    diff = np.full(shape, np.nan, dtype=np.float32)
-    los = np.zeros(shape, dtype=bool)
     h, w = res.q.shape
     sl = (slice(res.r_lo, res.r_lo + h), slice(res.c_lo, res.c_lo + w))
     inside = res.q != -32768
-    rsrp[sl] = np.where(inside, res.q / 100.0, np.nan)
-    pl[sl] = np.where(inside, res.path_loss_db, np.nan)
-    diff[sl] = np.where(inside, res.diffraction_db, np.nan)
+    # the kernel writes NaN loss outside the reach already: only RSRP needs the mask
+    rsrp_w = (res.q / 100.0).astype(np.float32)
+    rsrp_w[~inside] = np.nan
     if sweep is None:
-        los[sl] = inside
+        los_w = inside
     else:
         v, v_r, v_c = sweep
         vv = v[res.r_lo - v_r:res.r_lo - v_r + h, res.c_lo - v_c:res.c_lo - v_c + w]
-        with np.errstate(invalid="ignore"):
-            los[sl] = inside & ~(vv > 0)
+        los_w = inside & (vv <= 0)  # v ≤ 0 (or −inf): the terrain leaves the path clear
+    rsrp, pl, diff, los = (_on_window(a, win.shape, sl) for a in
+                           (rsrp_w, res.path_loss_db, res.diffraction_db, los_w))
     lon, lat = _transformer(win.crs, "EPSG:4326").transform(
         win.xmin + (col + 0.5) * win.resolution_m, win.ymax - (row + 0.5) * win.resolution_m)
     parameters = {

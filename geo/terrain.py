@@ -66,11 +66,13 @@ bulge ``d_i (d − d_i)/(2 a_e)`` differs from ``−d_i²/(2 a_e)`` by a term li
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numba
 import numpy as np
 
+from geo import parallel
 from geo.constants import EARTH_RADIUS_M, K_FACTOR
 
 __all__ = [
@@ -190,15 +192,18 @@ def _clear_q(rec_d, rec_t, n_rec, k_start, dd, t_tgt, num, den):
 
 @numba.njit(cache=True, nogil=True)
 def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, wavelength_m,
-           r_lo, r_hi, c_lo, c_hi, v_out, oversample=1, method=0, v_floor=-np.inf):
+           r_lo, r_hi, c_lo, c_hi, v_out, oversample=1, method=0, v_floor=-np.inf,
+           p_lo=0, p_hi=-1):
     """Radial sweep over the window ``elev[r_lo:r_hi, c_lo:c_hi]`` (see module docstring).
 
-    Writes into ``v_out`` (window shape, float32) the Fresnel parameter of each cell
-    (``-inf`` with no obstacle; NaN beyond ``max_dist_m``): of the dominant obstacle
-    (``method`` 0) or of the Bullington equivalent edge (``method`` 1, module
-    docstring). With ``wavelength_m <= 0`` it writes the tangent excess
-    ``t_max − t_target`` instead (> 0 ⇔ not in line of sight), which is what
-    :func:`viewshed` needs.
+    Writes into ``v_out`` (window shape, float32, NaN-filled by the caller: NaN stays
+    beyond ``max_dist_m``) the Fresnel parameter of each cell its rays decide (``-inf``
+    with no obstacle): of the dominant obstacle (``method`` 0) or of the Bullington
+    equivalent edge (``method`` 1, module docstring). With ``wavelength_m <= 0`` it
+    writes the tangent excess ``t_max − t_target`` instead (> 0 ⇔ not in line of
+    sight), which is what :func:`viewshed` needs. Only the rays ``p_lo ≤ p < p_hi`` of
+    the perimeter (``p_hi`` < 0: to the end) are walked: disjoint ray ranges may run on
+    several threads (:func:`_ray_chunks` says in which order).
     """
     n_rows, n_cols = elev.shape
     # Bullington state of the current ray (method 1): the upper convex hull of the
@@ -215,13 +220,6 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
         q_cut = v_floor * v_floor * wavelength_m / 2.0
     inv_2kr = 1.0 / (2.0 * k_factor * EARTH_RADIUS_M)
     z0 = _z(elev, row, col) + h_tx_m
-    wr = r_hi - r_lo
-    wc = c_hi - c_lo
-    for i in range(wr):
-        for j in range(wc):
-            v_out[i, j] = np.nan
-    if r_lo <= row < r_hi and c_lo <= col < c_hi:
-        v_out[row - r_lo, col - c_lo] = -np.inf
     rad = int(math.ceil(max_dist_m / res_m)) + 1
     max_d2 = (max_dist_m / res_m) ** 2
     n_side = 2 * rad * oversample  # rays per side of the perimeter square
@@ -230,7 +228,9 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
     inv_t[0] = 0.0
     for t in range(1, rad + 1):
         inv_t[t] = 1.0 / t
-    for p in range(n_perim):
+    if p_hi < 0 or p_hi > n_perim:
+        p_hi = n_perim
+    for p in range(p_lo, p_hi):
         # perimeter cell p of the square of half-size rad, walked clockwise
         side = p // n_side
         k = (p % n_side) / oversample
@@ -423,7 +423,7 @@ def sweep_window(
     observer_height_m: float, target_height_m: float, max_distance_m: float,
     window: tuple[slice, slice] | None = None, wavelength_m: float = 0.0,
     k_factor: float = K_FACTOR, oversample: int = 1, method: str = "dominant",
-    v_floor: float = -math.inf,
+    v_floor: float = -math.inf, threads: int = 1,
 ) -> np.ndarray:
     """Radial line-of-sight sweep; the dominant-obstacle parameter of every cell.
 
@@ -461,6 +461,10 @@ def sweep_window(
         ``method="bullington"``, clear cells: a ``v`` below this may be returned as any
         value below it (e.g. −0.78, where J(v) = 0, scaled to ``wavelength_m``); −inf:
         exact.
+    threads : int
+        Walk the rays on this many threads (one site's map: :func:`geo.coverage.station_map`;
+        the province engine runs sites, not rays, in parallel). The result does not
+        depend on it.
 
     Returns
     -------
@@ -477,18 +481,45 @@ def sweep_window(
     rs, cs = window
     r_lo, r_hi, _ = rs.indices(elev.shape[0])
     c_lo, c_hi, _ = cs.indices(elev.shape[1])
-    out = np.empty((r_hi - r_lo, c_hi - c_lo), dtype=np.float32)
+    out = np.full((r_hi - r_lo, c_hi - c_lo), np.nan, dtype=np.float32)
+    if r_lo <= row < r_hi and c_lo <= col < c_hi:
+        out[row - r_lo, col - c_lo] = -np.inf
     # work on a compact copy of the square the rays can reach (cache-friendly, no NaN)
     rad = int(math.ceil(max_distance_m / resolution_m)) + 1
     s_r0, s_r1 = max(0, row - rad), min(elev.shape[0], row + rad + 1)
     s_c0, s_c1 = max(0, col - rad), min(elev.shape[1], col + rad + 1)
     sub = np.nan_to_num(elev[s_r0:s_r1, s_c0:s_c1], nan=0.0, copy=True)
-    _sweep(sub, float(resolution_m), int(row) - s_r0, int(col) - s_c0,
-           float(observer_height_m), float(target_height_m), float(max_distance_m),
-           float(k_factor), float(wavelength_m), r_lo - s_r0, r_hi - s_r0, c_lo - s_c0,
-           c_hi - s_c0, out, int(max(1, oversample)), SWEEP_METHODS.index(method),
-           float(v_floor))
+    oversample = int(max(1, oversample))
+    args = (sub, float(resolution_m), int(row) - s_r0, int(col) - s_c0,
+            float(observer_height_m), float(target_height_m), float(max_distance_m),
+            float(k_factor), float(wavelength_m), r_lo - s_r0, r_hi - s_r0, c_lo - s_c0,
+            c_hi - s_c0, out, oversample, SWEEP_METHODS.index(method), float(v_floor))
+    phases = _ray_chunks(8 * rad * oversample)
+    if threads <= 1:
+        for lo, hi in itertools.chain(*phases):
+            _sweep(*args, lo, hi)
+    else:
+        pool = parallel.pool(threads)
+        for phase in phases:
+            list(pool.map(lambda c: _sweep(*args, c[0], c[1]), phase))
     return out
+
+
+RAY_CHUNKS = 8  # the perimeter's rays are walked in this many ranges (fixed: see _ray_chunks)
+
+
+def _ray_chunks(n_perim: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The sweep's ray ranges in two phases: even-numbered ranges, then odd ones.
+
+    A cell is written by the ray passing closest to its centre — by two neighbouring rays
+    on a tie — so only neighbouring ranges share cells. Within a phase no two ranges are
+    neighbours (the count is even, the perimeter a loop): a phase's ranges may run on
+    any number of threads at once, and a tie goes to the same ray however many threads
+    ran, single-threaded runs included (they walk the same two phases in order).
+    """
+    edges = [round(i * n_perim / RAY_CHUNKS) for i in range(RAY_CHUNKS + 1)]
+    chunks = [(edges[i], edges[i + 1]) for i in range(RAY_CHUNKS)]
+    return chunks[0::2], chunks[1::2]
 
 
 def viewshed(

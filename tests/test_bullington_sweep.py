@@ -197,3 +197,20 @@ def test_shared_sweep_is_floored_at_the_groups_lowest_band():
     shared = group_windows([(0, high, 200, 200, None), (1, low, 200, 200, None)], grid, z, cfg)
     alone = _compute_station(low, 200, 200, grid, z, cfg)
     np.testing.assert_array_equal(shared[1][2].q, alone.q)
+
+
+def test_station_window_does_not_depend_on_threads():
+    # one site alone splits its RSRP window's rows over threads (station_map)
+    from geo.coverage import _compute_station, _station_params
+
+    z = fractal_terrain((201, 201), 5, relief_m=800.0)
+    grid = Grid(500_000.0, 1_800_000.0, 500_000.0 + 201 * 30.0, 1_800_000.0 + 201 * 30.0, 30.0)
+    cfg = CoverageConfig(model="38901-rma", max_radius_m=2_900.0, reach_margin_db=1000.0)
+    params = _station_params({"technology": "4G", "band_mhz": 1800.0, "height_m": 30.0,
+                              "azimuth_deg": 120.0}, cfg)
+    one = _compute_station(params, 100, 90, grid, z, cfg, with_loss=True)
+    many = _compute_station(params, 100, 90, grid, z, cfg, with_loss=True, threads=3)
+    np.testing.assert_array_equal(one.q, many.q)
+    np.testing.assert_array_equal(one.path_loss_db, many.path_loss_db)
+    np.testing.assert_array_equal(one.diffraction_db, many.diffraction_db)
+    assert one.n_extrapolated == many.n_extrapolated

@@ -47,3 +47,31 @@ def test_rough_terrain_sweep_is_finite_and_obstructed_exactly_where_hidden():
     assert np.array_equal(v[inside] > 0, ex[inside] > 0)
     assert ((ex[inside] > 0).mean()) > 0.3  # rough: many obstructed cells
     assert np.isfinite(v[inside]).all()
+
+
+def test_sweep_result_does_not_depend_on_threads():
+    # the rays are walked in two phases of ranges (geo.terrain._ray_chunks) on any number of
+    # threads: ties between neighbouring rays go to the same ray every time
+    from geo.synthetic import fractal_relief_m
+
+    z = fractal_relief_m((301, 301), 4, 1500.0, 1.6).astype(np.float32)
+    for method in ("dominant", "bullington"):
+        one = sweep_window(z, 30.0, 150, 140, 30.0, 1.5, 4_400.0, wavelength_m=1.0,
+                           method=method)
+        for threads in (2, 3):
+            many = sweep_window(z, 30.0, 150, 140, 30.0, 1.5, 4_400.0, wavelength_m=1.0,
+                                method=method, threads=threads)
+            np.testing.assert_array_equal(one, many)
+
+
+def test_ray_chunks_cover_the_perimeter_in_two_phases_of_non_neighbours():
+    from geo.terrain import RAY_CHUNKS, _ray_chunks
+
+    for n_perim in (8, 80, 8 * 333 * 3):
+        even, odd = _ray_chunks(n_perim)
+        rays = sorted(p for lo, hi in even + odd for p in range(lo, hi))
+        assert rays == list(range(n_perim))
+        for phase in (even, odd):
+            idx = sorted(lo * RAY_CHUNKS // n_perim for lo, _ in phase)
+            gaps = np.diff(idx + [idx[0] + RAY_CHUNKS])
+            assert (gaps >= 2).all()  # no two ranges of a phase touch (the loop included)
