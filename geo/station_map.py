@@ -12,8 +12,10 @@ Grid
 e.g. a Copernicus tile warped to UTM) is used on its own grid, unresampled, cropped to
 the station's radius; any other DEM (geographic: ``.hgt``, GLO-30 in EPSG:4326, the
 embedded relief) is resampled bilinearly onto the analysis grid's frame — EPSG:32648,
-:data:`DEFAULT_RESOLUTION_M` cells aligned with :func:`geo.coverage.analysis_grid` —
-around the station. A given ``grid`` is cropped to the radius the same way.
+cells aligned with :func:`geo.coverage.analysis_grid`'s origin — around the station, at
+the DEM's own detail (nearest 10 m, 30 m for a 1″ tile, 90 m for 3″) but never coarser
+than :data:`DEFAULT_RESOLUTION_M` (the embedded relief: 100 m). A given ``grid`` is
+cropped to the radius the same way.
 
 Layers (window arrays, the shape of ``StationMap.grid``)
 --------------------------------------------------------
@@ -321,11 +323,12 @@ def station_map(
     elif own:
         frame, how = _metric_grid_of(dem_obj), "the DEM's own metric grid (not resampled)"
     else:
-        frame, how = None, (f"analysis grid frame ({ANALYSIS_CRS}, {DEFAULT_RESOLUTION_M:g} m), "
+        frame_res = _frame_resolution_m(dem_obj)
+        frame, how = None, (f"analysis grid frame ({ANALYSIS_CRS}, {frame_res:g} m), "
                             f"DEM resampled bilinearly")
     crs = frame.crs if frame is not None else ANALYSIS_CRS
     x, y = _station_xy(station, crs)
-    res_m = frame.resolution_m if frame is not None else DEFAULT_RESOLUTION_M
+    res_m = frame.resolution_m if frame is not None else frame_res
     reach = radius or _reach_m(params, Grid(0.0, 0.0, res_m, res_m, res_m, crs), config)[0]
     if frame is None:  # a frame aligned with the analysis grid, around the station
         _check_inside_dem(dem_obj, station, x, y, crs)
@@ -341,6 +344,18 @@ def station_map(
 
     res = _run_engine(params, row, col, win, z, config)
     return _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
+
+
+def _frame_resolution_m(dem) -> float:
+    """Cell of the analysis-grid frame for a DEM not on a metric grid: the DEM's own
+    detail to the nearest 10 m (a 1″ GLO-30 or SRTM tile: 30 m; 3″: 90 m), at least
+    :data:`MIN_RESOLUTION_M`, never coarser than :data:`DEFAULT_RESOLUTION_M` (the
+    embedded 5′ relief: 100 m). Resampling a 30 m DEM to 100 m would throw away the
+    ridges that decide a single site's shadows."""
+    res = float(dem.resolution_m)
+    if not math.isfinite(res) or res >= DEFAULT_RESOLUTION_M:
+        return DEFAULT_RESOLUTION_M
+    return float(max(MIN_RESOLUTION_M, 10.0 * round(res / 10.0)))
 
 
 def _check_inside_dem(dem, station, x, y, crs) -> None:

@@ -86,12 +86,27 @@ def test_geographic_dem_is_resampled_onto_the_analysis_frame():
                          "EPSG:4326", source="synthetic 3″")
     m = station_map({"lon": 106.92, "lat": 16.97, "technology": "4G", "band_mhz": 900.0,
                      "height_m": 25.0}, dem, radius_m=4_000.0, model="38901-rma")
-    assert m.grid.crs == "EPSG:32648" and m.grid.resolution_m == 100.0
-    assert m.grid.xmin % 100.0 == 0 and m.grid.ymax % 100.0 == 0  # analysis-grid aligned
-    assert "resampled" in m.parameters["grid_rule"]
+    # the DEM's own detail (3″ ≈ 92 m → 90 m cells), not the 100 m default
+    assert m.grid.crs == "EPSG:32648" and m.grid.resolution_m == 90.0
+    assert m.grid.xmin % 90.0 == 0 and m.grid.ymax % 90.0 == 0  # analysis-grid aligned
+    assert "resampled" in m.parameters["grid_rule"] and "90 m" in m.parameters["grid_rule"]
     inside = ~np.isnan(m.path_loss_db)
     assert (~m.los[inside]).any()  # behind the hill
     assert m.parameters["model_rule"] == "given" and m.model == "38901-rma"
+
+
+def test_frame_keeps_a_fine_geographic_dems_detail_and_caps_a_coarse_one():
+    from geo.station_map import _frame_resolution_m
+
+    def tile(step_deg):
+        n = 40
+        return Dem.from_array(np.zeros((n, n), dtype=np.float32),
+                              Affine(step_deg, 0, 106.9, 0, -step_deg, 17.0), "EPSG:4326")
+
+    assert _frame_resolution_m(tile(1 / 3600)) == 30.0     # 1″ GLO-30 / SRTM-1
+    assert _frame_resolution_m(tile(1 / 1200)) == 90.0     # 3″ SRTM-3
+    assert _frame_resolution_m(tile(1 / 12)) == 100.0      # 5′ relief: the default
+    assert _frame_resolution_m(tile(1 / 36000)) == 30.0    # finer than 30 m: 30 m
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
