@@ -561,7 +561,8 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
                         pl_out[i, j] = np.nan
                         diff_out[i, j] = np.nan
                     continue
-            x = math.sqrt(d2) * res_m / step_m
+            dist_m = math.sqrt(d2) * res_m
+            x = dist_m / step_m
             k = int(x)
             if k >= n_tab - 1:
                 k = n_tab - 2
@@ -587,7 +588,7 @@ def _rsrp_kernel(v, has_v, v_r_off, v_c_off, v_scale, row, col, r_lo, c_lo, res_
                     l_d = knife_edge_loss_db_nb(vv)
                     c57 = 1.0 - math.exp(-l_d / 6.0)
                 if bullington:  # ITU-R P.526-15 eq. (57), d in km
-                    l_d += c57 * (10.0 + 0.00002 * math.sqrt(d2) * res_m)
+                    l_d += c57 * (10.0 + 0.00002 * dist_m)
                 pl += l_d
             if vv > 0.0:  # terrain in the way
                 if nlos_floor:

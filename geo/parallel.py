@@ -16,7 +16,7 @@ __all__ = ["pool", "single_site_threads"]
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _LOCK = threading.Lock()
-_MIN_CELLS_PER_THREAD = 40_000  # below this a thread costs more than it saves (≈ 10 km at 90 m)
+_MIN_CELLS_PER_THREAD = 20_000  # below this a thread costs more than it saves (a 5 km window at 90 m: 12,000 cells)
 
 
 def pool(threads: int) -> ThreadPoolExecutor:

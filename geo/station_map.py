@@ -44,6 +44,7 @@ import numpy as np
 from geo.grid import ANALYSIS_CRS, MAX_RESOLUTION_M, MIN_RESOLUTION_M, Grid, write_geotiff
 from geo.parallel import single_site_threads
 from geo.propagation import MODELS
+from geo.terrain import sea_level_for_nodata
 
 __all__ = [
     "DEFAULT_RESOLUTION_M",
@@ -213,8 +214,9 @@ def _station_xy(station: Mapping[str, Any], crs: str) -> tuple[float, float]:
 
 
 def _window(frame: Grid, x: float, y: float, radius_m: float) -> tuple[Grid, int, int, slice, slice]:
-    """The part of ``frame`` within ``radius_m`` (+1 cell) of the station, and the
-    station's cell in it; raises when the station is outside ``frame``."""
+    """The part of ``frame`` within ``radius_m`` of the station (the engine's window for
+    that reach), and the station's cell in it; raises when the station is outside
+    ``frame``."""
     res = frame.resolution_m
     col = int(math.floor((x - frame.xmin) / res))
     row = int(math.floor((frame.ymax - y) / res))
@@ -223,7 +225,7 @@ def _window(frame: Grid, x: float, y: float, radius_m: float) -> tuple[Grid, int
                f"outside the DEM/grid {tuple(round(b) for b in frame.bounds)}: give a DEM "
                f"that covers it (--dem) or move the station.")
         raise CoverageError(msg)
-    rad = int(math.ceil(radius_m / res)) + 1
+    rad = int(math.ceil(radius_m / res))  # the engine's window (geo.coverage._window)
     r0, r1 = max(0, row - rad), min(frame.height, row + rad + 1)
     c0, c1 = max(0, col - rad), min(frame.width, col + rad + 1)
     win = Grid(frame.xmin + c0 * res, frame.ymax - r1 * res, frame.xmin + c1 * res,
@@ -340,7 +342,7 @@ def station_map(
         msg = (f"DEM không có dữ liệu tại trạm / the DEM has no data at the station "
                f"(x={x:.0f}, y={y:.0f}): give a DEM that covers it.")
         raise CoverageError(msg)
-    z = np.nan_to_num(z, nan=0.0)  # the engine's convention: no data = sea level
+    z = sea_level_for_nodata(z)  # the engine's convention (z is the window's own copy)
 
     res = _run_engine(params, row, col, win, z, config)
     return _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
@@ -400,7 +402,7 @@ def _as_map(res_sweep, params, win: Grid, row, col, config, dem, radius, rule, h
     sl = (slice(res.r_lo, res.r_lo + h), slice(res.c_lo, res.c_lo + w))
     inside = res.q != -32768
     # the kernel writes NaN loss outside the reach already: only RSRP needs the mask
-    rsrp_w = (res.q / 100.0).astype(np.float32)
+    rsrp_w = np.divide(res.q, np.float32(100.0), dtype=np.float32)
     rsrp_w[~inside] = np.nan
     if sweep is None:
         los_w = inside

@@ -83,6 +83,7 @@ __all__ = [
     "viewshed",
     "sweep_window",
     "curvature_drop_m",
+    "sea_level_for_nodata",
 ]
 
 
@@ -196,6 +197,7 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
            p_lo=0, p_hi=-1):
     """Radial sweep over the window ``elev[r_lo:r_hi, c_lo:c_hi]`` (see module docstring).
 
+    ``elev`` holds no NaN (:func:`sweep_window` passes a copy with no data at sea level).
     Writes into ``v_out`` (window shape, float32, NaN-filled by the caller: NaN stays
     beyond ``max_dist_m``) the Fresnel parameter of each cell its rays decide (``-inf``
     with no obstacle): of the dominant obstacle (``method`` 0) or of the Bullington
@@ -219,7 +221,7 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
     if v_floor < 0.0 and wavelength_m > 0.0:
         q_cut = v_floor * v_floor * wavelength_m / 2.0
     inv_2kr = 1.0 / (2.0 * k_factor * EARTH_RADIUS_M)
-    z0 = _z(elev, row, col) + h_tx_m
+    z0 = float(elev[row, col]) + h_tx_m
     rad = int(math.ceil(max_dist_m / res_m)) + 1
     max_d2 = (max_dist_m / res_m) ** 2
     n_side = 2 * rad * oversample  # rays per side of the perimeter square
@@ -276,7 +278,7 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                 # rays are t/(rad·oversample) cells apart at step t: it is within half that
                 if off * (rad * oversample) <= 0.5 * t + 1e-9:
                     dd = math.sqrt(cell_d2) * res_m
-                    zt = _z(elev, ri, ci) - dd * dd * inv_2kr + h_rx_m
+                    zt = float(elev[ri, ci]) - dd * dd * inv_2kr + h_rx_m
                     t_tgt = (zt - z0) / dd
                     if t_max == -np.inf:
                         v_out[wi, wj] = -np.inf
@@ -317,20 +319,20 @@ def _sweep(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_factor, waveleng
                 c0 = int(math.floor(fc))
                 w = fc - c0
                 if c0 < 0:
-                    zg = _z(elev, ri, 0)
+                    zg = float(elev[ri, 0])
                 elif c0 + 1 >= n_cols:
-                    zg = _z(elev, ri, n_cols - 1)
+                    zg = float(elev[ri, n_cols - 1])
                 else:
-                    zg = (1.0 - w) * _z(elev, ri, c0) + w * _z(elev, ri, c0 + 1)
+                    zg = (1.0 - w) * float(elev[ri, c0]) + w * float(elev[ri, c0 + 1])
             else:
                 r0 = int(math.floor(fr))
                 w = fr - r0
                 if r0 < 0:
-                    zg = _z(elev, 0, ci)
+                    zg = float(elev[0, ci])
                 elif r0 + 1 >= n_rows:
-                    zg = _z(elev, n_rows - 1, ci)
+                    zg = float(elev[n_rows - 1, ci])
                 else:
-                    zg = (1.0 - w) * _z(elev, r0, ci) + w * _z(elev, r0 + 1, ci)
+                    zg = (1.0 - w) * float(elev[r0, ci]) + w * float(elev[r0 + 1, ci])
             g_low = zg - ds * ds * inv_2kr
             tg = (g_low - z0) * (inv_step_len * inv_t[t])
             if tg > t_max:
@@ -401,6 +403,15 @@ def _viewshed_r3_kernel(elev, res_m, row, col, h_tx_m, h_rx_m, max_dist_m, k_fac
 
 
 # ----------------------------------------------------------------------------- public
+def sea_level_for_nodata(elevation_m: np.ndarray) -> np.ndarray:
+    """The sweep's convention, in place: no data (NaN) is sea level, 0 m (±inf become the
+    largest finite values, as :func:`numpy.nan_to_num`). Returns the same array; the
+    common all-finite case costs one ``isfinite`` pass, not ``nan_to_num``'s four."""
+    if not np.isfinite(elevation_m).all():
+        np.nan_to_num(elevation_m, nan=0.0, copy=False)
+    return elevation_m
+
+
 def _check_inputs(elevation_m, resolution_m, row, col, max_distance_m):
     elev = np.asarray(elevation_m)
     if elev.ndim != 2:
@@ -488,7 +499,7 @@ def sweep_window(
     rad = int(math.ceil(max_distance_m / resolution_m)) + 1
     s_r0, s_r1 = max(0, row - rad), min(elev.shape[0], row + rad + 1)
     s_c0, s_c1 = max(0, col - rad), min(elev.shape[1], col + rad + 1)
-    sub = np.nan_to_num(elev[s_r0:s_r1, s_c0:s_c1], nan=0.0, copy=True)
+    sub = sea_level_for_nodata(elev[s_r0:s_r1, s_c0:s_c1].copy())
     oversample = int(max(1, oversample))
     args = (sub, float(resolution_m), int(row) - s_r0, int(col) - s_c0,
             float(observer_height_m), float(target_height_m), float(max_distance_m),
