@@ -243,10 +243,14 @@ def sweep_kernel_ratio(stations, grid, dem, every: int = 6, repeat: int = 3) -> 
         terrain._sweep = kernel
 
     def replay(method: int) -> float:
+        outs = {}  # one v_out per sweep, shared by its ray ranges (as in the engine)
         t0 = time.perf_counter()
         for a in calls:
             a = list(a)
-            a[13], a[15] = np.empty_like(a[13]), method  # v_out, method
+            key = id(a[13])
+            if key not in outs:
+                outs[key] = np.full_like(a[13], np.nan)
+            a[13], a[15] = outs[key], method  # v_out, method
             kernel(*a)
         return time.perf_counter() - t0
 
