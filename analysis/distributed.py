@@ -69,7 +69,8 @@ def _batch_task(groups: Sequence[Sequence[tuple]], grid, elevation,
     and the client can see) the windows are also written to the engine's on-disk cache,
     not to the worker's memory.
     """
-    from geo.coverage import _CACHE, group_windows
+    from geo.coverage import group_windows
+    from geo.coverage.cache import _CACHE
 
     results = []
     for group in groups:

@@ -246,10 +246,10 @@ def _predict_by_cell(points, coverage, rows, cols, inside, elevation_m, st_tech,
     wanted = np.unique(matched[(matched >= 0) & inside])
     if wanted.size == 0:
         return
-    from geo.coverage import _station_models  # the run's RMa/UMa choice per station
+    from geo.coverage.params import station_models  # the run's RMa/UMa choice per station
 
     gdf = coverage.stations
-    models = _station_models(gdf, coverage.config, communes)
+    models = station_models(gdf, coverage.config, communes)
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     geoms = gdf.geometry.to_crs("EPSG:4326").to_numpy()
     for pos in wanted:
@@ -286,10 +286,10 @@ def _los_kernel(r0, c0, r1, c1, h_tx, h_rx, elev, res_m, k_factor, out):
 
 def _station_heights_m(stations: gpd.GeoDataFrame, config) -> np.ndarray:
     """Antenna height above ground of each station, the engine's defaults filled."""
-    from geo.coverage import _station_params
+    from geo.coverage.params import station_params
 
     records = stations.drop(columns=stations.geometry.name).to_dict("records")
-    return np.array([_station_params(r, config)["height_m"] for r in records], dtype=float)
+    return np.array([station_params(r, config)["height_m"] for r in records], dtype=float)
 
 
 def _geometry(points, coverage, rows, cols, server, elevation_m):

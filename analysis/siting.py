@@ -561,10 +561,11 @@ def _candidate_models(cands: pd.DataFrame, coverage_config, communes) -> list[st
     communes given, the engine's default applies)."""
     if communes is None or len(cands) == 0:
         return None
-    from geo.coverage import CoverageConfig, _station_models  # the run's RMa/UMa choice
+    from geo.coverage import CoverageConfig
+    from geo.coverage.params import station_models  # the run's RMa/UMa choice
 
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cands["lon"], cands["lat"]), crs="EPSG:4326")
-    return [str(m) for m in _station_models(pts, coverage_config or CoverageConfig(), communes)]
+    return [str(m) for m in station_models(pts, coverage_config or CoverageConfig(), communes)]
 
 
 def candidate_costs(cands: pd.DataFrame, grid, tech: str, dem_on_grid, fiber, costs: CostConfig,

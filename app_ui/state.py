@@ -384,17 +384,18 @@ def saved_dems() -> list[Path]:
 
 # ----------------------------------------------------------------------- results store
 def code_version() -> str:
-    """A fingerprint of the library's source (``geo/``, ``analysis/``): disk caches made by
-    other code are never reused."""
+    """A fingerprint of the library's source (``geo/``, ``analysis/``, their subpackages such
+    as ``geo/coverage/`` included): disk caches made by other code are never reused."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     sums = root / "data" / "SHA256SUMS"  # the embedded data the results were made from
     if sums.exists():
         h.update(sums.read_bytes())
     for folder in ("geo", "analysis"):
-        for path in sorted((root / folder).glob("*.py")):
+        for path in sorted((root / folder).rglob("*.py")):
             stat = path.stat()
-            h.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            name = path.relative_to(root).as_posix()
+            h.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
 
 

@@ -278,7 +278,7 @@ def commune_kinds_at(lon_deg, lat_deg) -> np.ndarray:
     """Kind (xã / phường / đặc khu) of the embedded commune at each point (EPSG:4326).
 
     The cheap form of a spatial join with :func:`load_communes` (no geopandas): the
-    engine's RMa/UMa rule (``geo.coverage._model_choice``) uses it. "" outside every
+    engine's RMa/UMa rule (``geo.coverage.params._model_choice``) uses it. "" outside every
     commune. Raises :class:`DataError` if the file is missing, corrupted or unreadable.
     """
     polygons, kinds = _commune_kind_table(str(data_dir()))

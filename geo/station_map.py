@@ -2,8 +2,8 @@
 
 What an analyst or a GIS user reaches for before the province run: a single site, a
 DEM, four rasters. :func:`station_map` runs the coverage engine's own per-station code
-(:func:`geo.coverage._site_sweep` then :func:`geo.coverage._compute_station`, the RSRP
-kernel with its optional path-loss and diffraction outputs), so a map from here and the
+(:func:`geo.coverage.window._site_sweep` then :func:`~geo.coverage.window._compute_station`, the
+RSRP kernel with its optional path-loss and diffraction outputs), so a map from here and the
 station's window in :func:`geo.coverage.compute` are the same numbers.
 
 Grid
@@ -41,6 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from geo.coverage.config import CoverageConfig, CoverageError
+from geo.coverage.params import _models_at_lonlat, station_params
+from geo.coverage.window import _compute_station, _reach_m, _site_sweep
 from geo.grid import ANALYSIS_CRS, MAX_RESOLUTION_M, MIN_RESOLUTION_M, Grid, write_geotiff
 from geo.parallel import single_site_threads
 from geo.propagation import MODELS
@@ -225,7 +228,7 @@ def _window(frame: Grid, x: float, y: float, radius_m: float) -> tuple[Grid, int
                f"outside the DEM/grid {tuple(round(b) for b in frame.bounds)}: give a DEM "
                f"that covers it (--dem) or move the station.")
         raise CoverageError(msg)
-    rad = int(math.ceil(radius_m / res))  # the engine's window (geo.coverage._window)
+    rad = int(math.ceil(radius_m / res))  # the engine's window (geo.coverage.window._window)
     r0, r1 = max(0, row - rad), min(frame.height, row + rad + 1)
     c0, c1 = max(0, col - rad), min(frame.width, col + rad + 1)
     win = Grid(frame.xmin + c0 * res, frame.ymax - r1 * res, frame.xmin + c1 * res,
@@ -317,7 +320,7 @@ def station_map(
     station.setdefault("technology", "4G")
     dem_obj = _load(dem)
     used_model, rule = _model_for(station, config, model)
-    params = _station_params({**station, "model": used_model}, config)
+    params = station_params({**station, "model": used_model}, config)
 
     own = grid is None and _metric_grid_of(dem_obj) is not None
     if grid is not None:
@@ -435,16 +438,3 @@ def _as_map(res_sweep, params, win: Grid, row, col, config, dem, radius, rule, h
     }
     return StationMap(grid=win, los=los, diffraction_db=diff, path_loss_db=pl, rsrp_dbm=rsrp,
                       model=params["model"], parameters=parameters)
-
-
-# The engine's per-station code path. Imported last: geo.coverage re-exports this module's
-# public names from its own last line, so either module may be imported first.
-from geo.coverage import (  # noqa: E402
-    CoverageConfig,
-    CoverageError,
-    _compute_station,
-    _models_at_lonlat,
-    _reach_m,
-    _site_sweep,
-    _station_params,
-)

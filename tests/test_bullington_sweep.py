@@ -83,7 +83,8 @@ def test_sweep_v_is_bullington_on_its_own_profile(seed, relief_m):
 
 
 def test_engine_diffraction_equals_bullington_with_eq57():
-    from geo.coverage import _compute_station, _station_params
+    from geo.coverage.params import station_params
+    from geo.coverage.window import _compute_station
 
     res = 30.0
     grid = small_grid(301, 301, res)
@@ -91,7 +92,7 @@ def test_engine_diffraction_equals_bullington_with_eq57():
     r0 = c0 = 150
     cfg = CoverageConfig(model="38901-rma", clear_model="los", obstructed_model="diffraction",
                          max_radius_m=4_400.0, workers=1)
-    params = _station_params({"technology": "4G", "band_mhz": 1800.0, "height_m": 30.0}, cfg)
+    params = station_params({"technology": "4G", "band_mhz": 1800.0, "height_m": 30.0}, cfg)
     res_ = _compute_station(params, r0, c0, grid, z, cfg, with_loss=True)
     err = []
     for ri, ci, ds, hs in _ray_profiles(z, res, r0, c0, 0.98 * res_.reach_m):
@@ -187,13 +188,15 @@ def test_v_floor_changes_no_loss_at_or_above_its_band():
 def test_shared_sweep_is_floored_at_the_groups_lowest_band():
     # a 900 MHz and a 3.5 GHz antenna on one mast share one sweep: the 900 MHz window must
     # be the one it gets alone (a floor at 3.5 GHz once cost a cell here 3.8 dB at 900 MHz)
-    from geo.coverage import _compute_station, _station_params, group_windows
+    from geo.coverage import group_windows
+    from geo.coverage.params import station_params
+    from geo.coverage.window import _compute_station
 
     z = fractal_terrain((401, 401), 8, relief_m=1000.0)
     grid = Grid(500_000.0, 1_800_000.0, 500_000.0 + 401 * 30.0, 1_800_000.0 + 401 * 30.0, 30.0)
     cfg = CoverageConfig(model="38901-rma", max_radius_m=5_900.0, reach_margin_db=1000.0)
-    low = _station_params({"technology": "4G", "band_mhz": 900.0, "height_m": 30.0}, cfg)
-    high = _station_params({"technology": "5G", "band_mhz": 3500.0, "height_m": 30.0}, cfg)
+    low = station_params({"technology": "4G", "band_mhz": 900.0, "height_m": 30.0}, cfg)
+    high = station_params({"technology": "5G", "band_mhz": 3500.0, "height_m": 30.0}, cfg)
     shared = group_windows([(0, high, 200, 200, None), (1, low, 200, 200, None)], grid, z, cfg)
     alone = _compute_station(low, 200, 200, grid, z, cfg)
     np.testing.assert_array_equal(shared[1][2].q, alone.q)
@@ -201,13 +204,14 @@ def test_shared_sweep_is_floored_at_the_groups_lowest_band():
 
 def test_station_window_does_not_depend_on_threads():
     # one site alone splits its RSRP window's rows over threads (station_map)
-    from geo.coverage import _compute_station, _station_params
+    from geo.coverage.params import station_params
+    from geo.coverage.window import _compute_station
 
     z = fractal_terrain((201, 201), 5, relief_m=800.0)
     grid = Grid(500_000.0, 1_800_000.0, 500_000.0 + 201 * 30.0, 1_800_000.0 + 201 * 30.0, 30.0)
     cfg = CoverageConfig(model="38901-rma", max_radius_m=2_900.0, reach_margin_db=1000.0)
-    params = _station_params({"technology": "4G", "band_mhz": 1800.0, "height_m": 30.0,
-                              "azimuth_deg": 120.0}, cfg)
+    params = station_params({"technology": "4G", "band_mhz": 1800.0, "height_m": 30.0,
+                             "azimuth_deg": 120.0}, cfg)
     one = _compute_station(params, 100, 90, grid, z, cfg, with_loss=True)
     many = _compute_station(params, 100, 90, grid, z, cfg, with_loss=True, threads=3)
     np.testing.assert_array_equal(one.q, many.q)

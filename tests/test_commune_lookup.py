@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import geo.data
-from geo.coverage import CoverageConfig, _model_choice, _models_at_lonlat
+from geo.coverage import CoverageConfig
+from geo.coverage.params import _model_choice, _models_at_lonlat
 from geo.data import DataError, commune_kinds_at, load_communes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -208,3 +208,53 @@ def test_a_compressed_member_is_refused_before_it_is_inflated(tmp_path):
     assert path.stat().st_size < 200_000
     with pytest.raises(disk_cache.Undecodable, match="unexpected member"):
         disk_cache.load(path)
+
+
+# ------------------------------------------------------------------ files of older code
+@pytest.mark.parametrize("name", ["Coverage", "CoverageConfig", "WindowResult", "MosaicSpec"])
+def test_a_class_named_at_the_engines_old_module_path_is_refused(tmp_path, name):
+    """geo/coverage.py became the package geo/coverage/: a manifest naming a class by its
+    old module ``geo.coverage`` (where it is now only re-exported) is Undecodable — a miss."""
+    path = tmp_path / "old.npz"
+    _write_manifest(path, {"t": "dc", "module": "geo.coverage", "name": name, "f": {}})
+    with pytest.raises(disk_cache.Undecodable, match="not a library dataclass"):
+        disk_cache.load(path)
+
+
+def test_a_stage_cached_by_the_single_module_engine_is_recomputed_not_an_error(tmp_path):
+    from geo.coverage import CoverageConfig
+
+    key = ("coverage-config",)
+    ResultStore(disk_dir=tmp_path).get_or_compute(key, lambda: CoverageConfig(load=0.3),
+                                                  persist=True)
+    (path,) = tmp_path.glob("*.npz")
+    with np.load(path, allow_pickle=False) as npz:
+        members = {k: npz[k] for k in npz.files}
+    text = members["__manifest__"].tobytes().decode()
+    assert '"module":"geo.coverage.config"' in text  # what this code records
+    old = text.replace('"module":"geo.coverage.config"', '"module":"geo.coverage"')
+    members["__manifest__"] = np.frombuffer(old.encode(), np.uint8)
+    with open(path, "wb") as f:  # the same file as the engine before the split wrote it
+        np.savez(f, allow_pickle=False, **members)
+
+    calls = []
+    fresh = ResultStore(disk_dir=tmp_path).get_or_compute(
+        key, lambda: calls.append(1) or CoverageConfig(load=0.7), persist=True)
+    assert calls == [1] and fresh == CoverageConfig(load=0.7)
+
+
+def test_the_code_fingerprint_covers_modules_of_subpackages(tmp_path, monkeypatch):
+    """Editing geo/coverage/engine.py must invalidate the app's disk cache like editing a
+    top-level module does (the fingerprint once read geo/*.py only)."""
+    from app_ui import state
+
+    engine = tmp_path / "geo" / "coverage" / "engine.py"
+    engine.parent.mkdir(parents=True)
+    engine.write_text("A = 1\n")
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis" / "x.py").write_text("B = 2\n")
+    monkeypatch.setattr(state, "__file__", str(tmp_path / "app_ui" / "state.py"))
+    before = state.code_version()
+    assert state.code_version() == before
+    engine.write_text("A = 10\n")
+    assert state.code_version() != before

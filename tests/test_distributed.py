@@ -87,7 +87,8 @@ def test_province_distributed_equals_serial(cluster, inputs, tmp_path):
 def test_tile_fold_matches_merge_kernel_with_ties():
     """Overlapping windows with equal levels: tiles folded in any order = serial merge."""
     from analysis.distributed import _tile_task
-    from geo.coverage import _Q_NONE, Mosaic, MosaicSpec, WindowResult
+    from geo.coverage import Mosaic, MosaicSpec, WindowResult
+    from geo.coverage.config import _Q_NONE
 
     rng = np.random.default_rng(7)
     shape = (40, 50)
@@ -185,16 +186,16 @@ def test_cli_scale_out_options(tmp_path, capsys):
 def test_tiled_power_sums_equal_a_dense_sum(monkeypatch, tile):
     """Power sums kept per tile (allocated where a group reaches) equal one dense int64 sum,
     also when windows and half-grid mosaics straddle tile borders (issue 13: 30 m memory)."""
-    import geo.coverage as cov
-    from geo.coverage import Mosaic, MosaicSpec, WindowResult
+    from geo.coverage import Mosaic, MosaicSpec, WindowResult, kernels, mosaic
+    from geo.coverage.config import _Q_NONE
 
-    monkeypatch.setattr(cov, "_POWER_TILE", tile)
+    monkeypatch.setattr(mosaic, "_POWER_TILE", tile)  # where Mosaic and its tiles read it
     rng = np.random.default_rng(7)
     shape = (45, 38)
     groups = np.arange(10, dtype=np.int32) % 2
     spec = MosaicSpec({"4G": -11000}, power_group=groups)
     dense = {g: np.zeros(shape, np.int64) for g in (0, 1)}
-    best = np.full(shape, cov._Q_NONE, np.int16)
+    best = np.full(shape, _Q_NONE, np.int16)
     server = np.full(shape, -1, np.int32)
     count = np.zeros(shape, np.uint16)
     serial = Mosaic.empty(spec, shape)
@@ -203,11 +204,11 @@ def test_tiled_power_sums_equal_a_dense_sum(monkeypatch, tile):
         h, w = rng.integers(3, 30, size=2)
         r, c = rng.integers(0, shape[0] - h), rng.integers(0, shape[1] - w)
         q = rng.integers(-12000, -7000, size=(h, w)).astype(np.int16)
-        q[rng.random((h, w)) < 0.2] = cov._Q_NONE
+        q[rng.random((h, w)) < 0.2] = _Q_NONE
         res = WindowResult(int(r), int(c), q, 0, 1000.0, "fspl")
         wins.append((pos, res))
         serial.add(pos, "4G", res)
-        cov._merge_kernel(q, int(r), int(c), pos, -11000, best, server, count, dense[groups[pos]])
+        kernels._merge_kernel(q, int(r), int(c), pos, -11000, best, server, count, dense[groups[pos]])
     top = Mosaic.empty(spec, (20, shape[1]), r0=0, c0=0)
     bottom = Mosaic.empty(spec, (shape[0] - 20, shape[1]), r0=20, c0=0)
     for pos, res in wins:
@@ -223,6 +224,6 @@ def test_tiled_power_sums_equal_a_dense_sum(monkeypatch, tile):
     # the best server's group total, read tile by tile, equals the dense read-out
     want = np.full(shape, np.nan, np.float32)
     for g in (0, 1):
-        cov._group_total_kernel(server, groups, g, dense[g], cov._POWER_UNIT_DBM, want)
-    got = cov._best_group_total_dbm(serial.server["4G"], serial.power["4G"], groups)
+        kernels._group_total_kernel(server, groups, g, dense[g], kernels._POWER_UNIT_DBM, want)
+    got = mosaic._best_group_total_dbm(serial.server["4G"], serial.power["4G"], groups)
     np.testing.assert_array_equal(got, want)

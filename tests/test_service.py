@@ -326,7 +326,7 @@ def test_station_covered_window_matches_compute():
 
 
 def test_derived_rasters_are_bounded_and_copies(busy):
-    from geo.coverage import _MEMO_SIZE
+    from geo.coverage.result import _MEMO_SIZE
 
     _, cov = busy
     first = cov.throughput_mbps("4G", load=0.3)
@@ -352,7 +352,7 @@ def test_with_service_changes_settings_without_recomputing(busy):
 
 def test_compute_steps_on_their_own():
     """The named steps of compute: jobs, interference groups, per-station radio figures."""
-    from geo.coverage import _interference_groups, _plan, _radio_table, _station_jobs
+    from geo.coverage.engine import _interference_groups, _plan, _radio_table, _station_jobs
 
     grid = small_grid(21, 21)
     st2 = stations_at(grid, [(2, 2), (5, 5), (8, 8), (10, 10)], technology="4G",
