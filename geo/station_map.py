@@ -345,7 +345,38 @@ def station_map(
     z = sea_level_for_nodata(z)  # the engine's convention (z is the window's own copy)
 
     res = _run_engine(params, row, col, win, z, config)
-    return _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
+    m = _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
+    if not own and grid is None:
+        _blank_beyond(m, _footprint(dem_obj, win))
+    m.parameters["cells_beyond_dem"] = _disc_cells(res[0].reach_m, win.resolution_m) - int(
+        np.count_nonzero(~np.isnan(m.path_loss_db)))
+    return m
+
+
+def _footprint(dem, win: Grid) -> np.ndarray:
+    """Cells of ``win`` inside the DEM's extent (the resampling leaves the rest NaN, which
+    the engine would read as sea level: voids and sea inside the DEM are that, the world
+    beyond its edge is not)."""
+    from rasterio.enums import Resampling
+
+    ones = np.ones(dem.shape, dtype=np.uint8)
+    return win.reproject_array(ones, dem.transform, dem.crs, None, Resampling.nearest,
+                               dtype="uint8", nodata=0) == 1
+
+
+def _blank_beyond(m: StationMap, inside: np.ndarray) -> None:
+    """No figures where the DEM has no terrain: NaN layers, no line of sight."""
+    beyond = ~inside
+    for layer in (m.diffraction_db, m.path_loss_db, m.rsrp_dbm):
+        layer[beyond] = np.nan
+    m.los[beyond] = False
+
+
+def _disc_cells(radius_m: float, res_m: float) -> int:
+    """Cells whose centre lies within ``radius_m`` of the station cell's (the engine's rule)."""
+    rad = int(math.ceil(radius_m / res_m))
+    i = np.arange(-rad, rad + 1, dtype=np.float64)
+    return int(np.count_nonzero(i[:, None] ** 2 + i[None, :] ** 2 <= (radius_m / res_m) ** 2))
 
 
 def _frame_resolution_m(dem) -> float:

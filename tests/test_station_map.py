@@ -126,6 +126,39 @@ def test_station_outside_the_dem_is_refused():
         station_map(st, _metric_dem(), radius_m=2_000.0)
 
 
+def test_cells_beyond_a_geographic_dems_edge_are_left_empty_not_sea_level():
+    # a 1″ lon/lat tile ending at 107.0 E, a station 1 km inside its east edge: the frame
+    # reaches 3 km past the edge, where the resampling has no terrain
+    n = 900
+    z = fractal_terrain((n, n), 6, relief_m=400.0) + 100.0
+    dem = Dem.from_array(z, Affine(1 / 3600, 0, 106.75, 0, -1 / 3600, 17.125), "EPSG:4326")
+    st = {"lon": 106.99, "lat": 17.0, "technology": "4G", "band_mhz": 1800.0, "height_m": 30.0}
+    m = station_map(st, dem, radius_m=4_000.0, model="38901-rma")
+    assert m.grid.resolution_m == 30.0
+    xs, ys = m.grid.cell_centres()
+    from pyproj import Transformer
+
+    lon, _ = Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True).transform(
+        *np.meshgrid(xs, ys))
+    computed = ~np.isnan(m.path_loss_db)
+    assert not computed[lon > 107.0 + 1 / 3600].any()  # nothing past the edge
+    assert computed[(lon < 106.995) & (np.hypot(*np.meshgrid(xs - xs.mean(), ys - ys.mean()))
+                                       < 3_500.0)].all()
+    assert not m.los[lon > 107.0 + 1 / 3600].any()
+    beyond = m.parameters["cells_beyond_dem"]
+    assert 0.25 < beyond / (beyond + computed.sum()) < 0.5  # ~ the disc's share past 1 km
+    assert m.summary()["cells_beyond_dem"] == beyond
+
+
+def test_a_dem_covering_the_whole_radius_has_no_cells_beyond_it():
+    st, _ = _centre_station()
+    m = station_map(st, _metric_dem(), radius_m=3_000.0, model="38901-rma")
+    assert m.parameters["cells_beyond_dem"] == 0
+    st["x"] -= 2_500.0  # 1.1 km from the metric DEM's west edge: the window is cut there
+    m = station_map(st, _metric_dem(), radius_m=3_000.0, model="38901-rma")
+    assert m.parameters["cells_beyond_dem"] > 0
+
+
 # ----------------------------------------------------------------------------- CLI
 def _cli(*args):
     return main(["station", *map(str, args)])
@@ -189,6 +222,16 @@ def test_cli_on_an_hgt_tile(tmp_path):
     summary = _check_outputs(out)
     assert summary["grid"]["crs"] == "EPSG:32648"
     assert 0.2 < summary["los_share"] < 0.9  # the ridge hides its far side
+
+
+def test_cli_warns_when_the_radius_runs_past_the_dem(tmp_path, capsys):
+    path = _write_tif(tmp_path / "dem.tif", fractal_terrain((N, N), 4, relief_m=500.0))
+    lon, lat = _lonlat_of_centre()
+    out = tmp_path / "out"
+    assert _cli("--lon", lon, "--lat", lat, "--height", 30, "--band", 1800, "--radius", 6000,
+                "--model", "38901-rma", "--dem", path, "--out", out) == 0
+    printed = capsys.readouterr().out
+    assert "beyond the DEM's edge" in printed and "ngoài DEM" in printed
 
 
 def test_cli_on_the_embedded_relief(tmp_path):

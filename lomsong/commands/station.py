@@ -98,6 +98,11 @@ def _station(args) -> int:
     print(f"  bán kính / radius {summary['radius_m'] / 1000:.1f} km, "
           f"{summary['cells_within_radius']} cells; line of sight {los:.1%}; "
           f"median RSRP {rsrp.get('median', float('nan')):.1f} dBm (MODELLED)")
+    beyond = summary.get("cells_beyond_dem") or 0
+    if beyond:
+        print(f"  cảnh báo / warning: {beyond} ô trong bán kính nằm ngoài DEM, để trống / "
+              f"{beyond} cells within the radius lie beyond the DEM's edge and are left empty "
+              f"(NaN): give a DEM that covers the whole radius (--dem; lomsong dem download).")
     for name, path in paths.items():
         print(f"  {name}: {path}")
     sys.stdout.flush()
