@@ -8,8 +8,9 @@ station's window in :func:`geo.coverage.compute` are the same numbers.
 
 Grid
 ----
-``grid=None``: a DEM on a metric grid (projected CRS, north-up square cells of 30–1000 m,
-e.g. a Copernicus tile warped to UTM) is used on its own grid, unresampled, cropped to
+``grid=None``: a DEM on a metric grid (projected CRS whose metres are ground metres within
+1 % — UTM, VN-2000 TM-3; not Web Mercator — north-up square cells of 30–1000 m, e.g. a
+Copernicus tile warped to UTM) is used on its own grid, unresampled, cropped to
 the station's radius; any other DEM (geographic: ``.hgt``, GLO-30 in EPSG:4326, the
 embedded relief) is resampled bilinearly onto the analysis grid's frame — EPSG:32648,
 cells aligned with :func:`geo.coverage.analysis_grid`'s origin — around the station, at
@@ -173,7 +174,8 @@ def _load(dem):
 
 
 def _metric_grid_of(dem) -> Grid | None:
-    """The DEM's own grid when it is metric, north-up, square, 30–1000 m; else None."""
+    """The DEM's own grid when it is metric (projected, metres within 1 % of ground metres
+    at its centre), north-up, square, 30–1000 m; else None."""
     crs = dem.crs
     if crs is None or not crs.is_projected:
         return None
@@ -187,7 +189,23 @@ def _metric_grid_of(dem) -> Grid | None:
     if not (MIN_RESOLUTION_M <= res <= MAX_RESOLUTION_M):
         return None
     left, bottom, right, top = dem.bounds
+    if _scale_error(crs.to_string(), (left + right) / 2, (bottom + top) / 2) > _MAX_SCALE_ERROR:
+        return None  # e.g. Web Mercator: its "metres" are 4.6 % short at 17° N
     return Grid(left, bottom, right, top, res, crs.to_string())
+
+
+_MAX_SCALE_ERROR = 0.01  # a metric grid's metres may differ from true ones by at most 1 %
+
+
+@lru_cache(maxsize=16)
+def _scale_error(crs: str, x: float, y: float) -> float:
+    """|k − 1| of the projection at (``x``, ``y``) in ``crs``: how far its metres are from
+    ground metres there (UTM: ≤ 0.1 % in its zone; VN-2000 TM-3: 0.01 %)."""
+    from pyproj import CRS, Proj
+
+    lon, lat = _transformer(crs, "EPSG:4326").transform(x, y)
+    f = Proj(CRS(crs)).get_factors(lon, lat)
+    return max(abs(f.meridional_scale - 1.0), abs(f.parallel_scale - 1.0))
 
 
 @lru_cache(maxsize=16)

@@ -95,6 +95,23 @@ def test_geographic_dem_is_resampled_onto_the_analysis_frame():
     assert m.parameters["model_rule"] == "given" and m.model == "38901-rma"
 
 
+def test_web_mercator_dem_is_resampled_not_taken_as_a_metric_grid():
+    # EPSG:3857 "metres" are 4.6 % short at 17° N: distances on its grid would be wrong
+    from pyproj import Transformer
+
+    x0, y0 = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(106.6, 17.0)
+    z = fractal_terrain((N, N), 9, relief_m=600.0)
+    merc = Dem.from_array(z, Affine(RES, 0, x0 - N * RES / 2, 0, -RES, y0 + N * RES / 2),
+                          "EPSG:3857", source="synthetic")
+    m = station_map({"lon": 106.6, "lat": 17.0, "technology": "4G", "band_mhz": 1800.0,
+                     "height_m": 30.0}, merc, radius_m=2_000.0, model="38901-rma")
+    assert m.grid.crs == "EPSG:32648" and "resampled" in m.parameters["grid_rule"]
+    vn = Dem.from_array(z, Affine(RES, 0, X0, 0, -RES, Y0), "EPSG:3405", source="VN-2000")
+    st, _ = _centre_station()
+    m = station_map(st, vn, radius_m=2_000.0, model="38901-rma")
+    assert "not resampled" in m.parameters["grid_rule"]  # VN-2000 / UTM 48N is metric
+
+
 def test_frame_keeps_a_fine_geographic_dems_detail_and_caps_a_coarse_one():
     from geo.station_map import _frame_resolution_m
 
