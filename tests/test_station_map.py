@@ -301,3 +301,22 @@ def test_either_module_can_be_imported_first():
                               text=True, timeout=120, check=False,
                               env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
         assert proc.returncode == 0, proc.stderr[-500:]
+
+
+def test_cli_reads_only_the_sites_surroundings_and_blanks_past_the_tile(tmp_path, capsys):
+    # a 1″ tile 106.75–107.0 E; site 1 km inside its east edge, 4 km radius: the windowed
+    # read stops at the tile's edge and the cells past it are reported, not invented
+    n = 900
+    z = fractal_terrain((n, n), 6, relief_m=400.0) + 100.0
+    path = tmp_path / "tile.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
+                       crs="EPSG:4326",
+                       transform=Affine(1 / 3600, 0, 106.75, 0, -1 / 3600, 17.125)) as ds:
+        ds.write(z, 1)
+    out = tmp_path / "out"
+    assert _cli("--lon", 106.99, "--lat", 17.0, "--height", 30, "--band", 1800, "--radius",
+                4000, "--model", "38901-rma", "--dem", path, "--out", out, "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["grid"]["resolution_m"] == 30.0
+    beyond = summary["cells_beyond_dem"]
+    assert 0.25 < beyond / (beyond + summary["cells_within_radius"]) < 0.5
