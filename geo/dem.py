@@ -829,7 +829,12 @@ def _mosaic(datasets: list, bounds_lonlat, stack: ExitStack):
 
 
 def _window_bounds(aligned: list, target_crs, bounds_lonlat, res) -> tuple | None:
-    """Bounds (in ``target_crs``, one cell of margin) to read, or None to read everything."""
+    """Bounds (in ``target_crs``, one cell of margin) to read, or None to read everything.
+
+    The window is cut to the tiles' own extent: a window reaching past a DEM's edge would
+    come back padded with no-data cells, and the DEM would then seem to cover ground it
+    has no terrain for. A window that misses every tile is refused.
+    """
     from rasterio.warp import transform_bounds
 
     if bounds_lonlat is None:
@@ -839,7 +844,19 @@ def _window_bounds(aligned: list, target_crs, bounds_lonlat, res) -> tuple | Non
 
         bounds_lonlat = province_bounds_lonlat()
     wb = transform_bounds("EPSG:4326", target_crs, *bounds_lonlat, densify_pts=21)
-    return (wb[0] - res[0], wb[1] - res[1], wb[2] + res[0], wb[3] + res[1])
+    lefts, bottoms, rights, tops = zip(*(ds.bounds for ds in aligned), strict=True)
+    cut = (max(wb[0] - res[0], min(lefts)), max(wb[1] - res[1], min(bottoms)),
+           min(wb[2] + res[0], max(rights)), min(wb[3] + res[1], max(tops)))
+    if cut[0] >= cut[2] or cut[1] >= cut[3]:
+        west, south, east, north = bounds_lonlat
+        d_w, d_s, d_e, d_n = transform_bounds(target_crs, "EPSG:4326", min(lefts),
+                                              min(bottoms), max(rights), max(tops),
+                                              densify_pts=21)
+        msg = (f"The area asked for (lon {west:.3f}–{east:.3f}, lat {south:.3f}–{north:.3f}) "
+               f"is outside the DEM ({', '.join(Path(ds.name).name for ds in aligned)}: lon "
+               f"{d_w:.3f}–{d_e:.3f}, lat {d_s:.3f}–{d_n:.3f}): give a DEM that covers it.")
+        raise DemError(msg)
+    return cut
 
 
 def _check_output_pixels(aligned: list, window_bounds, res) -> None:

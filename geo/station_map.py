@@ -8,8 +8,9 @@ station's window in :func:`geo.coverage.compute` are the same numbers.
 
 Grid
 ----
-``grid=None``: a DEM on a metric grid (projected CRS, north-up square cells of 30–1000 m,
-e.g. a Copernicus tile warped to UTM) is used on its own grid, unresampled, cropped to
+``grid=None``: a DEM on a metric grid (projected CRS whose metres are ground metres within
+1 % — UTM, VN-2000 TM-3; not Web Mercator — north-up square cells of 30–1000 m, e.g. a
+Copernicus tile warped to UTM) is used on its own grid, unresampled, cropped to
 the station's radius; any other DEM (geographic: ``.hgt``, GLO-30 in EPSG:4326, the
 embedded relief) is resampled bilinearly onto the analysis grid's frame — EPSG:32648,
 cells aligned with :func:`geo.coverage.analysis_grid`'s origin — around the station, at
@@ -176,7 +177,8 @@ def _load(dem):
 
 
 def _metric_grid_of(dem) -> Grid | None:
-    """The DEM's own grid when it is metric, north-up, square, 30–1000 m; else None."""
+    """The DEM's own grid when it is metric (projected, metres within 1 % of ground metres
+    at its centre), north-up, square, 30–1000 m; else None."""
     crs = dem.crs
     if crs is None or not crs.is_projected:
         return None
@@ -190,7 +192,23 @@ def _metric_grid_of(dem) -> Grid | None:
     if not (MIN_RESOLUTION_M <= res <= MAX_RESOLUTION_M):
         return None
     left, bottom, right, top = dem.bounds
+    if _scale_error(crs.to_string(), (left + right) / 2, (bottom + top) / 2) > _MAX_SCALE_ERROR:
+        return None  # e.g. Web Mercator: its "metres" are 4.6 % short at 17° N
     return Grid(left, bottom, right, top, res, crs.to_string())
+
+
+_MAX_SCALE_ERROR = 0.01  # a metric grid's metres may differ from true ones by at most 1 %
+
+
+@lru_cache(maxsize=16)
+def _scale_error(crs: str, x: float, y: float) -> float:
+    """|k − 1| of the projection at (``x``, ``y``) in ``crs``: how far its metres are from
+    ground metres there (UTM: ≤ 0.1 % in its zone; VN-2000 TM-3: 0.01 %)."""
+    from pyproj import CRS, Proj
+
+    lon, lat = _transformer(crs, "EPSG:4326").transform(x, y)
+    f = Proj(CRS(crs)).get_factors(lon, lat)
+    return max(abs(f.meridional_scale - 1.0), abs(f.parallel_scale - 1.0))
 
 
 @lru_cache(maxsize=16)
@@ -348,7 +366,38 @@ def station_map(
     z = sea_level_for_nodata(z)  # the engine's convention (z is the window's own copy)
 
     res = _run_engine(params, row, col, win, z, config)
-    return _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
+    m = _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
+    if not own and grid is None:
+        _blank_beyond(m, _footprint(dem_obj, win))
+    m.parameters["cells_beyond_dem"] = _disc_cells(res[0].reach_m, win.resolution_m) - int(
+        np.count_nonzero(~np.isnan(m.path_loss_db)))
+    return m
+
+
+def _footprint(dem, win: Grid) -> np.ndarray:
+    """Cells of ``win`` inside the DEM's extent (the resampling leaves the rest NaN, which
+    the engine would read as sea level: voids and sea inside the DEM are that, the world
+    beyond its edge is not)."""
+    from rasterio.enums import Resampling
+
+    ones = np.ones(dem.shape, dtype=np.uint8)
+    return win.reproject_array(ones, dem.transform, dem.crs, None, Resampling.nearest,
+                               dtype="uint8", nodata=0) == 1
+
+
+def _blank_beyond(m: StationMap, inside: np.ndarray) -> None:
+    """No figures where the DEM has no terrain: NaN layers, no line of sight."""
+    beyond = ~inside
+    for layer in (m.diffraction_db, m.path_loss_db, m.rsrp_dbm):
+        layer[beyond] = np.nan
+    m.los[beyond] = False
+
+
+def _disc_cells(radius_m: float, res_m: float) -> int:
+    """Cells whose centre lies within ``radius_m`` of the station cell's (the engine's rule)."""
+    rad = int(math.ceil(radius_m / res_m))
+    i = np.arange(-rad, rad + 1, dtype=np.float64)
+    return int(np.count_nonzero(i[:, None] ** 2 + i[None, :] ** 2 <= (radius_m / res_m) ** 2))
 
 
 def _frame_resolution_m(dem) -> float:

@@ -356,3 +356,26 @@ def test_dem_from_args_checks_coverage():
     far = Grid(x0, y0, x0 + 5000, y0 + 5000, resolution_m=100)
     with pytest.raises(DemError, match="covers only 0.0%"):
         dem_from_args(args, grid=far)
+
+
+def _lonlat_tif(path, n=720, west=106.0, north=17.0, step=1 / 3600):
+    z = (np.arange(n * n, dtype=np.float32).reshape(n, n) % 500.0) + 10.0
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(step, 0, west, 0, -step, north)) as ds:
+        ds.write(z, 1)
+    return path
+
+
+def test_a_window_past_the_dems_edge_is_cut_there_not_padded(tmp_path):
+    # tile 106.0–106.2 E, 16.8–17.0 N; the window asked for runs 0.05° past its east edge
+    path = _lonlat_tif(tmp_path / "t.tif")
+    dem = load_dem(path, bounds_lonlat=(106.15, 16.85, 106.25, 16.95))
+    west, south, east, north = dem.bounds
+    assert east == pytest.approx(106.2, abs=1e-9) and west < 106.15 and west > 106.14
+    assert np.isfinite(dem.elevation_m).all()  # no padding of no-data cells
+
+
+def test_a_window_missing_the_dem_is_refused_saying_where_each_lies(tmp_path):
+    path = _lonlat_tif(tmp_path / "t.tif")
+    with pytest.raises(DemError, match=r"outside the DEM \(t.tif: lon 106.000–106.200"):
+        load_dem(path, bounds_lonlat=(100.0, 16.85, 100.1, 16.95))

@@ -95,6 +95,23 @@ def test_geographic_dem_is_resampled_onto_the_analysis_frame():
     assert m.parameters["model_rule"] == "given" and m.model == "38901-rma"
 
 
+def test_web_mercator_dem_is_resampled_not_taken_as_a_metric_grid():
+    # EPSG:3857 "metres" are 4.6 % short at 17° N: distances on its grid would be wrong
+    from pyproj import Transformer
+
+    x0, y0 = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(106.6, 17.0)
+    z = fractal_terrain((N, N), 9, relief_m=600.0)
+    merc = Dem.from_array(z, Affine(RES, 0, x0 - N * RES / 2, 0, -RES, y0 + N * RES / 2),
+                          "EPSG:3857", source="synthetic")
+    m = station_map({"lon": 106.6, "lat": 17.0, "technology": "4G", "band_mhz": 1800.0,
+                     "height_m": 30.0}, merc, radius_m=2_000.0, model="38901-rma")
+    assert m.grid.crs == "EPSG:32648" and "resampled" in m.parameters["grid_rule"]
+    vn = Dem.from_array(z, Affine(RES, 0, X0, 0, -RES, Y0), "EPSG:3405", source="VN-2000")
+    st, _ = _centre_station()
+    m = station_map(st, vn, radius_m=2_000.0, model="38901-rma")
+    assert "not resampled" in m.parameters["grid_rule"]  # VN-2000 / UTM 48N is metric
+
+
 def test_frame_keeps_a_fine_geographic_dems_detail_and_caps_a_coarse_one():
     from geo.station_map import _frame_resolution_m
 
@@ -124,6 +141,39 @@ def test_station_outside_the_dem_is_refused():
     st["x"] += 50_000.0
     with pytest.raises(CoverageError, match="outside"):
         station_map(st, _metric_dem(), radius_m=2_000.0)
+
+
+def test_cells_beyond_a_geographic_dems_edge_are_left_empty_not_sea_level():
+    # a 1″ lon/lat tile ending at 107.0 E, a station 1 km inside its east edge: the frame
+    # reaches 3 km past the edge, where the resampling has no terrain
+    n = 900
+    z = fractal_terrain((n, n), 6, relief_m=400.0) + 100.0
+    dem = Dem.from_array(z, Affine(1 / 3600, 0, 106.75, 0, -1 / 3600, 17.125), "EPSG:4326")
+    st = {"lon": 106.99, "lat": 17.0, "technology": "4G", "band_mhz": 1800.0, "height_m": 30.0}
+    m = station_map(st, dem, radius_m=4_000.0, model="38901-rma")
+    assert m.grid.resolution_m == 30.0
+    xs, ys = m.grid.cell_centres()
+    from pyproj import Transformer
+
+    lon, _ = Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True).transform(
+        *np.meshgrid(xs, ys))
+    computed = ~np.isnan(m.path_loss_db)
+    assert not computed[lon > 107.0 + 1 / 3600].any()  # nothing past the edge
+    assert computed[(lon < 106.995) & (np.hypot(*np.meshgrid(xs - xs.mean(), ys - ys.mean()))
+                                       < 3_500.0)].all()
+    assert not m.los[lon > 107.0 + 1 / 3600].any()
+    beyond = m.parameters["cells_beyond_dem"]
+    assert 0.25 < beyond / (beyond + computed.sum()) < 0.5  # ~ the disc's share past 1 km
+    assert m.summary()["cells_beyond_dem"] == beyond
+
+
+def test_a_dem_covering_the_whole_radius_has_no_cells_beyond_it():
+    st, _ = _centre_station()
+    m = station_map(st, _metric_dem(), radius_m=3_000.0, model="38901-rma")
+    assert m.parameters["cells_beyond_dem"] == 0
+    st["x"] -= 2_500.0  # 1.1 km from the metric DEM's west edge: the window is cut there
+    m = station_map(st, _metric_dem(), radius_m=3_000.0, model="38901-rma")
+    assert m.parameters["cells_beyond_dem"] > 0
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -191,6 +241,16 @@ def test_cli_on_an_hgt_tile(tmp_path):
     assert 0.2 < summary["los_share"] < 0.9  # the ridge hides its far side
 
 
+def test_cli_warns_when_the_radius_runs_past_the_dem(tmp_path, capsys):
+    path = _write_tif(tmp_path / "dem.tif", fractal_terrain((N, N), 4, relief_m=500.0))
+    lon, lat = _lonlat_of_centre()
+    out = tmp_path / "out"
+    assert _cli("--lon", lon, "--lat", lat, "--height", 30, "--band", 1800, "--radius", 6000,
+                "--model", "38901-rma", "--dem", path, "--out", out) == 0
+    printed = capsys.readouterr().out
+    assert "beyond the DEM's edge" in printed and "ngoài DEM" in printed
+
+
 def test_cli_on_the_embedded_relief(tmp_path):
     out = tmp_path / "out"
     assert _cli("--lon", 106.9, "--lat", 17.0, "--height", 30, "--band", 3500, "--radius", 5000,
@@ -241,3 +301,22 @@ def test_either_module_can_be_imported_first():
                               text=True, timeout=120, check=False,
                               env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
         assert proc.returncode == 0, proc.stderr[-500:]
+
+
+def test_cli_reads_only_the_sites_surroundings_and_blanks_past_the_tile(tmp_path, capsys):
+    # a 1″ tile 106.75–107.0 E; site 1 km inside its east edge, 4 km radius: the windowed
+    # read stops at the tile's edge and the cells past it are reported, not invented
+    n = 900
+    z = fractal_terrain((n, n), 6, relief_m=400.0) + 100.0
+    path = tmp_path / "tile.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
+                       crs="EPSG:4326",
+                       transform=Affine(1 / 3600, 0, 106.75, 0, -1 / 3600, 17.125)) as ds:
+        ds.write(z, 1)
+    out = tmp_path / "out"
+    assert _cli("--lon", 106.99, "--lat", 17.0, "--height", 30, "--band", 1800, "--radius",
+                4000, "--model", "38901-rma", "--dem", path, "--out", out, "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["grid"]["resolution_m"] == 30.0
+    beyond = summary["cells_beyond_dem"]
+    assert 0.25 < beyond / (beyond + summary["cells_within_radius"]) < 0.5

@@ -68,6 +68,13 @@ def _check_args(args) -> None:
         raise UserError(msg)
 
 
+def _around(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of a lon/lat box holding a circle of ``radius_m`` (+5 %)."""
+    dlat = 1.05 * radius_m / 111_000.0
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    return lon - dlon, max(lat - dlat, -90.0), lon + dlon, min(lat + dlat, 90.0)
+
+
 def _station(args) -> int:
     _check_args(args)
     from geo.coverage import CoverageConfig, station_map
@@ -80,7 +87,11 @@ def _station(args) -> int:
                        ("tilt_deg", args.tilt)):
         if value is not None:
             station[key] = value
-    dem = load_dem(args.dem or None, crs=getattr(args, "dem_crs", None))
+    # read only the site's surroundings: a 1° GLO-30 tile decodes in 0.3 s, its 10 km
+    # window in 0.07 s (and the mosaic of several tiles in proportion)
+    reach_m = args.radius or CoverageConfig().max_radius_m
+    dem = load_dem(args.dem or None, crs=getattr(args, "dem_crs", None),
+                   bounds_lonlat=_around(args.lon, args.lat, reach_m) if args.dem else None)
     result = station_map(station, dem, radius_m=args.radius, model=args.model,
                          rx_height_m=args.rx_height,
                          config=CoverageConfig(diffraction_model=args.diffraction))
@@ -98,6 +109,11 @@ def _station(args) -> int:
     print(f"  bán kính / radius {summary['radius_m'] / 1000:.1f} km, "
           f"{summary['cells_within_radius']} cells; line of sight {los:.1%}; "
           f"median RSRP {rsrp.get('median', float('nan')):.1f} dBm (MODELLED)")
+    beyond = summary.get("cells_beyond_dem") or 0
+    if beyond:
+        print(f"  cảnh báo / warning: {beyond} ô trong bán kính nằm ngoài DEM, để trống / "
+              f"{beyond} cells within the radius lie beyond the DEM's edge and are left empty "
+              f"(NaN): give a DEM that covers the whole radius (--dem; lomsong dem download).")
     for name, path in paths.items():
         print(f"  {name}: {path}")
     sys.stdout.flush()
