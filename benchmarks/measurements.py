@@ -24,11 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-# the script's folder holds benchmarks/coverage.py, which would shadow the `coverage`
-# package numba imports: take it off the path, put the repository on it
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.calibration import calibrate  # noqa: E402
 from analysis.measurements import compare  # noqa: E402

@@ -1,8 +1,8 @@
 """Coverage-engine benchmark: prints figures, asserts nothing (not a test).
 
-    python benchmarks/coverage.py --smoke            # a few seconds, for CI
-    python benchmarks/coverage.py                    # province, 100 m, embedded DEM
-    python benchmarks/coverage.py --fine             # + 30 m synthetic rough terrain & R3 speed-up
+    python benchmarks/engine.py --smoke            # a few seconds, for CI
+    python benchmarks/engine.py                    # province, 100 m, embedded DEM
+    python benchmarks/engine.py --fine             # + 30 m synthetic rough terrain & R3 speed-up
 
 Figures: wall seconds, pixels/s (station-window cells evaluated per second), stations/s,
 terrain-on vs terrain-off (flat-earth) time on the same grid, one-station-changed recompute
