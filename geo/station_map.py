@@ -368,18 +368,25 @@ def station_map(
     res = _run_engine(params, row, col, win, z, config)
     m = _as_map(res, params, win, row, col, config, dem_obj, radius, rule, how)
     if not own and grid is None:
-        _blank_beyond(m, _footprint(dem_obj, win))
+        inside = _footprint(dem_obj, win)
+        if inside is not None:
+            _blank_beyond(m, inside)
     m.parameters["cells_beyond_dem"] = _disc_cells(res[0].reach_m, win.resolution_m) - int(
         np.count_nonzero(~np.isnan(m.path_loss_db)))
     return m
 
 
-def _footprint(dem, win: Grid) -> np.ndarray:
-    """Cells of ``win`` inside the DEM's extent (the resampling leaves the rest NaN, which
-    the engine would read as sea level: voids and sea inside the DEM are that, the world
-    beyond its edge is not)."""
+def _footprint(dem, win: Grid) -> np.ndarray | None:
+    """Cells of ``win`` inside the DEM's extent, None when all are (the resampling leaves
+    the rest NaN, which the engine would read as sea level: voids and sea inside the DEM
+    are that, the world beyond its edge is not)."""
     from rasterio.enums import Resampling
+    from rasterio.warp import transform_bounds
 
+    west, south, east, north = transform_bounds(win.crs, dem.crs, *win.bounds, densify_pts=21)
+    left, bottom, right, top = dem.bounds
+    if west >= left and south >= bottom and east <= right and north <= top:
+        return None
     ones = np.ones(dem.shape, dtype=np.uint8)
     return win.reproject_array(ones, dem.transform, dem.crs, None, Resampling.nearest,
                                dtype="uint8", nodata=0) == 1
