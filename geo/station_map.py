@@ -45,6 +45,7 @@ import numpy as np
 from geo.coverage.config import CoverageConfig, CoverageError
 from geo.coverage.params import _models_at_lonlat, station_params
 from geo.coverage.window import _compute_station, _reach_m, _site_sweep
+from geo.coverage.window import _window as engine_window
 from geo.grid import ANALYSIS_CRS, MAX_RESOLUTION_M, MIN_RESOLUTION_M, Grid, write_geotiff
 from geo.parallel import single_site_threads
 from geo.propagation import MODELS
@@ -246,9 +247,7 @@ def _window(frame: Grid, x: float, y: float, radius_m: float) -> tuple[Grid, int
                f"outside the DEM/grid {tuple(round(b) for b in frame.bounds)}: give a DEM "
                f"that covers it (--dem) or move the station.")
         raise CoverageError(msg)
-    rad = int(math.ceil(radius_m / res))  # the engine's window (geo.coverage.window._window)
-    r0, r1 = max(0, row - rad), min(frame.height, row + rad + 1)
-    c0, c1 = max(0, col - rad), min(frame.width, col + rad + 1)
+    r0, r1, c0, c1 = engine_window(row, col, radius_m, frame)
     win = Grid(frame.xmin + c0 * res, frame.ymax - r1 * res, frame.xmin + c1 * res,
                frame.ymax - r0 * res, res, frame.crs)
     return win, row - r0, col - c0, slice(r0, r1), slice(c0, c1)

@@ -68,12 +68,7 @@ def station_params(row: Mapping[str, Any], config: CoverageConfig) -> dict[str, 
         raise CoverageError(msg)
 
     def num(name):
-        v = row.get(name)
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            return None
-        return None if math.isnan(v) else v
+        return _number(row.get(name))
 
     band = num("band_mhz")
     d = defaults_for(tech, band)
