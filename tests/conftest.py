@@ -41,3 +41,26 @@ def shared_data() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared/data is not beside this checkout")
     return SHARED
+
+
+class RunStopped(Exception):
+    """Raised in place of the analysis by :func:`run_kwargs`."""
+
+
+@pytest.fixture
+def run_kwargs(monkeypatch):
+    """Capture what ``lomsong run`` passes to ``analysis.pipeline.run_analysis``.
+
+    Returns ``(seen, RunStopped)``: the fake records the keyword arguments into ``seen``
+    and raises ``RunStopped`` instead of running the analysis.
+    """
+    import analysis.pipeline as pipeline
+
+    seen: dict = {}
+
+    def fake_run(*args, **kwargs):
+        seen.update(kwargs)
+        raise RunStopped
+
+    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    return seen, RunStopped

@@ -70,19 +70,9 @@ def test_unknown_operator_and_bad_power_lines_are_user_errors(tmp_path, capsys):
     assert rc == 2 and "does not exist" in capsys.readouterr().err
 
 
-def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, monkeypatch):
-    import analysis.pipeline as pipeline
+def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, run_kwargs):
 
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    def fake_run(*args, **kwargs):
-        seen.update(kwargs)
-        raise Stop
-
-    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    seen, Stop = run_kwargs
     with pytest.raises(Stop):
         main(["run", "--default", "--neutral-ranking", "--operator", "VNPT", "--resolution", "1000",
               "--quiet", "--out", str(tmp_path / "r")])
@@ -93,22 +83,12 @@ def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, monkeypatc
     assert "config" not in seen and "operators" not in seen  # the library default: priority on
 
 
-def test_run_villages_reach_the_library_with_their_power_status(tmp_path, monkeypatch):
-    import analysis.pipeline as pipeline
+def test_run_villages_reach_the_library_with_their_power_status(tmp_path, run_kwargs):
 
     csv = tmp_path / "thon.csv"
     csv.write_text("Tên thôn,Xã,Kinh độ,Vĩ độ,Điện\nBản A,Hướng Phùng,106.60,16.75,có điện\n"
                    "Bản B,Hướng Phùng,106.55,16.70,chưa có điện\n", encoding="utf-8")
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    def fake_run(*args, **kwargs):
-        seen.update(kwargs)
-        raise Stop
-
-    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    seen, Stop = run_kwargs
     with pytest.raises(Stop):
         main(["run", "--default", "--villages", str(csv), "--resolution", "1000", "--quiet",
               "--out", str(tmp_path / "r")])

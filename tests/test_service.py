@@ -373,20 +373,10 @@ def test_compute_steps_on_their_own():
     assert any("outside the analysis grid" in w for w in plan.warnings)
 
 
-def test_run_passes_the_gap_metric_with_other_settings(tmp_path, monkeypatch):
-    import analysis.pipeline as pipeline
+def test_run_passes_the_gap_metric_with_other_settings(tmp_path, run_kwargs):
     from lomsong.cli import main
 
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    def fake_run(*args, **kwargs):
-        seen.update(kwargs)
-        raise Stop
-
-    monkeypatch.setattr(pipeline, "run_analysis", fake_run)
+    seen, Stop = run_kwargs
     with pytest.raises(Stop):
         main(["run", "--default", "--neutral-ranking", "--gap-metric", "throughput", "--min-mbps",
               "25", "--reliability", "0.9", "--load", "0.8", "--ue-power-dbm", "26",
