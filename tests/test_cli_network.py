@@ -71,7 +71,6 @@ def test_unknown_operator_and_bad_power_lines_are_user_errors(tmp_path, capsys):
 
 
 def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, run_kwargs):
-
     seen, Stop = run_kwargs
     with pytest.raises(Stop):
         main(["run", "--default", "--neutral-ranking", "--operator", "VNPT", "--resolution", "1000",
@@ -84,7 +83,6 @@ def test_run_neutral_ranking_and_operator_reach_the_library(tmp_path, run_kwargs
 
 
 def test_run_villages_reach_the_library_with_their_power_status(tmp_path, run_kwargs):
-
     csv = tmp_path / "thon.csv"
     csv.write_text("Tên thôn,Xã,Kinh độ,Vĩ độ,Điện\nBản A,Hướng Phùng,106.60,16.75,có điện\n"
                    "Bản B,Hướng Phùng,106.55,16.70,chưa có điện\n", encoding="utf-8")
