@@ -12,7 +12,6 @@ guarantees ≥ 1 − 1/e ≈ 63.2 %). Target on 2 cores: ≤ 60 s for the full r
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -21,20 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _run_args import parse_run_args, run_parser  # noqa: E402
+
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = run_parser(__doc__)
     ap.add_argument("--stations", help="station file (default: the embedded modelled network)")
-    ap.add_argument("--tech", default="5G")
-    ap.add_argument("--resolution", type=float, default=100.0)
-    ap.add_argument("--budget", type=int, default=20)
-    ap.add_argument("--smoke", action="store_true", help="1000 m, budget 3")
     ap.add_argument("--no-exact", action="store_true", help="skip the exact MCLP comparison")
     ap.add_argument("--exact-time-limit", type=float, default=120.0)
     ap.add_argument("--out", help="output folder (default: a temporary one)")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.resolution, args.budget = 1000.0, 3
+    args = parse_run_args(ap, argv)
 
     from analysis.pipeline import (
         AnalysisResult,

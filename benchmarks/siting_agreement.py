@@ -17,26 +17,21 @@ operator can make the claim exceed what the recomputation serves.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _run_args import parse_run_args, run_parser  # noqa: E402
+
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tech", default="5G")
-    ap.add_argument("--resolution", type=float, default=100.0)
-    ap.add_argument("--budget", type=int, default=20)
+    ap = run_parser(__doc__)
     ap.add_argument("--reliability", type=float, default=0.5)
     ap.add_argument("--gap-metric", choices=("coverage", "throughput"), default="coverage")
     ap.add_argument("--min-mbps", type=float, default=10.0)
-    ap.add_argument("--smoke", action="store_true", help="1000 m, budget 3")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.resolution, args.budget = 1000.0, 3
+    args = parse_run_args(ap, argv)
 
     from dataclasses import replace
 

@@ -11,7 +11,6 @@ cores: the village stage ≤ 10 s at 100 m.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -19,16 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _run_args import parse_run_args, run_parser  # noqa: E402
+
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tech", default="5G")
-    ap.add_argument("--resolution", type=float, default=100.0)
-    ap.add_argument("--budget", type=int, default=20)
-    ap.add_argument("--smoke", action="store_true", help="1000 m, budget 3")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.resolution, args.budget = 1000.0, 3
+    ap = run_parser(__doc__)
+    args = parse_run_args(ap, argv)
 
     from analysis.pipeline import (
         coverage_stage,
