@@ -781,6 +781,14 @@ def _read_ogr(path: str, kind: str, layer: str | None) -> RawTable:
         return _read_ogr_quiet(path, kind, layer, pyogrio)
 
 
+def _named_layer(layer: str, names: list[str]) -> str:
+    """``layer`` when the file has it; else an error listing the layers it has."""
+    if layer not in names:
+        msg = f"The file has no layer named {layer!r}; its layers are: {', '.join(names)}."
+        raise StationFileError(msg)
+    return layer
+
+
 def _read_ogr_quiet(path: str, kind: str, layer: str | None, pyogrio) -> RawTable:
     try:
         layers = pyogrio.list_layers(path)
@@ -790,10 +798,7 @@ def _read_ogr_quiet(path: str, kind: str, layer: str | None, pyogrio) -> RawTabl
     if not names:
         raise StationFileError(f"The {kind} file holds no layer.")
     if layer is not None:
-        if layer not in names:
-            msg = f"The file has no layer named {layer!r}; its layers are: {', '.join(names)}."
-            raise StationFileError(msg)
-        chosen = layer
+        chosen = _named_layer(layer, names)
     else:
         points = [str(n) for n, g in layers if g and "point" in str(g).lower()]
         chosen = points[0] if points else names[0]
@@ -899,10 +904,7 @@ def _gpkg_layer(con, layer: str | None) -> tuple[str, str | None, int | None]:
         "SELECT table_name, column_name, geometry_type_name, srs_id FROM gpkg_geometry_columns LIMIT 10000")}
     names = [str(t) for t, _ in contents]
     if layer is not None:
-        if layer not in names:
-            msg = f"The file has no layer named {layer!r}; its layers are: {', '.join(names)}."
-            raise StationFileError(msg)
-        chosen = layer
+        chosen = _named_layer(layer, names)
     else:
         features = [str(t) for t, d in contents if str(d) == "features" and kinds.get(str(t)) == "table"]
         if not features:
